@@ -1,0 +1,61 @@
+#include "common/http/daemon.h"
+
+#include <cstdio>
+#include <iostream>
+
+#include <spdlog/spdlog.h>
+
+#include "common/config/logging.h"
+#include "common/util/signals.h"
+
+extern char** environ;
+
+namespace warden::http {
+
+std::optional<int> ParseCommandLineOrExit(config::Options& options, int argc, const char* const* argv) {
+  options.Add("log-level", config::OptionType::kString, "info", "trace, debug, info, warn, error or off");
+  options.Add("log-format", config::OptionType::kString, "text", "text or json (one object per line)");
+  Status parsed = options.Parse(argc, argv, environ);
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "%s: %s\n", argc > 0 ? argv[0] : "warden", parsed.message().c_str());
+    return 2;
+  }
+  if (options.help_requested()) {
+    std::fputs(options.HelpText().c_str(), stdout);
+    return 0;
+  }
+  Status logging = config::ConfigureLogging(options.GetString("log-level"), options.GetString("log-format"));
+  if (!logging.ok()) {
+    std::fprintf(stderr, "%s: %s\n", argc > 0 ? argv[0] : "warden", logging.message().c_str());
+    return 2;
+  }
+  return std::nullopt;
+}
+
+int RunUntilSignalled(const std::string& name, const std::string& host, Server& server, const DaemonHooks& hooks) {
+  Status started = server.Start();
+  if (!started.ok()) {
+    spdlog::critical("{}: {}", name, started.message());
+    return 1;
+  }
+  std::string url_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  std::printf("%s listening on http://%s:%u\n", name.c_str(), url_host.c_str(), server.port());
+  std::fflush(stdout);
+  spdlog::info("{} listening on {}:{}", name, url_host, server.port());
+  while (true) {
+    Signal signal = WaitForSignal();
+    if (signal == Signal::kReload) {
+      spdlog::info("SIGHUP: reloading");
+      if (hooks.on_reload) hooks.on_reload();
+      continue;
+    }
+    break;
+  }
+  spdlog::info("{} stopping: finishing in-flight requests", name);
+  server.Stop();
+  if (hooks.before_stop) hooks.before_stop();
+  spdlog::info("{} stopped", name);
+  return 0;
+}
+
+}  // namespace warden::http

@@ -1,0 +1,30 @@
+// The life of a Warden server process, shared by warden-edge and warden-control-plane:
+// parse options, set up logging, serve, reload on SIGHUP, stop gracefully on SIGINT/SIGTERM.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "common/config/options.h"
+#include "common/http/server.h"
+
+namespace warden::http {
+
+// Parses the command line, environment and config file. Returns an exit code when the process
+// should end now: 0 after printing --help, 2 after printing one line naming a bad option. Also
+// configures logging from the log-level and log-format options, which it declares.
+std::optional<int> ParseCommandLineOrExit(config::Options& options, int argc, const char* const* argv);
+
+struct DaemonHooks {
+  std::function<void()> on_reload;      // SIGHUP
+  std::function<void()> before_stop;    // after the server stopped, before the process exits
+};
+
+// Starts `server`, prints "<name> listening on http://HOST:PORT" on stdout (tests and scripts wait
+// for this line), then serves until SIGINT/SIGTERM and stops gracefully. Returns the exit code:
+// 0 after a clean stop, 1 when the server could not start.
+// REQUIRES: BlockTerminationSignals() ran before any thread was started.
+int RunUntilSignalled(const std::string& name, const std::string& host, Server& server, const DaemonHooks& hooks);
+
+}  // namespace warden::http

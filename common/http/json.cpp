@@ -1,0 +1,107 @@
+#include "common/http/json.h"
+
+#include <nlohmann/json.hpp>
+
+namespace warden::http {
+
+unsigned HttpStatusFor(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk: return 200;
+    case StatusCode::kInvalidArgument: return 400;
+    case StatusCode::kOutOfRange: return 400;
+    case StatusCode::kUnauthenticated: return 401;
+    case StatusCode::kPermissionDenied: return 403;
+    case StatusCode::kNotFound: return 404;
+    case StatusCode::kAlreadyExists: return 409;
+    case StatusCode::kFailedPrecondition: return 409;
+    case StatusCode::kResourceExhausted: return 413;
+    case StatusCode::kUnavailable: return 503;
+    case StatusCode::kDeadlineExceeded: return 504;
+    case StatusCode::kInternal: return 500;
+  }
+  return 500;
+}
+
+Response ErrorResponse(unsigned status, std::string_view code, std::string_view message) {
+  nlohmann::json body = {{"error", {{"code", code}, {"message", message}}}};
+  Response response;
+  response.status = status;
+  response.body = body.dump();
+  return response;
+}
+
+Response ErrorResponse(const Status& status) {
+  if (status.code() == StatusCode::kInternal) {
+    // Internal details stay in the server's log; the caller learns only that it was not their fault.
+    return ErrorResponse(500, "internal", "internal error");
+  }
+  return ErrorResponse(HttpStatusFor(status.code()), StatusCodeName(status.code()), status.message());
+}
+
+Response JsonResponse(const nlohmann::json& body, unsigned status) {
+  Response response;
+  response.status = status;
+  response.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return response;
+}
+
+Status CheckJsonNesting(std::string_view text, int max_depth) {
+  int depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+      continue;
+    }
+    if (c == '"') in_string = true;
+    else if (c == '[' || c == '{') {
+      if (++depth > max_depth) {
+        return Status::InvalidArgument("JSON nests deeper than " + std::to_string(max_depth) +
+                                       " levels at byte " + std::to_string(i));
+      }
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return Status::Ok();
+}
+
+std::optional<Response> ParseJsonBody(const Request& request, nlohmann::json& out) {
+  std::string_view content_type = request.header("Content-Type");
+  if (!content_type.empty()) {
+    std::string_view media = content_type.substr(0, content_type.find(';'));
+    while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+    bool json = media.size() >= 4 && (media == "application/json" ||
+                                      media.substr(media.size() - 5) == "+json");
+    if (!json) {
+      return ErrorResponse(415, "unsupported_media_type",
+                           "Content-Type must be application/json, got '" + std::string(media) + "'");
+    }
+  }
+  if (request.body().empty()) {
+    return ErrorResponse(400, "invalid_json", "request body is empty; a JSON document is required");
+  }
+  if (Status nesting = CheckJsonNesting(request.body(), kMaxJsonDepth); !nesting.ok()) {
+    return ErrorResponse(400, "invalid_json", nesting.message());
+  }
+  out = nlohmann::json::parse(request.body(), nullptr, /*allow_exceptions=*/false);
+  if (out.is_discarded()) {
+    // Parse again with exceptions only on the failure path, to learn where and why.
+    try {
+      nlohmann::json ignored = nlohmann::json::parse(request.body());
+      (void)ignored;
+    } catch (const nlohmann::json::parse_error& error) {
+      std::string what = error.what();
+      auto colon = what.find(": ");
+      std::string reason = colon == std::string::npos ? what : what.substr(colon + 2);
+      return ErrorResponse(400, "invalid_json",
+                           "malformed JSON at byte " + std::to_string(error.byte) + ": " + reason);
+    }
+    return ErrorResponse(400, "invalid_json", "malformed JSON");
+  }
+  return std::nullopt;
+}
+
+}  // namespace warden::http

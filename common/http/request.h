@@ -1,0 +1,77 @@
+// Request and Response: what an HTTP handler sees and returns.
+//
+// Handlers are plain functions from Request to Response; they never touch sockets, Beast types or
+// threads. Keeping Beast out of this header keeps it out of every handler's compile.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace warden::http {
+
+enum class Method { kGet, kHead, kPost, kPut, kPatch, kDelete, kOptions, kOther };
+
+std::string_view MethodName(Method method);
+
+class Request {
+ public:
+  // `header_lookup` resolves a header by case-insensitive name in the transport's message; it is
+  // provided by the server, which keeps the message alive while the handler runs.
+  using HeaderLookup = std::string_view (*)(const void* message, std::string_view name);
+
+  Request(Method method, std::string_view target, std::string body, const void* message,
+          HeaderLookup header_lookup);
+
+  Method method() const { return method_; }
+  // The request target as sent: path plus optional "?query".
+  std::string_view target() const { return target_; }
+  // The target's path, without the query string (not percent-decoded).
+  std::string_view path() const { return path_; }
+  std::string_view query() const { return query_; }
+  const std::string& body() const { return body_; }
+
+  // A header's value, or empty when absent. Names compare case-insensitively.
+  std::string_view header(std::string_view name) const;
+
+  // A query parameter's percent-decoded value, or nullopt when absent.
+  std::optional<std::string> query_param(std::string_view name) const;
+
+  // A value captured by a `{name}` segment of the matched route, percent-decoded; empty when the
+  // route has no such parameter.
+  std::string_view path_param(std::string_view name) const;
+  void set_path_params(std::vector<std::pair<std::string, std::string>> params) {
+    path_params_ = std::move(params);
+  }
+
+ private:
+  Method method_;
+  std::string_view target_;
+  std::string_view path_;
+  std::string_view query_;
+  std::string body_;
+  const void* message_;
+  HeaderLookup header_lookup_;
+  std::vector<std::pair<std::string, std::string>> path_params_;
+};
+
+struct Response {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  // Extra headers beyond Content-Type, Content-Length, Server and Connection.
+  std::vector<std::pair<std::string, std::string>> headers;
+
+  Response& with_header(std::string name, std::string value) {
+    headers.emplace_back(std::move(name), std::move(value));
+    return *this;
+  }
+};
+
+// Decodes %XX escapes (and '+' as space when `plus_is_space`); invalid escapes are kept verbatim.
+std::string PercentDecode(std::string_view text, bool plus_is_space = false);
+
+}  // namespace warden::http

@@ -1,0 +1,62 @@
+// Router: maps (method, path) to a handler.
+//
+// Patterns are literal segments and `{name}` captures, e.g. "/v1/objects/{type}/{id}"; a final
+// `{name...}` captures the rest of the path. Routes are registered once at start and the table is
+// read-only afterwards, so request threads look it up without locking.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/http/request.h"
+#include "common/metrics/registry.h"
+
+namespace warden::http {
+
+using Handler = std::function<Response(Request&)>;
+
+struct RouteStats;  // per-route counters, owned by the router (see metrics)
+
+struct Route {
+  Method method;
+  std::string pattern;
+  Handler handler;
+  std::shared_ptr<RouteStats> stats;
+};
+
+class Router {
+ public:
+  // Route statistics are registered in `registry`, which must outlive the router.
+  explicit Router(metrics::Registry& registry);
+  ~Router();
+  Router(const Router&) = delete;
+  Router& operator=(const Router&) = delete;
+
+  // REQUIRES: called before the server starts. A duplicate (method, pattern) replaces the earlier
+  // handler.
+  void Add(Method method, std::string pattern, Handler handler);
+
+  enum class MatchKind { kFound, kNoPath, kWrongMethod };
+  struct Match {
+    MatchKind kind = MatchKind::kNoPath;
+    const Route* route = nullptr;
+    std::vector<std::pair<std::string, std::string>> params;
+    std::string allow;  // for kWrongMethod: the methods the path does accept, e.g. "GET, POST"
+  };
+  Match Find(Method method, std::string_view path) const;
+
+  const std::vector<std::unique_ptr<Route>>& routes() const { return routes_; }
+  // Statistics for requests that matched no route.
+  RouteStats& unmatched_stats() const { return *unmatched_stats_; }
+  metrics::Registry& registry() const { return registry_; }
+
+ private:
+  metrics::Registry& registry_;
+  std::shared_ptr<RouteStats> unmatched_stats_;
+  std::vector<std::unique_ptr<Route>> routes_;
+};
+
+}  // namespace warden::http

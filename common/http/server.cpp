@@ -1,0 +1,387 @@
+#include "common/http/server.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <list>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <spdlog/spdlog.h>
+
+#include "common/http/json.h"
+#include "common/http/route_stats.h"
+
+namespace warden::http {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using BeastRequest = bhttp::request<bhttp::string_body>;
+using BeastResponse = bhttp::response<bhttp::string_body>;
+
+Method ToMethod(bhttp::verb verb) {
+  switch (verb) {
+    case bhttp::verb::get: return Method::kGet;
+    case bhttp::verb::head: return Method::kHead;
+    case bhttp::verb::post: return Method::kPost;
+    case bhttp::verb::put: return Method::kPut;
+    case bhttp::verb::patch: return Method::kPatch;
+    case bhttp::verb::delete_: return Method::kDelete;
+    case bhttp::verb::options: return Method::kOptions;
+    default: return Method::kOther;
+  }
+}
+
+std::string_view LookupHeader(const void* message, std::string_view name) {
+  const auto& request = *static_cast<const BeastRequest*>(message);
+  auto it = request.find(beast::string_view(name.data(), name.size()));
+  if (it == request.end()) return {};
+  auto value = it->value();
+  return {value.data(), value.size()};
+}
+
+// What a connection is doing, so Stop() closes only connections that are not mid-request.
+struct Connection {
+  std::function<void()> cancel;  // REQUIRES: called only on the connection's strand
+  bool idle = true;              // REQUIRES: read and written only on the connection's strand
+  asio::any_io_executor executor;
+};
+
+}  // namespace
+
+struct Server::Impl {
+  ServerOptions options;
+  const Router& router;
+  asio::io_context io{1};
+  std::unique_ptr<asio::ssl::context> tls;
+  tcp::acceptor acceptor{io};
+  std::vector<std::thread> workers;
+  std::atomic<bool> stopping{false};
+  bool stopped = false;
+
+  std::mutex connections_mutex;
+  std::condition_variable connections_drained;
+  std::list<std::shared_ptr<Connection>> connections;
+
+  metrics::Gauge* in_flight = nullptr;
+  metrics::Gauge* open_connections = nullptr;
+  metrics::Counter* refused_connections = nullptr;
+
+  Impl(ServerOptions opts, const Router& r) : options(std::move(opts)), router(r) {
+    auto& registry = router.registry();
+    in_flight = &registry.AddGauge("warden_http_in_flight_requests", "Requests being handled now");
+    open_connections = &registry.AddGauge("warden_http_open_connections", "Open client connections");
+    refused_connections = &registry.AddCounter(
+        "warden_http_refused_connections_total", "Connections refused at the connection limit");
+  }
+
+  asio::awaitable<void> Accept();
+  template <typename Stream>
+  asio::awaitable<void> Serve(Stream stream, std::shared_ptr<Connection> connection);
+  asio::awaitable<void> RefuseConnection(tcp::socket socket);
+  BeastResponse Handle(BeastRequest& request);
+
+  std::list<std::shared_ptr<Connection>>::iterator Register(std::shared_ptr<Connection> c) {
+    std::lock_guard lock(connections_mutex);
+    open_connections->Add(1);
+    return connections.insert(connections.end(), std::move(c));
+  }
+  void Unregister(std::list<std::shared_ptr<Connection>>::iterator it) {
+    std::lock_guard lock(connections_mutex);
+    connections.erase(it);
+    open_connections->Add(-1);
+    if (connections.empty()) connections_drained.notify_all();
+  }
+};
+
+namespace {
+
+BeastResponse ToBeast(Response&& response, unsigned version, bool keep_alive,
+                      const std::string& server_header) {
+  BeastResponse out{static_cast<bhttp::status>(response.status), version};
+  out.set(bhttp::field::server, server_header);
+  out.set(bhttp::field::content_type, response.content_type);
+  for (auto& [name, value] : response.headers) out.set(name, value);
+  out.body() = std::move(response.body);
+  out.keep_alive(keep_alive);
+  out.prepare_payload();
+  return out;
+}
+
+Response ParseFailureResponse(const beast::error_code& error, const ServerOptions& options) {
+  if (error == bhttp::error::body_limit) {
+    return ErrorResponse(413, "payload_too_large",
+                         "request body exceeds the limit of " +
+                             std::to_string(options.max_body_bytes) + " bytes");
+  }
+  if (error == bhttp::error::header_limit) {
+    return ErrorResponse(431, "header_too_large",
+                         "request headers exceed the limit of " +
+                             std::to_string(options.max_header_bytes) + " bytes");
+  }
+  return ErrorResponse(400, "bad_request", "malformed HTTP request: " + error.message());
+}
+
+}  // namespace
+
+BeastResponse Server::Impl::Handle(BeastRequest& beast_request) {
+  auto started = std::chrono::steady_clock::now();
+  in_flight->Add(1);
+  Method method = ToMethod(beast_request.method());
+  std::string_view target(beast_request.target().data(), beast_request.target().size());
+  Request request(method, target, std::move(beast_request.body()), &beast_request, &LookupHeader);
+
+  Response response;
+  RouteStats* stats = &router.unmatched_stats();
+  Router::Match match = router.Find(method, request.path());
+  switch (match.kind) {
+    case Router::MatchKind::kFound:
+      stats = match.route->stats.get();
+      request.set_path_params(std::move(match.params));
+      try {
+        response = match.route->handler(request);
+      } catch (const std::exception& error) {
+        // A handler that throws has a bug; the client gets a 500 without the details.
+        spdlog::error("handler for {} {} threw: {}", MethodName(method), match.route->pattern,
+                      error.what());
+        response = ErrorResponse(500, "internal", "internal error");
+      }
+      break;
+    case Router::MatchKind::kWrongMethod:
+      response = ErrorResponse(405, "method_not_allowed",
+                               std::string(MethodName(method)) + " is not allowed on " +
+                                   std::string(request.path()) + "; allowed: " + match.allow);
+      response.with_header("Allow", match.allow);
+      break;
+    case Router::MatchKind::kNoPath:
+      response = ErrorResponse(404, "not_found", "no route for " + std::string(request.path()));
+      break;
+  }
+  unsigned status = response.status;
+  bool keep_alive = beast_request.keep_alive() && !stopping.load(std::memory_order_relaxed);
+  BeastResponse out = ToBeast(std::move(response), beast_request.version(), keep_alive,
+                              options.server_header);
+  if (method == Method::kHead) out.body().clear();  // Content-Length stays that of the GET
+  auto nanoseconds = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                         std::chrono::steady_clock::now() - started)
+                         .count();
+  stats->Record(status, static_cast<uint64_t>(nanoseconds));
+  in_flight->Add(-1);
+  if (options.access_log) {
+    spdlog::get("access")->info("method={} target={} status={} duration_us={}", MethodName(method),
+                                target, status, nanoseconds / 1000);
+  }
+  return out;
+}
+
+template <typename Stream>
+asio::awaitable<void> Server::Impl::Serve(Stream stream, std::shared_ptr<Connection> connection) {
+  auto registration = Register(connection);
+  beast::flat_buffer buffer;
+  beast::error_code error;
+  auto& tcp_layer = beast::get_lowest_layer(stream);
+  // Stop() cancels through this only while the connection is idle; cleared before the frame ends.
+  connection->cancel = [&tcp_layer] { tcp_layer.cancel(); };
+
+  if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
+    tcp_layer.expires_after(options.read_timeout);
+    co_await stream.async_handshake(asio::ssl::stream_base::server,
+                                    asio::redirect_error(asio::use_awaitable, error));
+  }
+  while (!error) {
+    // Wait for the next request's first byte under the idle timeout; the whole request must then
+    // arrive within the read timeout.
+    if (buffer.size() == 0) {
+      if (stopping.load()) break;
+      connection->idle = true;
+      tcp_layer.expires_after(options.idle_timeout);
+      size_t bytes = co_await stream.async_read_some(buffer.prepare(4096),
+                                                     asio::redirect_error(asio::use_awaitable, error));
+      buffer.commit(bytes);
+      if (error) break;
+    }
+    connection->idle = false;
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
+    parser.body_limit(options.max_body_bytes);
+    tcp_layer.expires_after(options.read_timeout);
+    co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, error));
+    if (error == bhttp::error::end_of_stream || error == asio::error::operation_aborted ||
+        error == beast::error::timeout || error == asio::error::eof) {
+      break;
+    }
+    if (error) {
+      // The request cannot be understood; answer once and close, as the stream's framing is lost.
+      BeastResponse out = ToBeast(ParseFailureResponse(error, options), 11, false, options.server_header);
+      router.unmatched_stats().Record(out.result_int(), 0);
+      tcp_layer.expires_after(options.read_timeout);
+      co_await bhttp::async_write(stream, out, asio::redirect_error(asio::use_awaitable, error));
+      break;
+    }
+    BeastResponse out = Handle(parser.get());
+    bool keep_alive = out.keep_alive();
+    tcp_layer.expires_after(options.read_timeout);
+    co_await bhttp::async_write(stream, out, asio::redirect_error(asio::use_awaitable, error));
+    if (!keep_alive) break;
+  }
+  connection->idle = true;
+  connection->cancel = nullptr;
+  if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+    stream.socket().shutdown(tcp::socket::shutdown_send, error);
+  } else {
+    tcp_layer.expires_after(std::chrono::seconds(1));
+    co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, error));
+  }
+  Unregister(registration);
+}
+
+asio::awaitable<void> Server::Impl::RefuseConnection(tcp::socket socket) {
+  beast::tcp_stream stream(std::move(socket));
+  stream.expires_after(std::chrono::seconds(1));
+  BeastResponse out = ToBeast(
+      ErrorResponse(503, "too_many_connections",
+                    "the server holds its limit of " + std::to_string(options.max_connections) +
+                        " connections"),
+      11, false, options.server_header);
+  beast::error_code error;
+  co_await bhttp::async_write(stream, out, asio::redirect_error(asio::use_awaitable, error));
+  stream.socket().shutdown(tcp::socket::shutdown_send, error);
+}
+
+asio::awaitable<void> Server::Impl::Accept() {
+  while (!stopping.load()) {
+    beast::error_code error;
+    tcp::socket socket(asio::make_strand(io));
+    co_await acceptor.async_accept(socket, asio::redirect_error(asio::use_awaitable, error));
+    if (error) {
+      if (error == asio::error::operation_aborted || stopping.load()) break;
+      continue;  // e.g. EMFILE: keep accepting once descriptors free up
+    }
+    socket.set_option(tcp::no_delay(true), error);
+    auto executor = socket.get_executor();
+    size_t open;
+    {
+      std::lock_guard lock(connections_mutex);
+      open = connections.size();
+    }
+    if (open >= options.max_connections) {
+      refused_connections->Increment();
+      asio::co_spawn(executor, RefuseConnection(std::move(socket)), asio::detached);
+      continue;
+    }
+    auto connection = std::make_shared<Connection>();
+    connection->executor = executor;
+    if (tls) {
+      beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *tls);
+      asio::co_spawn(executor, Serve(std::move(stream), connection), asio::detached);
+    } else {
+      beast::tcp_stream stream(std::move(socket));
+      asio::co_spawn(executor, Serve(std::move(stream), connection), asio::detached);
+    }
+  }
+}
+
+Server::Server(ServerOptions options, const Router& router)
+    : impl_(std::make_unique<Impl>(std::move(options), router)) {}
+
+Server::~Server() { Stop(); }
+
+Status Server::Start() {
+  auto& options = impl_->options;
+  if (!options.tls_cert_file.empty() || !options.tls_key_file.empty()) {
+    if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
+      return Status::InvalidArgument("TLS needs both a certificate file and a key file");
+    }
+    auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
+    context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                         asio::ssl::context::no_tlsv1_1);
+    beast::error_code error;
+    context->use_certificate_chain_file(options.tls_cert_file, error);
+    if (error) return Status::InvalidArgument("cannot load TLS certificate " + options.tls_cert_file + ": " + error.message());
+    context->use_private_key_file(options.tls_key_file, asio::ssl::context::pem, error);
+    if (error) return Status::InvalidArgument("cannot load TLS key " + options.tls_key_file + ": " + error.message());
+    if (!options.tls_client_ca_file.empty()) {
+      context->load_verify_file(options.tls_client_ca_file, error);
+      if (error) return Status::InvalidArgument("cannot load client CA " + options.tls_client_ca_file + ": " + error.message());
+      context->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
+    }
+    impl_->tls = std::move(context);
+  }
+  if (options.access_log && !spdlog::get("access")) {
+    spdlog::register_logger(spdlog::default_logger()->clone("access"));
+  }
+
+  beast::error_code error;
+  auto address = asio::ip::make_address(options.host, error);
+  if (error) return Status::InvalidArgument("cannot parse listen address '" + options.host + "'");
+  tcp::endpoint endpoint(address, options.port);
+  auto& acceptor = impl_->acceptor;
+  acceptor.open(endpoint.protocol(), error);
+  if (!error) acceptor.set_option(asio::socket_base::reuse_address(true), error);
+  if (!error) acceptor.bind(endpoint, error);
+  if (!error) acceptor.listen(asio::socket_base::max_listen_connections, error);
+  if (error) {
+    return Status::Unavailable("cannot listen on " + options.host + ":" +
+                               std::to_string(options.port) + ": " + error.message());
+  }
+  asio::co_spawn(impl_->io, impl_->Accept(), asio::detached);
+  int threads = std::max(1, options.threads);
+  for (int i = 0; i < threads; ++i) {
+    impl_->workers.emplace_back([this] { impl_->io.run(); });
+  }
+  return Status::Ok();
+}
+
+uint16_t Server::port() const {
+  beast::error_code error;
+  auto endpoint = impl_->acceptor.local_endpoint(error);
+  return error ? 0 : endpoint.port();
+}
+
+void Server::Stop() {
+  auto& impl = *impl_;
+  if (impl.stopped) return;
+  impl.stopped = true;
+  impl.stopping.store(true);
+  if (!impl.workers.empty()) {
+    asio::post(impl.io, [&impl] {
+      beast::error_code ignored;
+      impl.acceptor.close(ignored);
+    });
+    std::vector<std::shared_ptr<Connection>> snapshot;
+    {
+      std::lock_guard lock(impl.connections_mutex);
+      snapshot.assign(impl.connections.begin(), impl.connections.end());
+    }
+    for (auto& connection : snapshot) {
+      asio::post(connection->executor, [connection] {
+        if (connection->idle && connection->cancel) connection->cancel();
+      });
+    }
+    {
+      std::unique_lock lock(impl.connections_mutex);
+      impl.connections_drained.wait_for(lock, impl.options.shutdown_grace,
+                                        [&] { return impl.connections.empty(); });
+    }
+    impl.io.stop();
+    for (auto& worker : impl.workers) worker.join();
+    impl.workers.clear();
+  }
+}
+
+}  // namespace warden::http

@@ -1,0 +1,20 @@
+// warden-control-plane: where operators manage policies and the directory.
+#include <cstdio>
+
+#include "common/http/daemon.h"
+#include "common/util/signals.h"
+#include "control-plane/control_plane_app.h"
+
+int main(int argc, char** argv) {
+  warden::BlockTerminationSignals();
+  warden::config::Options options("warden-control-plane",
+                                  "Stores policies and directory data and serves them to edges.");
+  warden::control_plane::AddControlPlaneOptions(options);
+  if (auto exit_code = warden::http::ParseCommandLineOrExit(options, argc, argv)) return *exit_code;
+  auto app = warden::control_plane::ControlPlaneApp::Create(options);
+  if (!app.ok()) {
+    std::fprintf(stderr, "warden-control-plane: %s\n", app.status().message().c_str());
+    return 2;
+  }
+  return warden::http::RunUntilSignalled("warden-control-plane", (*app)->host(), (*app)->server(), {});
+}
