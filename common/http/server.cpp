@@ -66,7 +66,7 @@ struct Connection {
 struct Server::Impl {
   ServerOptions options;
   const Router& router;
-  asio::io_context io{1};
+  asio::io_context io;  // the concurrency hint is the thread count: 1 lets Asio skip locking
   std::unique_ptr<asio::ssl::context> tls;
   tcp::acceptor acceptor{io};
   std::vector<std::thread> workers;
@@ -81,7 +81,8 @@ struct Server::Impl {
   metrics::Gauge* open_connections = nullptr;
   metrics::Counter* refused_connections = nullptr;
 
-  Impl(ServerOptions opts, const Router& r) : options(std::move(opts)), router(r) {
+  Impl(ServerOptions opts, const Router& r)
+      : options(std::move(opts)), router(r), io(std::max(1, options.threads)) {
     auto& registry = router.registry();
     in_flight = &registry.AddGauge("warden_http_in_flight_requests", "Requests being handled now");
     open_connections = &registry.AddGauge("warden_http_open_connections", "Open client connections");
@@ -265,7 +266,8 @@ asio::awaitable<void> Server::Impl::RefuseConnection(tcp::socket socket) {
 asio::awaitable<void> Server::Impl::Accept() {
   while (!stopping.load()) {
     beast::error_code error;
-    tcp::socket socket(asio::make_strand(io));
+    // A strand per connection only matters when several threads run the io_context.
+    tcp::socket socket = options.threads > 1 ? tcp::socket(asio::make_strand(io)) : tcp::socket(io);
     co_await acceptor.async_accept(socket, asio::redirect_error(asio::use_awaitable, error));
     if (error) {
       if (error == asio::error::operation_aborted || stopping.load()) break;

@@ -1,6 +1,6 @@
 #include "common/metrics/registry.h"
 
-#include <cstdio>
+#include <charconv>
 #include <variant>
 
 namespace warden::metrics {
@@ -32,10 +32,11 @@ void Histogram::ObserveNanoseconds(uint64_t nanoseconds) {
 
 namespace {
 
+// The shortest text that reads back as the same double ("0.00025", not "0.00025000000000000001").
 std::string FormatDouble(double value) {
   char buffer[64];
-  std::snprintf(buffer, sizeof buffer, "%.17g", value);
-  return buffer;
+  auto result = std::to_chars(buffer, buffer + sizeof buffer, value);
+  return std::string(buffer, result.ptr);
 }
 
 // Joins existing labels "{a="x"}" with one more label.
@@ -50,7 +51,7 @@ void Histogram::Render(const std::string& name, const std::string& labels, std::
   uint64_t cumulative = 0;
   for (size_t i = 0; i < kBoundsSeconds.size(); ++i) {
     cumulative += buckets_[i].load(std::memory_order_relaxed);
-    out += name + "_bucket" + WithLabel(labels, "le=\"" + FormatDouble(kBoundsSeconds[i]) + "\"") +
+    out += name + "_bucket" + WithLabel(labels, std::string("le=\"") + kBoundLabels[i] + "\"") +
            " " + std::to_string(cumulative) + "\n";
   }
   uint64_t total = count_.load(std::memory_order_relaxed);

@@ -44,6 +44,9 @@ class Histogram {
   static constexpr std::array<double, 16> kBoundsSeconds = {
       0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
       0.025,   0.05,   0.1,     0.25,   0.5,   1.0,    2.5,   10.0};
+  static constexpr std::array<const char*, 16> kBoundLabels = {
+      "0.00005", "0.0001", "0.00025", "0.0005", "0.001", "0.0025", "0.005", "0.01",
+      "0.025",   "0.05",   "0.1",     "0.25",   "0.5",   "1",     "2.5",   "10"};
 
   void ObserveNanoseconds(uint64_t nanoseconds);
   uint64_t count() const { return count_.load(std::memory_order_relaxed); }
