@@ -1,0 +1,264 @@
+#include "common/policy/cerbos_api.h"
+
+#include <set>
+
+namespace warden::policy {
+
+const char* EffectName(Effect effect) { return effect == Effect::kAllow ? "EFFECT_ALLOW" : "EFFECT_DENY"; }
+
+namespace {
+
+Status Bad(const std::string& field, const std::string& reason) {
+  return Status::InvalidArgument(field + ": " + reason);
+}
+
+// Reads an optional string field; absent and null are "".
+Status OptString(const nlohmann::json& obj, const char* key, const std::string& where, std::string& out) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return Status::Ok();
+  if (!it->is_string()) return Bad(where + key, "must be a string");
+  out = it->get<std::string>();
+  return Status::Ok();
+}
+
+Status ReqString(const nlohmann::json& obj, const char* key, const std::string& where, std::string& out) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return Bad(where + key, "is required");
+  WARDEN_RETURN_IF_ERROR(OptString(obj, key, where, out));
+  if (out.empty()) return Bad(where + key, "must not be empty");
+  return Status::Ok();
+}
+
+Status Attr(const nlohmann::json& obj, const std::string& where, cel::Value& out) {
+  auto it = obj.find("attr");
+  if (it == obj.end() || it->is_null()) {
+    out = cel::Value::Map({});
+    return Status::Ok();
+  }
+  if (!it->is_object()) return Bad(where + "attr", "must be an object");
+  out = cel::FromJson(*it);
+  if (out.is_error()) return Bad(where + "attr", std::string(out.error_message()));
+  return Status::Ok();
+}
+
+Status Scope(const nlohmann::json& obj, const std::string& where, std::string& out) {
+  WARDEN_RETURN_IF_ERROR(OptString(obj, "scope", where, out));
+  std::string_view s = out;
+  if (s == ".") return Status::Ok();
+  if (!s.empty() && s.front() == '.') s.remove_prefix(1);
+  bool ok = s.empty() || (s.back() != '.' && s.find("..") == std::string_view::npos);
+  for (char c : s) ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-');
+  if (!ok) return Bad(where + "scope", "'" + out + "' is not a valid scope (dot-separated names)");
+  return Status::Ok();
+}
+
+Status ParsePrincipal(const nlohmann::json& body, Principal& p) {
+  auto it = body.find("principal");
+  if (it == body.end() || it->is_null()) return Bad("principal", "is required");
+  if (!it->is_object()) return Bad("principal", "must be an object");
+  const auto& j = *it;
+  WARDEN_RETURN_IF_ERROR(ReqString(j, "id", "principal.", p.id));
+  auto roles = j.find("roles");
+  if (roles == j.end() || !roles->is_array() || roles->empty()) {
+    return Bad("principal.roles", "must be a non-empty list of strings");
+  }
+  for (const auto& r : *roles) {
+    if (!r.is_string() || r.get<std::string>().empty()) return Bad("principal.roles", "must be a non-empty list of strings");
+    p.roles.push_back(r.get<std::string>());
+  }
+  WARDEN_RETURN_IF_ERROR(OptString(j, "policyVersion", "principal.", p.policy_version));
+  WARDEN_RETURN_IF_ERROR(Scope(j, "principal.", p.scope));
+  return Attr(j, "principal.", p.attr);
+}
+
+Status AuxData(const nlohmann::json& body, cel::Value& out) {
+  auto it = body.find("auxData");
+  if (it == body.end() || it->is_null()) return Status::Ok();
+  if (!it->is_object()) return Bad("auxData", "must be an object");
+  // Warden does not verify JWTs: auxData.jwt is accepted and ignored; any other keys pass through.
+  nlohmann::json kept = nlohmann::json::object();
+  for (auto& [k, v] : it->items()) {
+    if (k != "jwt") kept[k] = v;
+  }
+  out = cel::FromJson(kept);
+  return Status::Ok();
+}
+
+Status OptBool(const nlohmann::json& obj, const char* key, bool& out) {
+  auto it = obj.find(key);
+  if (it == obj.end() || it->is_null()) return Status::Ok();
+  if (!it->is_boolean()) return Bad(key, "must be a boolean");
+  out = it->get<bool>();
+  return Status::Ok();
+}
+
+nlohmann::json ScopeJson(std::string_view s) {
+  if (!s.empty() && s.front() == '.') s.remove_prefix(1);
+  return std::string(s);
+}
+
+}  // namespace
+
+Result<CheckResourcesRequest> ParseCheckResourcesRequest(const nlohmann::json& body) {
+  if (!body.is_object()) return Status::InvalidArgument("request body must be a JSON object");
+  CheckResourcesRequest req;
+  WARDEN_RETURN_IF_ERROR(OptString(body, "requestId", "", req.request_id));
+  WARDEN_RETURN_IF_ERROR(ParsePrincipal(body, req.principal));
+  WARDEN_RETURN_IF_ERROR(OptBool(body, "includeMeta", req.include_meta));
+  WARDEN_RETURN_IF_ERROR(AuxData(body, req.aux_data));
+  auto res = body.find("resources");
+  if (res == body.end() || !res->is_array() || res->empty()) {
+    return Bad("resources", "must be a non-empty list");
+  }
+  for (size_t i = 0; i < res->size(); ++i) {
+    const auto& e = (*res)[i];
+    const std::string where = "resources[" + std::to_string(i) + "]";
+    if (!e.is_object()) return Bad(where, "must be an object");
+    CheckResourcesRequest::Entry entry;
+    auto actions = e.find("actions");
+    if (actions == e.end() || !actions->is_array() || actions->empty()) {
+      return Bad(where + ".actions", "must be a non-empty list of strings");
+    }
+    std::set<std::string> seen;
+    for (const auto& a : *actions) {
+      if (!a.is_string() || a.get<std::string>().empty()) {
+        return Bad(where + ".actions", "must be a non-empty list of strings");
+      }
+      if (seen.insert(a.get<std::string>()).second) entry.actions.push_back(a.get<std::string>());
+    }
+    auto r = e.find("resource");
+    if (r == e.end() || !r->is_object()) return Bad(where + ".resource", "must be an object");
+    const std::string rw = where + ".resource.";
+    WARDEN_RETURN_IF_ERROR(ReqString(*r, "kind", rw, entry.resource.kind));
+    WARDEN_RETURN_IF_ERROR(ReqString(*r, "id", rw, entry.resource.id));
+    WARDEN_RETURN_IF_ERROR(OptString(*r, "policyVersion", rw, entry.resource.policy_version));
+    WARDEN_RETURN_IF_ERROR(Scope(*r, rw, entry.resource.scope));
+    WARDEN_RETURN_IF_ERROR(Attr(*r, rw, entry.resource.attr));
+    req.resources.push_back(std::move(entry));
+  }
+  return req;
+}
+
+nlohmann::json RenderCheckResourcesResponse(const CheckResourcesRequest& request,
+                                            const std::vector<Decision>& decisions) {
+  nlohmann::json results = nlohmann::json::array();
+  for (size_t i = 0; i < request.resources.size() && i < decisions.size(); ++i) {
+    const auto& entry = request.resources[i];
+    const Decision& d = decisions[i];
+    nlohmann::json r;
+    r["resource"] = {{"id", entry.resource.id},
+                     {"kind", entry.resource.kind},
+                     {"policyVersion", entry.resource.policy_version.empty() ? "default" : entry.resource.policy_version},
+                     {"scope", ScopeJson(entry.resource.scope)}};
+    nlohmann::json actions = nlohmann::json::object();
+    for (const auto& a : d.actions) actions[std::string(a.action)] = EffectName(a.effect);
+    r["actions"] = std::move(actions);
+    if (request.include_meta) {
+      nlohmann::json meta_actions = nlohmann::json::object();
+      for (const auto& a : d.actions) {
+        meta_actions[std::string(a.action)] = {{"matchedPolicy", MatchedPolicy(a, request.principal, entry.resource)},
+                                               {"matchedScope", std::string(a.decided_scope)}};
+      }
+      nlohmann::json roles = nlohmann::json::array();
+      for (auto role : d.effective_derived_roles) roles.push_back(std::string(role));
+      r["meta"] = {{"actions", std::move(meta_actions)}, {"effectiveDerivedRoles", std::move(roles)}};
+    }
+    if (!d.outputs.empty()) {
+      nlohmann::json outs = nlohmann::json::array();
+      for (const auto& o : d.outputs) {
+        nlohmann::json e = {{"src", std::string(o.src)}, {"action", std::string(o.action)}};
+        if (o.value.is_error()) {
+          e["error"] = std::string(o.value.error_message());
+        } else {
+          e["val"] = cel::ToJson(o.value);
+        }
+        outs.push_back(std::move(e));
+      }
+      r["outputs"] = std::move(outs);
+    }
+    results.push_back(std::move(r));
+  }
+  return {{"requestId", request.request_id}, {"results", std::move(results)}};
+}
+
+nlohmann::json CheckResources(const PolicySet& set, const CheckResourcesRequest& request,
+                              const DecideOptions& options) {
+  DecideOptions opts = options;
+  if (!request.aux_data.is_null()) opts.aux_data = request.aux_data;
+  std::vector<Decision> decisions(request.resources.size());
+  for (size_t i = 0; i < request.resources.size(); ++i) {
+    set.Decide(request.principal, request.resources[i].resource, request.resources[i].actions, opts, decisions[i]);
+  }
+  return RenderCheckResourcesResponse(request, decisions);
+}
+
+Result<PlanResourcesRequest> ParsePlanResourcesRequest(const nlohmann::json& body) {
+  if (!body.is_object()) return Status::InvalidArgument("request body must be a JSON object");
+  PlanResourcesRequest req;
+  WARDEN_RETURN_IF_ERROR(OptString(body, "requestId", "", req.request_id));
+  auto action = body.find("action");
+  auto actions = body.find("actions");
+  const bool has_action = action != body.end() && !action->is_null();
+  const bool has_actions = actions != body.end() && !actions->is_null();
+  if (has_action && has_actions) return Bad("action", "give either action or actions, not both");
+  if (has_action) {
+    if (!action->is_string() || action->get<std::string>().empty()) return Bad("action", "must be a non-empty string");
+    req.actions.push_back(action->get<std::string>());
+  } else if (has_actions) {
+    if (!actions->is_array() || actions->empty()) return Bad("actions", "must be a non-empty list of strings");
+    for (const auto& a : *actions) {
+      if (!a.is_string() || a.get<std::string>().empty()) return Bad("actions", "must be a non-empty list of strings");
+      req.actions.push_back(a.get<std::string>());
+    }
+    req.action_was_list = true;
+  } else {
+    return Bad("action", "is required");
+  }
+  WARDEN_RETURN_IF_ERROR(ParsePrincipal(body, req.principal));
+  WARDEN_RETURN_IF_ERROR(OptBool(body, "includeMeta", req.include_meta));
+  WARDEN_RETURN_IF_ERROR(AuxData(body, req.aux_data));
+  auto r = body.find("resource");
+  if (r == body.end() || !r->is_object()) return Bad("resource", "must be an object");
+  WARDEN_RETURN_IF_ERROR(ReqString(*r, "kind", "resource.", req.resource.kind));
+  WARDEN_RETURN_IF_ERROR(OptString(*r, "policyVersion", "resource.", req.resource.policy_version));
+  WARDEN_RETURN_IF_ERROR(Scope(*r, "resource.", req.resource.scope));
+  WARDEN_RETURN_IF_ERROR(Attr(*r, "resource.", req.resource.attr));
+  return req;
+}
+
+nlohmann::json PlanResources(const PolicySet& set, const PlanResourcesRequest& request, const DecideOptions& options) {
+  DecideOptions opts = options;
+  if (!request.aux_data.is_null()) opts.aux_data = request.aux_data;
+  PlanResult merged;
+  merged.kind = PlanResult::Kind::kAlwaysAllowed;
+  nlohmann::json scopes = nlohmann::json::object();
+  for (const auto& action : request.actions) {
+    PlanResult p = set.Plan(request.principal, request.resource, action, opts);
+    scopes[action] = p.matched_scope;
+    if (merged.kind == PlanResult::Kind::kAlwaysDenied) continue;
+    if (p.kind == PlanResult::Kind::kAlwaysDenied) {
+      merged = p;
+    } else if (p.kind == PlanResult::Kind::kConditional) {
+      merged.condition = merged.kind == PlanResult::Kind::kConditional ? cel::Residual::And(merged.condition, p.condition)
+                                                                        : p.condition;
+      merged.kind = PlanResult::Kind::kConditional;
+    }
+  }
+  nlohmann::json out = {{"requestId", request.request_id},
+                        {"resourceKind", request.resource.kind},
+                        {"policyVersion", request.resource.policy_version.empty() ? "default" : request.resource.policy_version},
+                        {"filter", merged.FilterJson()}};
+  if (request.action_was_list) {
+    out["actions"] = request.actions;
+  } else {
+    out["action"] = request.actions.front();
+  }
+  if (request.include_meta) {
+    out["meta"] = {{"filterDebug", merged.kind == PlanResult::Kind::kConditional ? merged.condition.DebugString()
+                                   : merged.kind == PlanResult::Kind::kAlwaysAllowed ? "(true)" : "(false)"},
+                   {"matchedScopes", std::move(scopes)}};
+  }
+  return out;
+}
+
+}  // namespace warden::policy

@@ -1,0 +1,168 @@
+#include <algorithm>
+
+#include "common/cel/evaluate.h"
+#include "common/policy/decide_internal.h"
+#include "common/policy/policy_set.h"
+
+namespace warden::policy::internal {
+
+namespace {
+
+cel::Value Str(std::string_view s) { return cel::Value::String(std::string(s)); }
+
+cel::Value AttrOrEmpty(const cel::Value& attr) { return attr.kind() == cel::Kind::kMap ? attr : cel::Value::Map({}); }
+
+}  // namespace
+
+// The CEL view of a principal and a resource, as Cerbos's request.principal / request.resource.
+cel::Value PrincipalValue(const Principal& p) {
+  cel::ListValue roles;
+  roles.reserve(p.roles.size());
+  for (const auto& r : p.roles) roles.push_back(Str(r));
+  return cel::Value::Map({{Str("id"), Str(p.id)},
+                          {Str("roles"), cel::Value::List(std::move(roles))},
+                          {Str("attr"), AttrOrEmpty(p.attr)},
+                          {Str("policyVersion"), Str(p.policy_version)},
+                          {Str("scope"), Str(NormalizeScope(p.scope))}});
+}
+
+cel::Value ResourceValue(const Resource& r) {
+  return cel::Value::Map({{Str("kind"), Str(r.kind)},
+                          {Str("id"), Str(r.id)},
+                          {Str("attr"), AttrOrEmpty(r.attr)},
+                          {Str("policyVersion"), Str(r.policy_version)},
+                          {Str("scope"), Str(NormalizeScope(r.scope))}});
+}
+
+cel::Value RuntimeValue(std::vector<std::string_view> roles) {
+  std::sort(roles.begin(), roles.end());
+  cel::ListValue list;
+  for (auto r : roles) list.push_back(Str(r));
+  return cel::Value::Map({{Str("effectiveDerivedRoles"), cel::Value::List(std::move(list))}});
+}
+
+EvalContext::EvalContext(const PolicySet& set, const Principal& principal, const Resource& resource,
+                         const DecideOptions& options, Decision& out)
+    : set(set), principal(principal), resource(resource), options_(options), out_(out) {}
+
+std::optional<bool> EvalContext::CachedCondition(int rule_id, const CompiledDerivedRole* dr) const {
+  for (int i = 0; i < cache_count_; ++i) {
+    if (cache_[i].rule_id == rule_id && cache_[i].dr == dr) return cache_[i].value;
+  }
+  return std::nullopt;
+}
+
+void EvalContext::CacheCondition(int rule_id, const CompiledDerivedRole* dr, bool value) {
+  if (cache_count_ < kCacheSize) cache_[cache_count_++] = {rule_id, dr, value};
+}
+
+void EvalContext::BindRequest() {
+  if (bound_) return;
+  bound_ = true;
+  const cel::Value p = PrincipalValue(principal);
+  const cel::Value r = ResourceValue(resource);
+  activation_.Bind("P", p).Bind("R", r).Bind("G", set.globals_);
+  activation_.Bind("request.auxData", options_.aux_data.is_null() ? cel::Value::Map({}) : options_.aux_data);
+  activation_.set_now(options_.now);
+  activation_.set_oracle(options_.oracle);
+}
+
+const cel::Value& EvalContext::Runtime() {
+  if (current_ < 0) {
+    if (empty_runtime_.is_null()) empty_runtime_ = RuntimeValue({});
+    return empty_runtime_;
+  }
+  ScopeRoles& s = scopes_[current_];
+  if (!s.runtime_built) {
+    std::vector<std::string_view> names;
+    if (s.policy != nullptr) {
+      for (size_t i = 0; i < s.policy->derived_roles.size(); ++i) {
+        if (s.mask & (uint64_t{1} << i)) names.push_back(s.policy->derived_roles[i]->name);
+      }
+    }
+    s.runtime = RuntimeValue(std::move(names));
+    s.runtime_built = true;
+  }
+  return s.runtime;
+}
+
+cel::Value EvalContext::Run(const cel::Program& program, const cel::Value& constants, bool uses_runtime) {
+  BindRequest();
+  activation_.Bind("C", constants);
+  if (uses_runtime) activation_.Bind("runtime", Runtime());
+  return cel::Evaluate(program, activation_);
+}
+
+bool EvalContext::Holds(const CompiledMatch& match, const cel::Value& constants, std::string_view scope) {
+  switch (match.op) {
+    case MatchNode::Op::kExpr: {
+      if (!match.program) return false;
+      const cel::Value v = Run(*match.program, constants, match.uses_runtime);
+      return v.kind() == cel::Kind::kBool && v.bool_value();
+    }
+    case MatchNode::Op::kAll:
+      for (const auto& c : match.children) {
+        if (!Holds(c, constants, scope)) return false;
+      }
+      return true;
+    case MatchNode::Op::kAny:
+      for (const auto& c : match.children) {
+        if (Holds(c, constants, scope)) return true;
+      }
+      return false;
+    case MatchNode::Op::kNone:
+      for (const auto& c : match.children) {
+        if (Holds(c, constants, scope)) return false;
+      }
+      return true;
+  }
+  return false;
+}
+
+cel::Value EvalContext::Eval(const cel::Program& program, const cel::Value& constants, std::string_view) {
+  const auto& refs = program.referenced_variables();
+  const bool uses_runtime = std::find(refs.begin(), refs.end(), "runtime") != refs.end();
+  return Run(program, constants, uses_runtime);
+}
+
+void EvalContext::EnterResourceScope(std::string_view scope, std::string_view version) {
+  for (int i = 0; i < scope_count_; ++i) {
+    if (scopes_[i].scope == scope) {
+      current_ = i;
+      return;
+    }
+  }
+  if (scope_count_ == kMaxScopes) return;
+  ScopeRoles entry;
+  entry.scope = scope;
+  entry.policy = set.FindResourcePolicy(resource.kind, version, scope);
+  if (entry.policy != nullptr) {
+    const auto& drs = entry.policy->derived_roles;
+    for (size_t i = 0; i < drs.size() && i < 64; ++i) {
+      const CompiledDerivedRole& dr = *drs[i];
+      bool parent = false;
+      for (const auto& pr : dr.parent_roles) {
+        if (pr == "*") {
+          parent = true;
+          break;
+        }
+        for (const auto& role : principal.roles) parent = parent || role == pr;
+      }
+      if (!parent) continue;
+      if (dr.condition == nullptr || Holds(*dr.condition, dr.constants, scope)) {
+        entry.mask |= uint64_t{1} << i;
+        out_.effective_derived_roles.push_back(dr.name);
+      }
+    }
+  }
+  scopes_[scope_count_] = std::move(entry);
+  current_ = scope_count_++;
+}
+
+void EvalContext::FinishDerivedRoles() {
+  auto& v = out_.effective_derived_roles;
+  std::sort(v.begin(), v.end());
+  v.erase(std::unique(v.begin(), v.end()), v.end());
+}
+
+}  // namespace warden::policy::internal

@@ -1,0 +1,36 @@
+// Token-level rewriting of Cerbos CEL conditions before they are compiled.
+//
+// Cerbos conditions may spell the same thing several ways (request.resource / R, variables / V,
+// constants / C, globals / G) and refer to policy variables by name. The compiled form wants one
+// spelling and no indirection, so that evaluation binds five values and query plans see the
+// variables' own expressions:
+//   request.principal -> P, request.resource -> R, constants -> C, globals -> G,
+//   V.name / variables.name -> (the variable's expression, itself rewritten).
+// String literals are left untouched, and so is any identifier that follows a '.' (a field).
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace warden::policy {
+
+struct RewriteError {
+  size_t offset = 0;  // byte offset in the source being rewritten (the top-level one)
+  std::string message;
+};
+
+struct RewriteResult {
+  std::string text;
+  std::vector<RewriteError> errors;  // undefined or cyclic variables
+};
+
+// `lookup(name)` returns the source of variable `name`, or nullopt when it is not defined.
+using VariableLookup = std::function<std::optional<std::string>(std::string_view name)>;
+
+// Rewrites `source` as described above; variables are expanded recursively (a cycle is an error).
+RewriteResult RewriteCondition(std::string_view source, const VariableLookup& lookup);
+
+}  // namespace warden::policy
