@@ -57,9 +57,7 @@ class Planner {
         bool handled = false;
         WARDEN_RETURN_IF_ERROR(ResolveChain(e, facts, handled));
         if (handled) return Status::Ok();
-        if (e->op == Op::kIdent) {
-          return Error(*e, "undeclared reference to '" + Strip(e->name) + "'");
-        }
+        if (e->op == Op::kIdent) return Undeclared(e, "undeclared reference to '" + Strip(e->name) + "'");
         WARDEN_RETURN_IF_ERROR(ResolveChild(e->args[0], facts));
         return MaybeFold(e, facts);
       }
@@ -191,7 +189,19 @@ class Planner {
         return Error(*nodes[0], "type '" + prefix + "' does not support field selection");
       }
     }
-    return Error(*nodes[0], "undeclared reference to '" + Strip(nodes[0]->name) + "'");
+    handled = true;
+    return Undeclared(e, "undeclared reference to '" + Strip(nodes[0]->name) + "'");
+  }
+
+  // An undeclared name: a compile error, or (when the options ask) an error value at run time.
+  Status Undeclared(std::unique_ptr<Expr>& e, std::string message) {
+    if (!options_.undeclared_as_runtime_error) return Error(*e, std::move(message));
+    auto err = std::make_unique<Expr>();
+    err->op = Op::kConst;
+    err->offset = e->offset;
+    err->value = Value::Error(std::move(message));
+    e = std::move(err);
+    return Status::Ok();
   }
 
   Status ResolveCall(std::unique_ptr<Expr>& e, Facts& facts) {
@@ -220,7 +230,7 @@ class Planner {
                              std::to_string(e->args.size() - (e->receiver ? 1 : 0)) + " argument(s)" +
                              (e->receiver ? " as a method" : ""));
       }
-      return Error(*e, "undeclared reference to function '" + e->name + "'");
+      return Undeclared(e, "undeclared reference to function '" + e->name + "'");
     }
     if (e->fn->prepare != nullptr) {
       Status st = e->fn->prepare(*e);

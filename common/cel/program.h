@@ -28,6 +28,10 @@ struct CompileOptions {
   // Limits, checked at compile time; exceeding one is a ResourceExhausted error.
   size_t max_source_length = 100'000;
   int max_ast_depth = 200;  // nesting of parentheses, calls, operators, lists and maps
+  // When true, an undeclared identifier or unknown function is not a compile error but evaluates
+  // to an error value (which `||`/`&&` may absorb). For tools and the conformance suite's
+  // unchecked cases; policies keep the default so typos fail at load time.
+  bool undeclared_as_runtime_error = false;
   // Whether `int`, `bool`, ... may be used as type values and `type(x)` is allowed (CEL does).
   bool enable_type_values = true;
 };

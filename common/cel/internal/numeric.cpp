@@ -7,30 +7,17 @@
 namespace warden::cel::internal {
 namespace {
 
-// -1/0/1 comparing int64 with double exactly; nullopt for NaN.
+// int/uint against double compare as doubles, as cel-go does (so 2^63-1 equals 2^63 as a double).
 std::optional<int> CompareIntDouble(int64_t i, double d) {
   if (std::isnan(d)) return std::nullopt;
-  if (d < -9223372036854775808.0) return 1;
-  if (d >= 9223372036854775808.0) return -1;
-  double t = std::trunc(d);
-  int64_t ti = static_cast<int64_t>(t);
-  if (i < ti) return -1;
-  if (i > ti) return 1;
-  if (d > t) return -1;
-  if (d < t) return 1;
-  return 0;
+  double x = static_cast<double>(i);
+  return x < d ? -1 : (x > d ? 1 : 0);
 }
 
 std::optional<int> CompareUintDouble(uint64_t u, double d) {
   if (std::isnan(d)) return std::nullopt;
-  if (d < 0) return 1;
-  if (d >= 18446744073709551616.0) return -1;
-  double t = std::trunc(d);
-  uint64_t tu = static_cast<uint64_t>(t);
-  if (u < tu) return -1;
-  if (u > tu) return 1;
-  if (d > t) return -1;
-  return 0;
+  double x = static_cast<double>(u);
+  return x < d ? -1 : (x > d ? 1 : 0);
 }
 
 int CompareIntUint(int64_t i, uint64_t u) {

@@ -105,7 +105,10 @@ Value SubValues(const Value& a, const Value& b) {
     Duration d;
     auto ta = a.timestamp_value();
     auto tb = b.timestamp_value();
-    if (!NormalizeDuration(TotalNanos(ta.seconds, ta.nanos) - TotalNanos(tb.seconds, tb.nanos), d)) return Overflow();
+    __int128 diff = TotalNanos(ta.seconds, ta.nanos) - TotalNanos(tb.seconds, tb.nanos);
+    // cel-go represents this difference as a Go time.Duration: 64-bit nanoseconds.
+    if (diff > std::numeric_limits<int64_t>::max() || diff < std::numeric_limits<int64_t>::min()) return Overflow();
+    if (!NormalizeDuration(diff, d)) return Overflow();
     return Value::DurationOf(d);
   }
   if (ka == Kind::kTimestamp && kb == Kind::kDuration) {

@@ -58,6 +58,7 @@ struct Token {
   uint64_t uint_value = 0;
   double double_value = 0;
   bool int_overflow = false;  // decimal literal 9223372036854775808 (valid only after unary minus)
+  bool reserved = false;      // a reserved word: usable only as a field or method name
 };
 
 const std::unordered_set<std::string_view>& ReservedWords() {
@@ -145,9 +146,7 @@ class Lexer {
       if (word == "false") return simple(Tok::kFalse, 0);
       if (word == "null") return simple(Tok::kNull, 0);
       if (word == "in") return simple(Tok::kIn, 0);
-      if (ReservedWords().count(word)) {
-        return Error(t.offset, "reserved identifier '" + std::string(word) + "'");
-      }
+      t.reserved = ReservedWords().count(word) > 0;
       t.kind = Tok::kIdent;
       t.text = std::string(word);
       return t;
@@ -737,6 +736,7 @@ class Parser {
           WARDEN_RETURN_IF_ERROR(Advance());
           if (tok_.kind != Tok::kIdent) return Error(tok_.offset, "expected identifier after '.'");
         }
+        if (tok_.reserved) return Error(tok_.offset, "reserved identifier '" + tok_.text + "'");
         std::string name = (leading_dot ? "." : "") + tok_.text;
         WARDEN_RETURN_IF_ERROR(Advance());
         if (tok_.kind == Tok::kLParen) {
