@@ -209,8 +209,8 @@ void PolicySet::Decide(const Principal& principal, const Resource& resource, std
 
   const std::string_view p_scope = internal::NormalizeScope(principal.scope);
   const std::string_view r_scope = internal::NormalizeScope(resource.scope);
-  const std::string_view p_version = principal.policy_version.empty() ? "default" : principal.policy_version;
-  const std::string_view version = resource.policy_version.empty() ? "default" : resource.policy_version;
+  const std::string_view p_version = principal.policy_version.empty() ? std::string_view("default") : std::string_view(principal.policy_version);
+  const std::string_view version = resource.policy_version.empty() ? std::string_view("default") : std::string_view(resource.policy_version);
 
   ScopeChain p_scopes, r_scopes;
   p_scopes.Build(principal_scopes_, p_scope);

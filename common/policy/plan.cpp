@@ -53,8 +53,8 @@ class Planner {
 
   PlanResult Run(std::string_view action) {
     PlanResult result;
-    const std::string_view version = resource_.policy_version.empty() ? "default" : resource_.policy_version;
-    const std::string_view p_version = principal_.policy_version.empty() ? "default" : principal_.policy_version;
+    const std::string_view version = resource_.policy_version.empty() ? std::string_view("default") : std::string_view(resource_.policy_version);
+    const std::string_view p_version = principal_.policy_version.empty() ? std::string_view("default") : std::string_view(principal_.policy_version);
     ScopeChain p_scopes, r_scopes;
     p_scopes.Build(set_.principal_scopes_, NormalizeScope(principal_.scope));
     r_scopes.Build(set_.resource_scopes_, NormalizeScope(resource_.scope));

@@ -88,8 +88,10 @@ int main(int argc, char** argv) {
   for (const auto& line : checks) {
     const json& request = line["request"];
     for (const auto& r : request["resources"]) {
-      for (auto& [k, v] : r["resource"].value("attr", json::object()).items()) {
-        auto& vals = seen_values[r["resource"]["kind"]][k];
+      const json attr = r["resource"].value("attr", json::object());
+      const std::string kind = r["resource"]["kind"].get<std::string>();
+      for (auto& [k, v] : attr.items()) {
+        auto& vals = seen_values[kind][k];
         if (std::find(vals.begin(), vals.end(), v) == vals.end()) vals.push_back(v);
       }
     }
