@@ -341,11 +341,12 @@ Result<CheckResult> Check(const DirectorySnapshot& snapshot, const CheckRequest&
     auto user = snapshot.ResolveUser(request.subject_id);
     if (user) sid = snapshot.FindId(*user);
   }
-  if (!oid || !sid) {
-    if (trace != nullptr) trace->push_back(std::string(!oid ? "object" : "subject") + " is not in the directory");
+  if (!oid) {
+    if (trace != nullptr) trace->push_back("object is not in the directory");
     return result;
   }
-  subject.id = *sid;
+  // A subject the directory has never seen can still be granted through a wildcard.
+  subject.id = sid ? *sid : kUnknownId;
   auto allowed = CheckInterned(snapshot, *ot, *oid, *name, subject, limits, trace);
   if (!allowed.ok()) return allowed.status();
   result.allowed = *allowed;

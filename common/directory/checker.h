@@ -52,6 +52,10 @@ struct CheckResult {
 // a limit is ResourceExhausted. Thread-safe.
 Result<CheckResult> Check(const DirectorySnapshot& snapshot, const CheckRequest& request, const CheckLimits& limits = {});
 
+// Stands for a subject id that was never interned: it equals no stored id, so only wildcards
+// can grant it anything.
+inline constexpr uint32_t kUnknownId = 0xffffffffu;
+
 // The same check on interned values (the engine's fast path; no name resolution).
 struct SubjectRef {
   Symbol type = 0;

@@ -128,11 +128,8 @@ Result<LookupResult> LookupResources(const DirectorySnapshot& snap, const Lookup
   }
   if (req.subject_id.empty()) return Status::InvalidArgument("subject_id: required");
   LookupResult result;
-  auto sid = ResolveId(snap, req.subject_type, req.subject_id);
-  if (!sid) {
-    WARDEN_RETURN_IF_ERROR(Paginate(result.ids, req.page_size, req.cursor, result));
-    return result;
-  }
+  // A subject the directory has never seen still gets what wildcards grant.
+  uint32_t sid = ResolveId(snap, req.subject_type, req.subject_id).value_or(kUnknownId);
   const auto& reverse = snap.reverse();
   NodeQueue queue(limits.max_visits);
   bool overflow = false;
@@ -151,15 +148,15 @@ Result<LookupResult> LookupResources(const DirectorySnapshot& snap, const Lookup
     });
   };
   if (srel != 0) {
-    if (!queue.Push(*st, *sid, srel)) return FanOut(limits);
+    if (!queue.Push(*st, sid, srel)) return FanOut(limits);
   } else {
-    push_referrers(*st, *sid, 0);
+    if (sid != kUnknownId) push_referrers(*st, sid, 0);
     if (snap.wildcard_id() != 0) push_referrers(*st, snap.wildcard_id(), 0);
   }
   std::vector<uint32_t> found;
   NodeQueue::Item node;
   while (!overflow && queue.Pop(node)) {
-    if (node.type == *ot && node.name == *perm) found.push_back(node.id);
+    if (node.type == *ot && node.name == *perm && node.id != kUnknownId) found.push_back(node.id);
     push_referrers(node.type, node.id, node.name);
     for (Symbol p : model.PermissionsUsing(node.type, node.name)) {
       if (!queue.Push(node.type, node.id, p)) overflow = true;
@@ -183,7 +180,7 @@ Result<LookupResult> LookupResources(const DirectorySnapshot& snap, const Lookup
   ids.reserve(found.size());
   for (uint32_t oid : found) {
     if (!member->union_only) {
-      auto ok = CheckInterned(snap, *ot, oid, *perm, SubjectRef{*st, *sid, srel}, limits);
+      auto ok = CheckInterned(snap, *ot, oid, *perm, SubjectRef{*st, sid, srel}, limits);
       if (!ok.ok()) return ok.status();
       if (!*ok) continue;
     }

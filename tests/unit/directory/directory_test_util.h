@@ -15,7 +15,7 @@ namespace warden::directory::testing {
 
 inline RelationTuple T(const std::string& s) {
   RelationTuple t;
-  size_t colon = s.find(':'), hash = s.find('#'), at = s.find('@');
+  size_t colon = s.find(':'), hash = s.find('#'), at = s.find('@', hash);
   t.object_type = s.substr(0, colon);
   t.object_id = s.substr(colon + 1, hash - colon - 1);
   t.relation = s.substr(hash + 1, at - hash - 1);
@@ -37,7 +37,7 @@ inline std::shared_ptr<const DirectorySnapshot> Build(const std::string& manifes
   REQUIRE_MESSAGE(builder.ok(), builder.status().ToString());
   for (const std::string& t : tuples) {
     Status s = builder->AddRelation(T(t));
-    REQUIRE_MESSAGE(s.ok(), t + ": " + s.ToString());
+    REQUIRE_MESSAGE(s.ok(), std::string(t + ": " + s.ToString()));
   }
   return builder->Build(1);
 }
@@ -46,7 +46,7 @@ inline std::shared_ptr<const DirectorySnapshot> Build(const std::string& manifes
 inline bool Allowed(const DirectorySnapshot& snap, const std::string& s) {
   RelationTuple t = T(s);
   auto r = Check(snap, {t.object_type, t.object_id, t.relation, t.subject_type, t.subject_id, t.subject_relation, false});
-  REQUIRE_MESSAGE(r.ok(), s + ": " + r.status().ToString());
+  REQUIRE_MESSAGE(r.ok(), std::string(s + ": " + r.status().ToString()));
   return r->allowed;
 }
 
