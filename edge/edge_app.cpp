@@ -1,20 +1,40 @@
 #include "edge/edge_app.h"
 
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "common/http/json.h"
 #include "common/http/server_config.h"
 #include "common/http/standard_routes.h"
+#include "edge/authzen_api.h"
 
 namespace warden::edge {
+
+EdgeApp::~EdgeApp() = default;
 
 Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options) {
   auto server_options = http::ServerOptionsFrom(options);
   if (!server_options.ok()) return server_options.status();
   std::unique_ptr<EdgeApp> app(new EdgeApp());
-  app->host_ = server_options->host;
-  app->router_ = std::make_unique<http::Router>(app->registry_);
   EdgeApp* self = app.get();
+  app->host_ = server_options->host;
+  app->context_ = std::make_unique<EdgeContext>(app->registry_);
+  int64_t max_batch = options.GetInt("max-batch");
+  int64_t max_page = options.GetInt("max-page-size");
+  if (max_batch < 1) return Status::InvalidArgument("option 'max-batch' must be at least 1");
+  if (max_page < 1) return Status::InvalidArgument("option 'max-page-size' must be at least 1");
+  app->context_->limits.max_batch_items = static_cast<size_t>(max_batch);
+  app->context_->limits.max_page_size = static_cast<size_t>(max_page);
+
+  const std::string& data = options.GetString("data");
+  if (!data.empty()) {
+    app->standalone_ = std::make_unique<StandaloneSource>(data, app->context_->holder(), options.GetDuration("poll-interval"));
+    Status loaded = app->standalone_->LoadNow();
+    if (!loaded.ok()) return Status::InvalidArgument("cannot load --data " + data + ":\n" + loaded.message());
+    app->standalone_->StartWatching();
+  }
+
+  app->router_ = std::make_unique<http::Router>(app->registry_);
   http::AddStandardRoutes(*app->router_, [self] { return self->NotReadyReason(); });
   // The do-nothing endpoint: what the HTTP layer alone costs, the ceiling checks are compared with.
   app->router_->Add(http::Method::kGet, "/v1/ping", [](http::Request&) {
@@ -23,13 +43,41 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
     return response;
   });
   app->router_->Add(http::Method::kGet, "/v1/status", [self](http::Request&) {
-    std::string reason = self->NotReadyReason();
-    return http::JsonResponse({{"ready", reason.empty()}, {"reason", reason}, {"mode", "standalone"}});
+    auto snapshot = self->context_->holder().Current();
+    nlohmann::json status = {{"ready", self->NotReadyReason().empty()},
+                             {"mode", self->standalone_ ? "standalone" : "none"},
+                             {"revision", snapshot ? snapshot->revision : 0}};
+    if (!self->NotReadyReason().empty()) status["reason"] = self->NotReadyReason();
+    if (snapshot) {
+      status["store_id"] = snapshot->store_id;
+      status["snapshot"] = {{"policies", snapshot->policies->policy_count()},
+                            {"objects", snapshot->directory->object_count()},
+                            {"relations", snapshot->directory->relation_count()},
+                            {"age_seconds", std::chrono::duration<double>(std::chrono::system_clock::now() -
+                                                                          snapshot->created_at).count()}};
+    }
+    if (self->standalone_) {
+      std::string error = self->standalone_->last_error();
+      status["last_load_error"] = error.empty() ? nlohmann::json() : nlohmann::json(error);
+    }
+    return http::JsonResponse(status);
   });
+  AddAuthzenRoutes(*app->router_, *app->context_);
   app->server_ = std::make_unique<http::Server>(std::move(*server_options), *app->router_);
   return app;
 }
 
-std::string EdgeApp::NotReadyReason() const { return "no snapshot loaded"; }
+std::string EdgeApp::NotReadyReason() const {
+  if (context_->holder().revision() == 0) {
+    return standalone_ ? "the data folder has not loaded" : "no snapshot loaded: start with --data DIR";
+  }
+  return "";
+}
+
+void EdgeApp::Reload() {
+  if (!standalone_) return;
+  Status loaded = standalone_->LoadNow();
+  if (!loaded.ok()) spdlog::error("reload failed; still serving the last good snapshot:\n{}", loaded.message());
+}
 
 }  // namespace warden::edge

@@ -1,4 +1,5 @@
-// EdgeApp: the edge authorizer assembled: its routes, its server, and the snapshot it decides from.
+// EdgeApp: the edge authorizer assembled: its routes, its server, and where its snapshots come
+// from (a standalone folder today; the control plane once sync lands).
 #pragma once
 
 #include <memory>
@@ -7,23 +8,32 @@
 #include "common/http/router.h"
 #include "common/http/server.h"
 #include "common/metrics/registry.h"
+#include "edge/edge_context.h"
+#include "edge/standalone_source.h"
 
 namespace warden::edge {
 
 class EdgeApp {
  public:
-  // Builds the app from parsed options; fails with a Status naming a bad option.
+  // Builds the app from parsed options and loads its first snapshot. Fails with a Status naming
+  // a bad option, or listing every problem in the data folder.
   static Result<std::unique_ptr<EdgeApp>> Create(const config::Options& options);
+  ~EdgeApp();
 
   http::Server& server() { return *server_; }
   const std::string& host() const { return host_; }
+  EdgeContext& context() { return *context_; }
   // Why the edge cannot answer checks yet ("" when it can); /readyz reports it.
   std::string NotReadyReason() const;
+  // SIGHUP: reload the data folder now.
+  void Reload();
 
  private:
   EdgeApp() = default;
 
   metrics::Registry registry_;
+  std::unique_ptr<EdgeContext> context_;
+  std::unique_ptr<StandaloneSource> standalone_;
   std::unique_ptr<http::Router> router_;
   std::unique_ptr<http::Server> server_;
   std::string host_;

@@ -8,6 +8,11 @@ void AddEdgeOptions(config::Options& options) {
   http::AddServerOptions(options, "127.0.0.1:8383");
   options.Add("data", config::OptionType::kString, "",
               "standalone mode: folder with policies/, manifest.yaml or schema.zed, and data/");
+  options.Add("poll-interval", config::OptionType::kDuration, "1s",
+              "standalone mode: how often the data folder is checked for changes");
+  options.Add("max-batch", config::OptionType::kInt, "1000",
+              "most items in one AuthZEN evaluations batch or Cerbos check request");
+  options.Add("max-page-size", config::OptionType::kInt, "1000", "most results in one search or lookup page");
 }
 
 }  // namespace warden::edge

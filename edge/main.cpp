@@ -17,5 +17,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "warden-edge: %s\n", app.status().message().c_str());
     return 2;
   }
-  return warden::http::RunUntilSignalled("warden-edge", (*app)->host(), (*app)->server(), {});
+  auto& edge = **app;
+  warden::http::DaemonHooks hooks;
+  hooks.on_reload = [&edge] { edge.Reload(); };
+  return warden::http::RunUntilSignalled("warden-edge", edge.host(), edge.server(), hooks);
 }

@@ -1,0 +1,47 @@
+// EdgeContext: what every edge API handler shares: the current snapshot, limits and counters.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <string>
+
+#include "common/http/request.h"
+#include "common/metrics/registry.h"
+#include "common/snapshot/snapshot_holder.h"
+
+namespace warden::edge {
+
+struct EdgeLimits {
+  size_t max_batch_items = 1000;  // evaluations per AuthZEN batch, resources per Cerbos request
+  size_t max_page_size = 1000;    // results per search or lookup page
+};
+
+class EdgeContext {
+ public:
+  explicit EdgeContext(metrics::Registry& registry);
+
+  SnapshotHolder& holder() { return holder_; }
+  const SnapshotHolder& holder() const { return holder_; }
+  metrics::Registry& registry() { return registry_; }
+  EdgeLimits limits;
+
+  // Counts one decision of `api` ("authzen", "cerbos", "directory") by outcome.
+  void CountDecision(int api, bool allowed) {
+    (allowed ? allowed_[api] : denied_[api])->Increment();
+  }
+  static constexpr int kAuthzen = 0, kCerbos = 1, kDirectory = 2;
+
+  // The snapshot for this request, or a 503 response explaining that none is loaded. Adds
+  // `Warden-Revision` to responses through WithRevision().
+  const Snapshot* SnapshotOrNull() const { return holder_.Acquire(); }
+  static http::Response NotReadyResponse();
+  static http::Response& WithRevision(http::Response& response, const Snapshot& snapshot);
+
+ private:
+  metrics::Registry& registry_;
+  SnapshotHolder holder_;
+  metrics::Counter* allowed_[3];
+  metrics::Counter* denied_[3];
+};
+
+}  // namespace warden::edge
