@@ -38,7 +38,8 @@ struct Facts {
 const std::unordered_set<std::string_view>& TypeNames() {
   static const std::unordered_set<std::string_view> names = {
       "int",       "uint",      "double", "bool", "string", "bytes", "list", "map", "null_type", "type",
-      "google.protobuf.Timestamp", "google.protobuf.Duration"};
+      "google.protobuf.Timestamp", "google.protobuf.Duration", "net.IP", "net.CIDR",
+      "cerbos.lib.hierarchy", "optional_type"};
   return names;
 }
 

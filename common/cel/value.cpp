@@ -42,6 +42,7 @@ std::string_view KindName(Kind kind) {
     case Kind::kTimestamp: return "google.protobuf.Timestamp";
     case Kind::kDuration: return "google.protobuf.Duration";
     case Kind::kType: return "type";
+    case Kind::kOpaque: return "opaque";
     case Kind::kError: return "*error*";
     case Kind::kUnknown: return "*unknown*";
   }
@@ -89,6 +90,12 @@ Value Value::Type(std::string name) {
   Value out;
   out.kind_ = Kind::kType;
   out.heap_ = MakeString(std::move(name));
+  return out;
+}
+Value Value::Opaque(std::shared_ptr<const OpaqueValue> value) {
+  Value out;
+  out.kind_ = Kind::kOpaque;
+  out.heap_ = std::move(value);
   return out;
 }
 Value Value::Error(std::string message) {
@@ -180,6 +187,10 @@ std::string_view Value::unknown_path() const {
   assert(kind_ == Kind::kUnknown);
   return *static_cast<const StringRep*>(heap_.get());
 }
+const OpaqueValue& Value::opaque_value() const {
+  assert(kind_ == Kind::kOpaque);
+  return *static_cast<const OpaqueValue*>(heap_.get());
+}
 const ListValue& Value::list_value() const {
   assert(kind_ == Kind::kList);
   return *static_cast<const ListValue*>(heap_.get());
@@ -191,6 +202,7 @@ const MapValue& Value::map_value() const {
 
 Value Value::TypeOf() const {
   if (kind_ == Kind::kError || kind_ == Kind::kUnknown) return *this;
+  if (kind_ == Kind::kOpaque) return Type(std::string(opaque_value().type_name()));
   return Type(std::string(KindName(kind_)));
 }
 
@@ -241,6 +253,9 @@ bool ValuesEqual(const Value& a, const Value& b) {
     case Kind::kString:
     case Kind::kBytes: return a.string_value() == b.string_value();
     case Kind::kType: return a.type_name() == b.type_name();
+    case Kind::kOpaque:
+      return a.opaque_value().type_name() == b.opaque_value().type_name() &&
+             a.opaque_value().Equals(b.opaque_value());
     case Kind::kTimestamp: return a.timestamp_value() == b.timestamp_value();
     case Kind::kDuration: return a.duration_value() == b.duration_value();
     case Kind::kList: {
@@ -327,6 +342,7 @@ std::string Value::DebugString() const {
     case Kind::kTimestamp: return "timestamp(\"" + FormatTimestamp(timestamp_value()) + "\")";
     case Kind::kDuration: return "duration(\"" + FormatDuration(duration_value()) + "\")";
     case Kind::kType: return std::string(type_name());
+    case Kind::kOpaque: return opaque_value().DebugString();
     case Kind::kError: return "error(" + internal::QuoteString(error_message()) + ")";
     case Kind::kUnknown: return "unknown(" + std::string(unknown_path()) + ")";
   }
@@ -409,6 +425,7 @@ nlohmann::json ToJson(const Value& value) {
     case Kind::kTimestamp: return FormatTimestamp(value.timestamp_value());
     case Kind::kDuration: return FormatDuration(value.duration_value());
     case Kind::kType: return std::string(value.type_name());
+    case Kind::kOpaque: return value.opaque_value().DebugString();
     case Kind::kError: return nlohmann::json{{"error", std::string(value.error_message())}};
     case Kind::kUnknown: return nlohmann::json{{"unknown", std::string(value.unknown_path())}};
   }

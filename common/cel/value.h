@@ -35,6 +35,7 @@ enum class Kind : uint8_t {
   kTimestamp,
   kDuration,
   kType,
+  kOpaque,  // an extension type: optional, net.IP, net.CIDR, hierarchy (see OpaqueValue)
   kError,
   kUnknown,
 };
@@ -60,6 +61,17 @@ struct Duration {
 
 class Value;
 class MapValue;
+
+// The payload of an extension value (Kind::kOpaque): immutable and shared like a list.
+class OpaqueValue {
+ public:
+  virtual ~OpaqueValue() = default;
+  // The CEL type name, e.g. "optional_type", "net.IP", "hierarchy".
+  virtual std::string_view type_name() const = 0;
+  // REQUIRES: other.type_name() == type_name().
+  virtual bool Equals(const OpaqueValue& other) const = 0;
+  virtual std::string DebugString() const = 0;
+};
 using ListValue = std::vector<Value>;
 
 class Value {
@@ -82,6 +94,7 @@ class Value {
   static Value DurationOf(Duration d);
   // A type value, e.g. Type("int") or Type("google.protobuf.Timestamp").
   static Value Type(std::string name);
+  static Value Opaque(std::shared_ptr<const OpaqueValue> value);
   static Value Error(std::string message);
   // An unknown value standing for the attribute at `path` (e.g. "request.resource.attr.owner").
   static Value Unknown(std::string path);
@@ -104,6 +117,7 @@ class Value {
   Timestamp timestamp_value() const { return {scalar_.t.seconds, scalar_.t.nanos}; }
   Duration duration_value() const { return {scalar_.t.seconds, scalar_.t.nanos}; }
   std::string_view type_name() const;      // kind() == kType
+  const OpaqueValue& opaque_value() const;  // kind() == kOpaque
   std::string_view error_message() const;  // kind() == kError
   std::string_view unknown_path() const;   // kind() == kUnknown
 

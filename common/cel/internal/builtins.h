@@ -12,6 +12,7 @@ void RegisterStringBuiltins(std::vector<Builtin>& out);   // cel-go strings exte
 void RegisterTimeBuiltins(std::vector<Builtin>& out);     // timestamp/duration accessors, now()
 void RegisterMathBuiltins(std::vector<Builtin>& out);     // math.* extension
 void RegisterCerbosBuiltins(std::vector<Builtin>& out);   // hierarchy, sets, IP ranges, check()
+void RegisterNetworkBuiltins(std::vector<Builtin>& out);  // ip(), cidr(); base64
 
 // Helpers for implementations.
 inline Value Err(std::string message) { return Value::Error(std::move(message)); }

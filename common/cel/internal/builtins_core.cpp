@@ -8,6 +8,7 @@
 
 #include "common/cel/internal/builtins.h"
 #include "common/cel/internal/encoding.h"
+#include "common/cel/internal/hierarchy.h"
 #include "common/cel/internal/numeric.h"
 #include "common/cel/internal/time_util.h"
 
@@ -23,6 +24,9 @@ Value Size(Args a, EvalContext&, const Expr&) {
     case Kind::kBytes: return Value::Int(static_cast<int64_t>(v.string_value().size()));
     case Kind::kList: return Value::Int(static_cast<int64_t>(v.list_value().size()));
     case Kind::kMap: return Value::Int(static_cast<int64_t>(v.map_value().size()));
+    case Kind::kOpaque:
+      if (const auto* h = AsHierarchy(v)) return Value::Int(static_cast<int64_t>(h->size()));
+      return NoOverload("size", a);
     default: return NoOverload("size", a);
   }
 }
@@ -125,6 +129,7 @@ Value ToStringFn(Args a, EvalContext&, const Expr&) {
     case Kind::kTimestamp: return Value::String(internal::FormatTimestamp(v.timestamp_value()));
     case Kind::kDuration: return Value::String(internal::FormatDuration(v.duration_value()));
     case Kind::kType: return Value::String(std::string(v.type_name()));
+    case Kind::kOpaque: return Value::String(v.opaque_value().DebugString());
     default: return NoOverload("string", a);
   }
 }

@@ -16,6 +16,7 @@ struct Registry {
     RegisterTimeBuiltins(all);
     RegisterMathBuiltins(all);
     RegisterCerbosBuiltins(all);
+    RegisterNetworkBuiltins(all);
     for (const auto& b : all) by_name.emplace(b.name, &b);
   }
 };

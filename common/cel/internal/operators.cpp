@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "common/cel/internal/eval_context.h"
+#include "common/cel/internal/hierarchy.h"
 #include "common/cel/internal/numeric.h"
 #include "common/cel/internal/time_util.h"
 
@@ -218,6 +219,13 @@ Value IndexValues(const Value& container, const Value& index) {
       return Value::Error("index out of range: " + std::to_string(i));
     }
     return l[static_cast<size_t>(i)];
+  }
+  if (const auto* h = AsHierarchy(container)) {
+    if (index.kind() != Kind::kInt) return Binary(Op::kIndex, container, index);
+    if (index.int_value() < 0 || static_cast<uint64_t>(index.int_value()) >= h->size()) {
+      return Value::Error("index out of range");
+    }
+    return Value::String((*h)[static_cast<size_t>(index.int_value())]);
   }
   if (container.kind() == Kind::kMap) {
     const Value* v = container.map_value().Find(index);
