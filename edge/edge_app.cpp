@@ -7,6 +7,7 @@
 #include "common/http/server_config.h"
 #include "common/http/standard_routes.h"
 #include "edge/authzen_api.h"
+#include "edge/cerbos_api.h"
 
 namespace warden::edge {
 
@@ -63,6 +64,7 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
     return http::JsonResponse(status);
   });
   AddAuthzenRoutes(*app->router_, *app->context_);
+  AddCerbosRoutes(*app->router_, *app->context_);
   app->server_ = std::make_unique<http::Server>(std::move(*server_options), *app->router_);
   return app;
 }

@@ -4,39 +4,12 @@
 
 #include "common/cel/value.h"
 #include "common/directory/checker.h"
+#include "common/engine/enrich.h"
 
 namespace warden::engine {
 namespace {
 
 bool IsUserType(const std::string& type) { return type == "user" || type == "identity"; }
-
-// Stored properties overlaid with the request's (request wins on a clash).
-nlohmann::json MergeProperties(const nlohmann::json& stored, const nlohmann::json& given) {
-  nlohmann::json merged = stored.is_object() ? stored : nlohmann::json::object();
-  if (given.is_object()) {
-    for (auto it = given.begin(); it != given.end(); ++it) merged[it.key()] = it.value();
-  }
-  return merged;
-}
-
-// Properties stored on (type, id), or null when the object has no record.
-nlohmann::json StoredProperties(const directory::DirectorySnapshot& directory, const std::string& type,
-                                const std::string& id) {
-  auto record = directory.GetObject(type, id);
-  if (!record.ok()) return nullptr;
-  return record->properties;
-}
-
-void AddRoles(const nlohmann::json& properties, std::vector<std::string>& roles) {
-  if (!properties.is_object()) return;
-  auto it = properties.find("roles");
-  if (it == properties.end() || !it->is_array()) return;
-  for (const auto& role : *it) {
-    if (role.is_string() && std::find(roles.begin(), roles.end(), role.get<std::string>()) == roles.end()) {
-      roles.push_back(role.get<std::string>());
-    }
-  }
-}
 
 cel::Timestamp Now() {
   auto now = std::chrono::system_clock::now().time_since_epoch();
@@ -83,7 +56,7 @@ Result<DecisionResult> Decide(const Snapshot& snapshot, const DecisionInput& inp
 
   if (snapshot.policies->CoversResourceKind(input.resource.type)) {
     nlohmann::json subject_properties =
-        MergeProperties(StoredProperties(directory, subject_type, *subject_id), input.subject.properties);
+        MergeProperties(StoredProperties(snapshot, subject_type, *subject_id), input.subject.properties);
     policy::Principal principal;
     principal.id = *subject_id;
     AddRoles(input.subject.properties, principal.roles);
@@ -93,7 +66,7 @@ Result<DecisionResult> Decide(const Snapshot& snapshot, const DecisionInput& inp
     resource.kind = input.resource.type;
     resource.id = resource_id;
     resource.attr = cel::FromJson(
-        MergeProperties(StoredProperties(directory, input.resource.type, resource_id), input.resource.properties));
+        MergeProperties(StoredProperties(snapshot, input.resource.type, resource_id), input.resource.properties));
     policy::DecideOptions options;
     options.oracle = snapshot.oracle.get();
     options.now = Now();

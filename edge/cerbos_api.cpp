@@ -1,0 +1,94 @@
+#include "edge/cerbos_api.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/engine/enrich.h"
+#include "common/http/json.h"
+#include "common/policy/cerbos_api.h"
+
+namespace warden::edge {
+namespace {
+
+using nlohmann::json;
+
+cel::Timestamp Now() {
+  auto now = std::chrono::system_clock::now().time_since_epoch();
+  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(now);
+  return cel::Timestamp{seconds.count(),
+                        static_cast<int32_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(now - seconds).count())};
+}
+
+policy::DecideOptions OptionsFor(const Snapshot& snapshot) {
+  policy::DecideOptions options;
+  options.oracle = snapshot.oracle.get();
+  options.now = Now();
+  return options;
+}
+
+// Cerbos answers errors as {"code": <gRPC code>, "message": ...}; Warden adds its own error
+// object beside it so both kinds of client read something they understand.
+http::Response CerbosError(const Status& status) {
+  http::Response response = http::ErrorResponse(status);
+  json body = json::parse(response.body);
+  body["code"] = status.code() == StatusCode::kInvalidArgument ? 3 : 13;
+  body["message"] = status.message();
+  response.body = body.dump();
+  return response;
+}
+
+}  // namespace
+
+void AddCerbosRoutes(http::Router& router, EdgeContext& context) {
+  router.Add(http::Method::kPost, "/api/check/resources", [&context](http::Request& request) {
+    json body;
+    if (auto error = http::ParseJsonBody(request, body)) return *error;
+    if (!body.is_object()) return CerbosError(Status::InvalidArgument("request body must be a JSON object"));
+    const Snapshot* snapshot = context.SnapshotOrNull();
+    if (snapshot == nullptr) return EdgeContext::NotReadyResponse();
+    auto resources = body.find("resources");
+    if (resources != body.end() && resources->is_array() && resources->size() > context.limits.max_batch_items) {
+      return http::ErrorResponse(413, "batch_too_large",
+                                 "resources: " + std::to_string(resources->size()) + " entries exceed the limit of " +
+                                     std::to_string(context.limits.max_batch_items));
+    }
+    if (auto principal = body.find("principal"); principal != body.end()) {
+      engine::EnrichCerbosPrincipal(*snapshot, *principal);
+    }
+    if (resources != body.end() && resources->is_array()) {
+      for (auto& entry : *resources) {
+        if (entry.is_object() && entry.contains("resource")) engine::EnrichCerbosResource(*snapshot, entry["resource"]);
+      }
+    }
+    auto parsed = policy::ParseCheckResourcesRequest(body);
+    if (!parsed.ok()) return CerbosError(parsed.status());
+    policy::DecideOptions options = OptionsFor(*snapshot);
+    options.aux_data = parsed->aux_data;
+    json answer = policy::CheckResources(*snapshot->policies, *parsed, options);
+    for (const auto& result : answer["results"]) {
+      for (const auto& [action, effect] : result["actions"].items()) {
+        context.CountDecision(EdgeContext::kCerbos, effect == "EFFECT_ALLOW");
+      }
+    }
+    http::Response response = http::JsonResponse(answer);
+    return EdgeContext::WithRevision(response, *snapshot);
+  });
+
+  router.Add(http::Method::kPost, "/api/plan/resources", [&context](http::Request& request) {
+    json body;
+    if (auto error = http::ParseJsonBody(request, body)) return *error;
+    if (!body.is_object()) return CerbosError(Status::InvalidArgument("request body must be a JSON object"));
+    const Snapshot* snapshot = context.SnapshotOrNull();
+    if (snapshot == nullptr) return EdgeContext::NotReadyResponse();
+    if (auto principal = body.find("principal"); principal != body.end()) {
+      engine::EnrichCerbosPrincipal(*snapshot, *principal);
+    }
+    auto parsed = policy::ParsePlanResourcesRequest(body);
+    if (!parsed.ok()) return CerbosError(parsed.status());
+    policy::DecideOptions options = OptionsFor(*snapshot);
+    options.aux_data = parsed->aux_data;
+    http::Response response = http::JsonResponse(policy::PlanResources(*snapshot->policies, *parsed, options));
+    return EdgeContext::WithRevision(response, *snapshot);
+  });
+}
+
+}  // namespace warden::edge
