@@ -3,6 +3,7 @@
 #include <array>
 
 #include "common/cel/internal/compiled.h"
+#include "common/cel/internal/optional.h"
 
 namespace warden::cel {
 namespace internal {
@@ -115,6 +116,23 @@ Value EvalComprehension(const Expr& e, EvalContext& ctx) {
     ctx.locals[e.slot] = Eval(*e.args[0], ctx);
     Value out = Eval(*e.args[1], ctx);
     ctx.locals[e.slot] = Value();
+    return out;
+  }
+  if (e.macro == Macro::kOptMap || e.macro == Macro::kOptFlatMap) {
+    Value target = Eval(*e.args[0], ctx);
+    if (target.is_exceptional()) return target;
+    const auto* o = AsOptional(target);
+    if (o == nullptr) {
+      Value a[1] = {target};
+      return NoOverload(e.macro == Macro::kOptMap ? "optMap" : "optFlatMap", a);
+    }
+    if (!o->has_value()) return target;
+    ctx.locals[e.slot] = **o;
+    Value out = Eval(*e.args[1], ctx);
+    ctx.locals[e.slot] = Value();
+    if (out.is_exceptional()) return out;
+    if (e.macro == Macro::kOptMap) return MakeOptional(out);
+    if (AsOptional(out) == nullptr) return Value::Error("optFlatMap() expression did not return an optional");
     return out;
   }
   Value range = Eval(*e.args[0], ctx);
@@ -282,14 +300,14 @@ Value Eval(const Expr& e, EvalContext& ctx) {
       }
       // Select directly on a variable without copying the variable's value.
       const Expr& operand = *e.args[0];
-      if (operand.op == Op::kVar && ctx.activation->unknown_paths().empty()) {
+      if (operand.op == Op::kVar && ctx.activation->unknown_paths().empty() && !e.optional) {
         const Value* v = ctx.vars[operand.slot];
         if (v == nullptr) return Value::Error("no value bound for variable '" + operand.name + "'");
         return SelectField(*v, e.name);
       }
       Value base = Eval(operand, ctx);
       if (base.is_exceptional()) return base;
-      return SelectField(base, e.name);
+      return e.optional ? OptionalSelect(base, e.name) : SelectField(base, e.name);
     }
     case Op::kHas: {
       Value base = Eval(*e.args[0], ctx);
@@ -304,6 +322,12 @@ Value Eval(const Expr& e, EvalContext& ctx) {
       for (const auto& a : e.args) {
         Value v = Eval(*a, ctx);
         if (v.is_exceptional()) return v;
+        if (a->op == Op::kOptionalEntry) {
+          const auto* o = AsOptional(v);
+          if (o == nullptr) return Value::Error("optional list element is not an optional");
+          if (o->has_value()) items.push_back(**o);
+          continue;
+        }
         items.push_back(std::move(v));
       }
       return Value::List(std::move(items));
@@ -317,11 +341,18 @@ Value Eval(const Expr& e, EvalContext& ctx) {
         if (k.is_exceptional()) return k;
         Value v = Eval(*e.args[i + 1], ctx);
         if (v.is_exceptional()) return v;
+        if (e.args[i + 1]->op == Op::kOptionalEntry) {
+          const auto* o = AsOptional(v);
+          if (o == nullptr) return Value::Error("optional map entry value is not an optional");
+          if (!o->has_value()) continue;
+          v = **o;
+        }
         entries.emplace_back(std::move(k), std::move(v));
       }
       return Value::Map(std::move(entries));
     }
     case Op::kComprehension: return EvalComprehension(e, ctx);
+    case Op::kOptionalEntry: return Eval(*e.args[0], ctx);
     case Op::kAnd: return EvalAnd(e, ctx);
     case Op::kOr: return EvalOr(e, ctx);
     case Op::kNot: {
@@ -341,6 +372,15 @@ Value Eval(const Expr& e, EvalContext& ctx) {
       Value a[1] = {c};
       return NoOverload("_?_:_", a);
     }
+    case Op::kIndex:
+      if (e.optional) {
+        Value a = Eval(*e.args[0], ctx);
+        if (a.is_exceptional()) return a;
+        Value b = Eval(*e.args[1], ctx);
+        if (b.is_exceptional()) return b;
+        return OptionalIndexOp(a, b);
+      }
+      [[fallthrough]];
     default: {
       // Binary operators.
       Value a = Eval(*e.args[0], ctx);

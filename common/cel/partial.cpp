@@ -39,6 +39,8 @@ std::string_view PlanOperator(Op op) {
 }
 
 std::string_view MacroOperator(Macro m) {
+  if (m == Macro::kOptMap) return "optMap";
+  if (m == Macro::kOptFlatMap) return "optFlatMap";
   switch (m) {
     case Macro::kAll: return "all";
     case Macro::kExists: return "exists";

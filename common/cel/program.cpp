@@ -266,7 +266,7 @@ class Planner {
 
   // Replaces `e` by its value when it depends on nothing known only at evaluation time.
   Status MaybeFold(std::unique_ptr<Expr>& e, const Facts& facts) {
-    if (!facts.constant() || e->op == Op::kConst) return Status::Ok();
+    if (!facts.constant() || e->op == Op::kConst || e->op == Op::kOptionalEntry) return Status::Ok();
     if (e->op == Op::kCall && e->fn != nullptr && !e->fn->fold) return Status::Ok();
     Activation empty;
     internal::EvalContext ctx;

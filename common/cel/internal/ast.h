@@ -40,6 +40,7 @@ enum class Op : uint8_t {
   kDiv,
   kMod,
   kIndex,
+  kOptionalEntry,  // `?x` inside a list or map literal: args[0] is an optional to unwrap
 };
 
 enum class Macro : uint8_t {
@@ -52,6 +53,8 @@ enum class Macro : uint8_t {
   kTransformList,
   kTransformMap,
   kBind,    // args: init, body; var1 = name
+  kOptMap,      // opt.optMap(x, expr): args: optional, expr
+  kOptFlatMap,  // opt.optFlatMap(x, expr)
 };
 
 struct Builtin;
@@ -61,6 +64,7 @@ struct Expr {
   Op op = Op::kConst;
   Macro macro = Macro::kNone;
   bool receiver = false;         // kCall: method-call syntax
+  bool optional = false;         // kSelect `.?field`, kIndex `[?index]`
   uint32_t offset = 0;           // byte offset in the source, for error positions
   int depth = 1;                 // height of this subtree
   uint32_t slot = 0;             // kVar / kLocal; kComprehension: slot of var1 (var2 = slot + 1)

@@ -13,6 +13,7 @@ void RegisterTimeBuiltins(std::vector<Builtin>& out);     // timestamp/duration 
 void RegisterMathBuiltins(std::vector<Builtin>& out);     // math.* extension
 void RegisterCerbosBuiltins(std::vector<Builtin>& out);   // hierarchy, sets, IP ranges, check()
 void RegisterNetworkBuiltins(std::vector<Builtin>& out);  // ip(), cidr(); base64
+void RegisterOptionalBuiltins(std::vector<Builtin>& out); // optional.of/none, hasValue, value, orValue, or
 
 // Helpers for implementations.
 inline Value Err(std::string message) { return Value::Error(std::move(message)); }

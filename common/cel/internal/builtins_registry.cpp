@@ -17,6 +17,7 @@ struct Registry {
     RegisterMathBuiltins(all);
     RegisterCerbosBuiltins(all);
     RegisterNetworkBuiltins(all);
+    RegisterOptionalBuiltins(all);
     for (const auto& b : all) by_name.emplace(b.name, &b);
   }
 };

@@ -63,5 +63,8 @@ Value ApplyNeg(const Value& a);
 Value ApplyNot(const Value& a);
 Value SelectField(const Value& operand, std::string_view field);
 Value HasField(const Value& operand, std::string_view field);
+// `.?field` and `[?index]`: optional.of(the value) or optional.none().
+Value OptionalSelect(const Value& operand, std::string_view field);
+Value OptionalIndexOp(const Value& container, const Value& index);
 
 }  // namespace warden::cel::internal

@@ -6,6 +6,7 @@
 #include "common/cel/internal/eval_context.h"
 #include "common/cel/internal/hierarchy.h"
 #include "common/cel/internal/numeric.h"
+#include "common/cel/internal/optional.h"
 #include "common/cel/internal/time_util.h"
 
 namespace warden::cel::internal {
@@ -195,7 +196,28 @@ Value InValues(const Value& elem, const Value& container) {
   return Binary(Op::kIn, elem, container);
 }
 
+// Indexing that yields optional.none() instead of an error for a missing key or index.
+Value OptionalIndex(const Value& container, const Value& index) {
+  if (const auto* o = AsOptional(container)) {
+    if (!o->has_value()) return container;
+    return OptionalIndex(**o, index);
+  }
+  if (container.kind() == Kind::kMap) {
+    const Value* v = container.map_value().Find(index);
+    return v == nullptr ? MakeOptional(std::nullopt) : MakeOptional(*v);
+  }
+  if (container.kind() == Kind::kList) {
+    const auto& l = container.list_value();
+    if (index.kind() == Kind::kInt && index.int_value() >= 0 && static_cast<uint64_t>(index.int_value()) < l.size()) {
+      return MakeOptional(l[static_cast<size_t>(index.int_value())]);
+    }
+    if (index.kind() == Kind::kInt) return MakeOptional(std::nullopt);
+  }
+  return Binary(Op::kIndex, container, index);
+}
+
 Value IndexValues(const Value& container, const Value& index) {
+  if (AsOptional(container) != nullptr) return OptionalIndex(container, index);
   if (container.kind() == Kind::kList) {
     const auto& l = container.list_value();
     int64_t i;
@@ -297,7 +319,22 @@ Value ApplyNot(const Value& a) {
   return NoOverload("!_", args);
 }
 
+Value OptionalSelect(const Value& operand, std::string_view field) {
+  if (const auto* o = AsOptional(operand)) {
+    if (!o->has_value()) return operand;
+    return OptionalSelect(**o, field);
+  }
+  if (operand.kind() == Kind::kMap) {
+    const Value* v = operand.map_value().FindString(field);
+    return v == nullptr ? MakeOptional(std::nullopt) : MakeOptional(*v);
+  }
+  return Value::Error("type '" + std::string(KindName(operand.kind())) + "' does not support field selection");
+}
+
+Value OptionalIndexOp(const Value& container, const Value& index) { return OptionalIndex(container, index); }
+
 Value SelectField(const Value& operand, std::string_view field) {
+  if (AsOptional(operand) != nullptr) return OptionalSelect(operand, field);
   if (operand.kind() == Kind::kMap) {
     const Value* v = operand.map_value().FindString(field);
     if (v == nullptr) return Value::Error("no such key: '" + std::string(field) + "'");
@@ -307,6 +344,7 @@ Value SelectField(const Value& operand, std::string_view field) {
 }
 
 Value HasField(const Value& operand, std::string_view field) {
+  if (const auto* o = AsOptional(operand)) return o->has_value() ? HasField(**o, field) : Value::Bool(false);
   if (operand.kind() == Kind::kMap) return Value::Bool(operand.map_value().FindString(field) != nullptr);
   return Value::Error("type '" + std::string(KindName(operand.kind())) + "' does not support field selection");
 }

@@ -41,6 +41,7 @@ enum class Tok {
   kQuestion,
   kColon,
   kDot,
+  kOptDot,  // `.?`
   kComma,
   kLParen,
   kRParen,
@@ -112,6 +113,7 @@ class Lexer {
     }
     if (c == '.') {
       if (pos_ + 1 < src_.size() && IsDigit(src_[pos_ + 1])) return Number(t);
+      if (pos_ + 1 < src_.size() && src_[pos_ + 1] == '?') return simple(Tok::kOptDot, 2);
       return simple(Tok::kDot, 1);
     }
     if (c == '`') {
@@ -596,7 +598,8 @@ class Parser {
   P ParseMemberSuffix(std::unique_ptr<Expr> e) {
     while (true) {
       uint32_t at = tok_.offset;
-      if (tok_.kind == Tok::kDot) {
+      if (tok_.kind == Tok::kDot || tok_.kind == Tok::kOptDot) {
+        bool optional = tok_.kind == Tok::kOptDot;
         WARDEN_RETURN_IF_ERROR(Advance());
         std::string field;
         bool quoted = false;
@@ -613,7 +616,7 @@ class Parser {
         }
         uint32_t field_at = tok_.offset;
         WARDEN_RETURN_IF_ERROR(Advance());
-        if (tok_.kind == Tok::kLParen && !quoted) {
+        if (tok_.kind == Tok::kLParen && !quoted && !optional) {
           WARDEN_RETURN_IF_ERROR(Advance());
           auto args = ParseExprList(Tok::kRParen, "')'");
           if (!args.ok()) return args.status();
@@ -628,15 +631,22 @@ class Parser {
           if (!sel.ok()) return sel;
           e = std::move(sel).value();
           e->name = std::move(field);
+          e->optional = optional;
         }
       } else if (tok_.kind == Tok::kLBracket) {
         WARDEN_RETURN_IF_ERROR(Advance());
+        bool optional = false;
+        if (tok_.kind == Tok::kQuestion) {
+          optional = true;
+          WARDEN_RETURN_IF_ERROR(Advance());
+        }
         auto index = ParseExpr();
         if (!index.ok()) return index;
         WARDEN_RETURN_IF_ERROR(Expect(Tok::kRBracket, "']'"));
         auto idx = Node(Op::kIndex, at, Args(std::move(e), std::move(index).value()));
         if (!idx.ok()) return idx;
         e = std::move(idx).value();
+        e->optional = optional;
       } else {
         return e;
       }
@@ -650,8 +660,18 @@ class Parser {
       return out;
     }
     while (true) {
+      bool optional = false;
+      if (close == Tok::kRBracket && tok_.kind == Tok::kQuestion) {
+        optional = true;
+        WARDEN_RETURN_IF_ERROR(Advance());
+      }
+      uint32_t at = tok_.offset;
       auto e = ParseExpr();
       if (!e.ok()) return e.status();
+      if (optional) {
+        e = Node(Op::kOptionalEntry, at, Args(std::move(e).value()));
+        if (!e.ok()) return e.status();
+      }
       out.push_back(std::move(e).value());
       if (tok_.kind == Tok::kComma) {
         WARDEN_RETURN_IF_ERROR(Advance());
@@ -713,11 +733,21 @@ class Parser {
         WARDEN_RETURN_IF_ERROR(Advance());
         std::vector<std::unique_ptr<Expr>> kv;
         while (tok_.kind != Tok::kRBrace) {
+          bool optional = false;
+          if (tok_.kind == Tok::kQuestion) {
+            optional = true;
+            WARDEN_RETURN_IF_ERROR(Advance());
+          }
           auto k = ParseExpr();
           if (!k.ok()) return k;
           WARDEN_RETURN_IF_ERROR(Expect(Tok::kColon, "':' in map literal"));
+          uint32_t vat = tok_.offset;
           auto v = ParseExpr();
           if (!v.ok()) return v;
+          if (optional) {
+            v = Node(Op::kOptionalEntry, vat, Args(std::move(v).value()));
+            if (!v.ok()) return v;
+          }
           kv.push_back(std::move(k).value());
           kv.push_back(std::move(v).value());
           if (tok_.kind == Tok::kComma) {
@@ -780,6 +810,8 @@ class Parser {
       else if (name == "transformList" && (n == 4 || n == 5)) m = Macro::kTransformList, vars = 2;
       else if (name == "transformMap" && (n == 4 || n == 5)) m = Macro::kTransformMap, vars = 2;
       else if (name == "bind" && n == 4 && IsSimpleIdent(*args[0]) && args[0]->name == "cel") m = Macro::kBind;
+      else if (name == "optMap" && n == 3) m = Macro::kOptMap;
+      else if (name == "optFlatMap" && n == 3) m = Macro::kOptFlatMap;
       if (m == Macro::kBind) {
         if (!IsSimpleIdent(*args[1])) return Error(args[1]->offset, "cel.bind() variable must be a simple name");
         auto e = Node(Op::kComprehension, at, {});
