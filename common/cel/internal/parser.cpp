@@ -799,6 +799,37 @@ class Parser {
       args[0]->op = Op::kHas;
       return std::move(args[0]);
     }
+    if (receiver && IsSimpleIdent(*args[0]) && args[0]->name == "cel") {
+      // The cel.@block form that CSE optimizers emit: cel.block([e0, e1, ...], result) binds
+      // cel.index(i) to ei; cel.iterVar(i, j) / cel.accuVar(i, j) name comprehension variables.
+      auto int_arg = [&](size_t i) { return args[i]->op == Op::kConst && args[i]->value.kind() == Kind::kInt; };
+      if ((name == "index" && n == 2 && int_arg(1)) || ((name == "iterVar" || name == "accuVar") && n == 3 && int_arg(1) && int_arg(2))) {
+        auto ident = std::make_unique<Expr>();
+        ident->op = Op::kIdent;
+        ident->offset = at;
+        ident->name = "@" + name + std::to_string(args[1]->value.int_value());
+        if (n == 3) ident->name += ":" + std::to_string(args[2]->value.int_value());
+        return ident;
+      }
+      if (name == "block" && n == 3) {
+        if (args[1]->op != Op::kList) return Error(args[1]->offset, "cel.block() needs a list literal of bindings");
+        std::unique_ptr<Expr> body = std::move(args[2]);
+        auto& slots = args[1]->args;
+        for (size_t i = slots.size(); i > 0; --i) {
+          auto e = Node(Op::kComprehension, at, {});
+          if (!e.ok()) return e;
+          (*e)->macro = Macro::kBind;
+          (*e)->var1 = "@index" + std::to_string(i - 1);
+          std::vector<std::unique_ptr<Expr>> v;
+          v.push_back(std::move(slots[i - 1]));
+          v.push_back(std::move(body));
+          auto bound = Finish(std::move(e).value(), std::move(v));
+          if (!bound.ok()) return bound;
+          body = std::move(bound).value();
+        }
+        return body;
+      }
+    }
     if (receiver) {
       Macro m = Macro::kNone;
       size_t vars = 1;
