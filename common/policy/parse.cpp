@@ -503,25 +503,34 @@ class Reader {
                   "exportVariables, exportConstants");
       return std::nullopt;
     }
+    // Errors about the whole policy point at its kind key ("resourcePolicy:").
+    Position kind_pos;
+    for (const auto& kv : root) {
+      const std::string k = kv.first.Scalar();
+      if (k == "resourcePolicy" || k == "principalPolicy" || k == "derivedRoles" || k == "exportVariables" ||
+          k == "exportConstants") {
+        kind_pos = Pos(kv.first);
+      }
+    }
     if (const YAML::Node n = root["resourcePolicy"]) {
       doc.kind = PolicyDoc::Kind::kResource;
-      doc.pos = Pos(n);
+      doc.pos = kind_pos;
       if (IsMap(n, "resourcePolicy")) ResourcePolicy(n, doc);
     } else if (const YAML::Node n = root["principalPolicy"]) {
       doc.kind = PolicyDoc::Kind::kPrincipal;
-      doc.pos = Pos(n);
+      doc.pos = kind_pos;
       if (IsMap(n, "principalPolicy")) PrincipalPolicy(n, doc);
     } else if (const YAML::Node n = root["derivedRoles"]) {
       doc.kind = PolicyDoc::Kind::kDerivedRoles;
-      doc.pos = Pos(n);
+      doc.pos = kind_pos;
       if (IsMap(n, "derivedRoles")) DerivedRoles(n, doc);
     } else if (const YAML::Node n = root["exportVariables"]) {
       doc.kind = PolicyDoc::Kind::kExportVariables;
-      doc.pos = Pos(n);
+      doc.pos = kind_pos;
       if (IsMap(n, "exportVariables")) ExportVariables(n, doc);
     } else if (const YAML::Node n = root["exportConstants"]) {
       doc.kind = PolicyDoc::Kind::kExportConstants;
-      doc.pos = Pos(n);
+      doc.pos = kind_pos;
       if (IsMap(n, "exportConstants")) ExportConstants(n, doc);
     }
     // The deprecated top-level variables map: name -> expression, treated as local variables.
