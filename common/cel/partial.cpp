@@ -1,4 +1,5 @@
-// Partial evaluation: evaluate what is known, keep the rest as a Residual.
+// Partial evaluation: evaluate what is known, keep the rest as a Residual. Operator names and
+// shapes follow Cerbos's query planner (internal/engine/planner/ast.go), so plans compare.
 #include "common/cel/partial.h"
 
 #include "common/cel/internal/compiled.h"
@@ -120,7 +121,11 @@ class PartialEvaluator {
         if (TryEval(e, known)) return known;
         if (auto path = SymbolicPath(e)) return Residual::Variable(*path);
         Residual base = Run(*e.args[0]);
-        return Residual::Call("index", {std::move(base), Residual::Known(Value::String(e.name))});
+        if (base.is_known()) {
+          Value v = e.optional ? internal::OptionalSelect(base.value(), e.name) : internal::SelectField(base.value(), e.name);
+          return Residual::Known(std::move(v));
+        }
+        return Residual::Call("get-field", {std::move(base), Residual::Variable(e.name)});
       }
       case Op::kAnd: return Residual::And(Run(*e.args[0]), Run(*e.args[1]));
       case Op::kOr: return Residual::Or(Run(*e.args[0]), Run(*e.args[1]));
@@ -141,11 +146,16 @@ class PartialEvaluator {
     operands.reserve(e.args.size());
     for (const auto& a : e.args) operands.push_back(Run(*a));
     if (e.op == Op::kHas) {
-      Residual base = operands[0];
-      if (base.kind() == Residual::Kind::kVariable) {
-        return Residual::Call("has", {Residual::Variable(base.variable() + "." + e.name)});
+      // Cerbos's planner renders a presence test on an unknown attribute as true, leaving the
+      // comparisons that use the attribute to filter; plans stay comparable with Cerbos's.
+      return Residual::Known(Value::Bool(true));
+    }
+    if (e.op == Op::kMap) {
+      std::vector<Residual> fields;
+      for (size_t i = 0; i + 1 < operands.size(); i += 2) {
+        fields.push_back(Residual::Call("set-field", {operands[i], operands[i + 1]}));
       }
-      return Residual::Call("has", {std::move(base), Residual::Known(Value::String(e.name))});
+      return Residual::Call("struct", std::move(fields));
     }
     if (e.op == Op::kCall) return Residual::Call(e.name, std::move(operands));
     return Residual::Call(std::string(PlanOperator(e.op)), std::move(operands));

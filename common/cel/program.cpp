@@ -1,6 +1,7 @@
 // Compile: parse, then resolve identifiers and functions and fold constants (the planner).
 #include <algorithm>
 #include <limits>
+#include <optional>
 #include <unordered_set>
 
 #include "common/cel/internal/compiled.h"
@@ -191,12 +192,14 @@ class Planner {
       }
     }
     handled = true;
-    return Undeclared(e, "undeclared reference to '" + Strip(nodes[0]->name) + "'");
+    return Undeclared(e, "undeclared reference to '" + Strip(nodes[0]->name) + "'", nodes[0]->offset);
   }
 
   // An undeclared name: a compile error, or (when the options ask) an error value at run time.
-  Status Undeclared(std::unique_ptr<Expr>& e, std::string message) {
-    if (!options_.undeclared_as_runtime_error) return Error(*e, std::move(message));
+  Status Undeclared(std::unique_ptr<Expr>& e, std::string message, std::optional<uint32_t> offset = {}) {
+    if (!options_.undeclared_as_runtime_error) {
+      return Status::InvalidArgument(internal::Position(source_, offset.value_or(e->offset)) + ": " + message);
+    }
     auto err = std::make_unique<Expr>();
     err->op = Op::kConst;
     err->offset = e->offset;
