@@ -1,5 +1,7 @@
 #include "edge/authzen_api.h"
 
+#include <charconv>
+
 #include "common/http/json.h"
 
 namespace warden::edge {
@@ -7,12 +9,13 @@ namespace {
 
 using nlohmann::json;
 
-// The member `name` of `item`, or else of `defaults`; null when neither has it.
+// The member `name` of `item`, or else of `defaults`; null when neither has it. Defaults apply
+// to whole entities: an item's own `resource` replaces the default one entirely.
 const json& Pick(const json& item, const json& defaults, const char* name) {
   static const json kNull;
   if (item.is_object()) {
     auto it = item.find(name);
-    if (it != item.end()) return *it;
+    if (it != item.end() && !it->is_null()) return *it;
   }
   if (defaults.is_object()) {
     auto it = defaults.find(name);
@@ -21,46 +24,22 @@ const json& Pick(const json& item, const json& defaults, const char* name) {
   return kNull;
 }
 
-Status ReadEntity(const json& value, const std::string& field, engine::Entity& out) {
-  if (value.is_null()) return Status::InvalidArgument(field + ": is required");
-  if (!value.is_object()) return Status::InvalidArgument(field + ": must be an object");
-  auto type = value.find("type");
-  if (type == value.end() || !type->is_string() || type->get_ref<const std::string&>().empty()) {
-    return Status::InvalidArgument(field + ".type: must be a non-empty string");
-  }
-  auto id = value.find("id");
-  if (id == value.end() || !id->is_string() || id->get_ref<const std::string&>().empty()) {
-    return Status::InvalidArgument(field + ".id: must be a non-empty string");
-  }
-  out.type = type->get<std::string>();
-  out.id = id->get<std::string>();
-  auto properties = value.find("properties");
-  if (properties != value.end() && !properties->is_null()) {
-    if (!properties->is_object()) return Status::InvalidArgument(field + ".properties: must be an object");
-    out.properties = *properties;
+Status RequireString(const json& object, const char* key, const std::string& field) {
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return Status::InvalidArgument(field + "." + key + ": is required");
+  if (!it->is_string()) return Status::InvalidArgument(field + "." + key + ": must be a string");
+  if (it->get_ref<const std::string&>().empty()) {
+    return Status::InvalidArgument(field + "." + key + ": must not be empty");
   }
   return Status::Ok();
 }
 
-json DecisionContext(const engine::DecisionResult& result, const Snapshot& snapshot, bool explain) {
-  json context = {{"revision", snapshot.revision}};
-  if (explain) {
-    json reason = {{"reason", result.reason}};
-    if (result.source == engine::DecisionResult::Source::kPolicy) {
-      reason["policy"] = result.policy;
-      if (!result.rule.empty()) reason["rule"] = result.rule;
-    } else {
-      reason["relation_path"] = result.path;
-    }
-    context["reason_admin"] = reason;
+Status OptionalObject(const json& object, const char* key, const std::string& field) {
+  auto it = object.find(key);
+  if (it != object.end() && !it->is_null() && !it->is_object()) {
+    return Status::InvalidArgument(field + "." + key + ": must be an object");
   }
-  return context;
-}
-
-// The AuthZEN error object for one item that could not be evaluated.
-json ItemError(const Status& status) {
-  return {{"decision", false},
-          {"context", {{"error", {{"status", http::HttpStatusFor(status.code())}, {"message", status.message()}}}}}};
+  return Status::Ok();
 }
 
 bool WantsExplanation(const json& context) {
@@ -71,21 +50,117 @@ bool WantsExplanation(const json& context) {
   return explain != warden->end() && explain->is_boolean() && explain->get<bool>();
 }
 
+// The decision's `context`: always the revision; with explain, why (reason_admin, the name the
+// spec's own examples use for reasons meant for administrators).
+json DecisionContext(const engine::DecisionResult& result, const Snapshot& snapshot, bool explain) {
+  json context = {{"revision", snapshot.revision}};
+  if (explain) {
+    json reason = {{"reason", result.reason}, {"subject_id", result.subject_id}};
+    if (result.source == engine::DecisionResult::Source::kPolicy) {
+      reason["source"] = "policy";
+      reason["policy"] = result.policy;
+      if (!result.rule.empty()) reason["rule"] = result.rule;
+    } else {
+      reason["source"] = "manifest";
+      reason["relation_path"] = result.path;
+    }
+    context["reason_admin"] = reason;
+  }
+  return context;
+}
+
+// One evaluation that could not be made: closed (false), with the error in its context as the
+// spec's Access Evaluations "Errors" section shows it.
+json ItemError(const Status& status, const Snapshot& snapshot) {
+  return {{"decision", false},
+          {"context",
+           {{"revision", snapshot.revision},
+            {"error", {{"status", http::HttpStatusFor(status.code())}, {"message", status.message()}}}}}};
+}
+
+json DecisionJson(const engine::DecisionResult& result, const Snapshot& snapshot, bool explain) {
+  return {{"decision", result.allowed}, {"context", DecisionContext(result, snapshot, explain)}};
+}
+
+enum class Semantic { kExecuteAll, kDenyOnFirstDeny, kPermitOnFirstPermit };
+
+Result<Semantic> ReadSemantic(const json& body) {
+  auto options = body.find("options");
+  if (options == body.end() || options->is_null()) return Semantic::kExecuteAll;
+  if (!options->is_object()) return Status::InvalidArgument("options: must be an object");
+  auto value = options->find("evaluations_semantic");
+  if (value == options->end() || value->is_null()) return Semantic::kExecuteAll;
+  std::string name = value->is_string() ? value->get<std::string>() : value->dump();
+  if (name == "execute_all") return Semantic::kExecuteAll;
+  if (name == "deny_on_first_deny") return Semantic::kDenyOnFirstDeny;
+  if (name == "permit_on_first_permit") return Semantic::kPermitOnFirstPermit;
+  return Status::InvalidArgument("options.evaluations_semantic: '" + name +
+                                 "' is not one of execute_all, deny_on_first_deny, permit_on_first_permit");
+}
+
+// The revision a request asks for (0 when it asks for none).
+Result<uint64_t> MinRevision(const http::Request& request, const json& body) {
+  uint64_t wanted = 0;
+  std::string_view header = request.header("Warden-Min-Revision");
+  if (!header.empty()) {
+    auto [end, error] = std::from_chars(header.data(), header.data() + header.size(), wanted);
+    if (error != std::errc() || end != header.data() + header.size()) {
+      return Status::InvalidArgument("Warden-Min-Revision: must be a non-negative integer, got '" +
+                                     std::string(header) + "'");
+    }
+  }
+  auto context = body.find("context");
+  if (context == body.end() || !context->is_object()) return wanted;
+  auto warden = context->find("warden");
+  if (warden == context->end() || !warden->is_object()) return wanted;
+  auto value = warden->find("min_revision");
+  if (value == warden->end() || value->is_null()) return wanted;
+  if (!value->is_number_unsigned()) {
+    return Status::InvalidArgument("context.warden.min_revision: must be a non-negative integer");
+  }
+  return std::max(wanted, value->get<uint64_t>());
+}
+
+http::Response EvaluateOne(EdgeContext& context, const http::Request& request, const Snapshot& snapshot,
+                           const json& body) {
+  auto input = ParseAuthzenEvaluation(body, json(), "");
+  if (!input.ok()) return FinishAuthzen(http::ErrorResponse(input.status()), request, &snapshot);
+  auto result = engine::Decide(snapshot, *input);
+  if (!result.ok()) return FinishAuthzen(http::ErrorResponse(result.status()), request, &snapshot);
+  context.CountDecision(EdgeContext::kAuthzen, result->allowed);
+  return FinishAuthzen(http::JsonResponse(DecisionJson(*result, snapshot, input->explain)), request, &snapshot);
+}
+
 }  // namespace
+
+Status ReadAuthzenEntity(const json& value, const std::string& field, bool id_required, engine::Entity& out) {
+  if (value.is_null()) return Status::InvalidArgument(field + ": is required");
+  if (!value.is_object()) return Status::InvalidArgument(field + ": must be an object");
+  WARDEN_RETURN_IF_ERROR(RequireString(value, "type", field));
+  if (id_required) WARDEN_RETURN_IF_ERROR(RequireString(value, "id", field));
+  WARDEN_RETURN_IF_ERROR(OptionalObject(value, "properties", field));
+  out.type = value["type"].get<std::string>();
+  out.id = id_required ? value["id"].get<std::string>() : "";
+  auto properties = value.find("properties");
+  out.properties = properties != value.end() ? *properties : json();
+  return Status::Ok();
+}
+
+Status ReadAuthzenAction(const json& value, const std::string& field, std::string& name) {
+  if (value.is_null()) return Status::InvalidArgument(field + ": is required");
+  if (!value.is_object()) return Status::InvalidArgument(field + ": must be an object");
+  WARDEN_RETURN_IF_ERROR(RequireString(value, "name", field));
+  WARDEN_RETURN_IF_ERROR(OptionalObject(value, "properties", field));
+  name = value["name"].get<std::string>();
+  return Status::Ok();
+}
 
 Result<engine::DecisionInput> ParseAuthzenEvaluation(const json& item, const json& defaults, const std::string& where) {
   if (!item.is_object()) return Status::InvalidArgument(where.substr(0, where.size() - 1) + ": must be an object");
   engine::DecisionInput input;
-  WARDEN_RETURN_IF_ERROR(ReadEntity(Pick(item, defaults, "subject"), where + "subject", input.subject));
-  WARDEN_RETURN_IF_ERROR(ReadEntity(Pick(item, defaults, "resource"), where + "resource", input.resource));
-  const json& action = Pick(item, defaults, "action");
-  if (action.is_null()) return Status::InvalidArgument(where + "action: is required");
-  if (!action.is_object()) return Status::InvalidArgument(where + "action: must be an object");
-  auto name = action.find("name");
-  if (name == action.end() || !name->is_string() || name->get_ref<const std::string&>().empty()) {
-    return Status::InvalidArgument(where + "action.name: must be a non-empty string");
-  }
-  input.action = name->get<std::string>();
+  WARDEN_RETURN_IF_ERROR(ReadAuthzenEntity(Pick(item, defaults, "subject"), where + "subject", true, input.subject));
+  WARDEN_RETURN_IF_ERROR(ReadAuthzenAction(Pick(item, defaults, "action"), where + "action", input.action));
+  WARDEN_RETURN_IF_ERROR(ReadAuthzenEntity(Pick(item, defaults, "resource"), where + "resource", true, input.resource));
   const json& context = Pick(item, defaults, "context");
   if (!context.is_null() && !context.is_object()) return Status::InvalidArgument(where + "context: must be an object");
   input.context = context;
@@ -93,107 +168,137 @@ Result<engine::DecisionInput> ParseAuthzenEvaluation(const json& item, const jso
   return input;
 }
 
+std::optional<http::Response> ReadAuthzenBody(const http::Request& request, json& out) {
+  // AuthZEN requires application/json; its certification profile wants 400 (not 415) otherwise.
+  std::string_view content_type = request.header("Content-Type");
+  std::string_view media = content_type.substr(0, content_type.find(';'));
+  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  std::string lower(media);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (lower != "application/json") {
+    return http::ErrorResponse(400, "invalid_content_type",
+                               content_type.empty()
+                                   ? std::string("Content-Type: required; AuthZEN requests must be application/json")
+                                   : "Content-Type: must be application/json, got '" + std::string(media) + "'");
+  }
+  if (auto error = http::ParseJsonBody(request, out)) return error;
+  if (!out.is_object()) return http::ErrorResponse(400, "invalid_argument", "request body: must be a JSON object");
+  return std::nullopt;
+}
+
+const Snapshot* AuthzenSnapshot(EdgeContext& context, const http::Request& request, const json& body,
+                                std::optional<http::Response>& error) {
+  auto wanted = MinRevision(request, body);
+  if (!wanted.ok()) {
+    error = http::ErrorResponse(wanted.status());
+    return nullptr;
+  }
+  if (*wanted > context.holder().revision() && context.holder().revision() != 0) {
+    context.holder().WaitForRevision(*wanted, kMinRevisionWait);
+  }
+  const Snapshot* snapshot = context.SnapshotOrNull();
+  if (snapshot == nullptr) {
+    error = EdgeContext::NotReadyResponse();
+    return nullptr;
+  }
+  if (snapshot->revision < *wanted) {
+    error = http::ErrorResponse(503, "revision_unavailable",
+                                "revision " + std::to_string(*wanted) + " was asked for; this edge holds revision " +
+                                    std::to_string(snapshot->revision));
+    error->with_header("Warden-Revision", std::to_string(snapshot->revision));
+    return nullptr;
+  }
+  return snapshot;
+}
+
+http::Response FinishAuthzen(http::Response response, const http::Request& request, const Snapshot* snapshot) {
+  std::string_view request_id = request.header("X-Request-ID");
+  if (!request_id.empty()) response.with_header("X-Request-ID", std::string(request_id));
+  if (snapshot != nullptr) EdgeContext::WithRevision(response, *snapshot);
+  return response;
+}
+
 void AddAuthzenRoutes(http::Router& router, EdgeContext& context) {
   router.Add(http::Method::kPost, "/access/v1/evaluation", [&context](http::Request& request) {
     json body;
-    if (auto error = http::ParseJsonBody(request, body)) return *error;
-    if (!body.is_object()) return http::ErrorResponse(400, "invalid_argument", "request body must be a JSON object");
-    const Snapshot* snapshot = context.SnapshotOrNull();
-    if (snapshot == nullptr) return EdgeContext::NotReadyResponse();
-    auto input = ParseAuthzenEvaluation(body, json(), "");
-    if (!input.ok()) return http::ErrorResponse(input.status());
-    auto result = engine::Decide(*snapshot, *input);
-    if (!result.ok()) return http::ErrorResponse(result.status());
-    context.CountDecision(EdgeContext::kAuthzen, result->allowed);
-    http::Response response =
-        http::JsonResponse({{"decision", result->allowed}, {"context", DecisionContext(*result, *snapshot, input->explain)}});
-    return EdgeContext::WithRevision(response, *snapshot);
+    if (auto error = ReadAuthzenBody(request, body)) return FinishAuthzen(std::move(*error), request, nullptr);
+    std::optional<http::Response> error;
+    const Snapshot* snapshot = AuthzenSnapshot(context, request, body, error);
+    if (snapshot == nullptr) return FinishAuthzen(std::move(*error), request, nullptr);
+    return EvaluateOne(context, request, *snapshot, body);
   });
 
   router.Add(http::Method::kPost, "/access/v1/evaluations", [&context](http::Request& request) {
     json body;
-    if (auto error = http::ParseJsonBody(request, body)) return *error;
-    if (!body.is_object()) return http::ErrorResponse(400, "invalid_argument", "request body must be a JSON object");
-    const Snapshot* snapshot = context.SnapshotOrNull();
-    if (snapshot == nullptr) return EdgeContext::NotReadyResponse();
+    if (auto error = ReadAuthzenBody(request, body)) return FinishAuthzen(std::move(*error), request, nullptr);
+    std::optional<http::Response> error;
+    const Snapshot* snapshot = AuthzenSnapshot(context, request, body, error);
+    if (snapshot == nullptr) return FinishAuthzen(std::move(*error), request, nullptr);
+    auto fail = [&](const Status& status) { return FinishAuthzen(http::ErrorResponse(status), request, snapshot); };
 
-    enum class Semantic { kExecuteAll, kDenyOnFirstDeny, kPermitOnFirstPermit } semantic = Semantic::kExecuteAll;
-    auto options = body.find("options");
-    if (options != body.end() && !options->is_null()) {
-      if (!options->is_object()) return http::ErrorResponse(400, "invalid_argument", "options: must be an object");
-      auto value = options->find("evaluations_semantic");
-      if (value != options->end()) {
-        std::string name = value->is_string() ? value->get<std::string>() : "";
-        if (name == "execute_all") semantic = Semantic::kExecuteAll;
-        else if (name == "deny_on_first_deny") semantic = Semantic::kDenyOnFirstDeny;
-        else if (name == "permit_on_first_permit") semantic = Semantic::kPermitOnFirstPermit;
-        else {
-          return http::ErrorResponse(400, "invalid_argument",
-                                     "options.evaluations_semantic: must be one of execute_all, deny_on_first_deny, "
-                                     "permit_on_first_permit");
-        }
-      }
-    }
-
+    auto semantic = ReadSemantic(body);
+    if (!semantic.ok()) return fail(semantic.status());
     auto items = body.find("evaluations");
     if (items == body.end() || items->is_null() || (items->is_array() && items->empty())) {
-      // No evaluations array: the request is a single evaluation (AuthZEN 1.0, 7.1).
-      auto input = ParseAuthzenEvaluation(body, json(), "");
-      if (!input.ok()) return http::ErrorResponse(input.status());
-      auto result = engine::Decide(*snapshot, *input);
-      if (!result.ok()) return http::ErrorResponse(result.status());
-      context.CountDecision(EdgeContext::kAuthzen, result->allowed);
-      http::Response response = http::JsonResponse(
-          {{"decision", result->allowed}, {"context", DecisionContext(*result, *snapshot, input->explain)}});
-      return EdgeContext::WithRevision(response, *snapshot);
+      // No evaluations: the request is a single evaluation and gets a single decision (1.0, 7.1).
+      return EvaluateOne(context, request, *snapshot, body);
     }
-    if (!items->is_array()) return http::ErrorResponse(400, "invalid_argument", "evaluations: must be an array");
+    if (!items->is_array()) return fail(Status::InvalidArgument("evaluations: must be an array"));
     if (items->size() > context.limits.max_batch_items) {
-      return http::ErrorResponse(413, "batch_too_large",
-                                 "evaluations: " + std::to_string(items->size()) + " items exceed the limit of " +
-                                     std::to_string(context.limits.max_batch_items));
+      return FinishAuthzen(http::ErrorResponse(413, "batch_too_large",
+                                               "evaluations: " + std::to_string(items->size()) +
+                                                   " items exceed the limit of " +
+                                                   std::to_string(context.limits.max_batch_items)),
+                           request, snapshot);
     }
+    // A default of the wrong shape is wrong for the whole payload, even where items override it.
     json defaults = json::object();
     for (const char* name : {"subject", "action", "resource", "context"}) {
       auto it = body.find(name);
-      if (it != body.end()) defaults[name] = *it;
+      if (it == body.end() || it->is_null()) continue;
+      if (!it->is_object()) return fail(Status::InvalidArgument(std::string(name) + ": must be an object"));
+      defaults[name] = *it;
     }
+
     json results = json::array();
     for (size_t i = 0; i < items->size(); ++i) {
       std::string where = "evaluations[" + std::to_string(i) + "].";
+      bool allowed = false;
+      // Problems with one item are that item's answer (closed, with the error in its context),
+      // as the spec's per-evaluation errors and its certification profile ask.
       auto input = ParseAuthzenEvaluation((*items)[i], defaults, where);
       if (!input.ok()) {
-        // A malformed item is the caller's mistake in the request itself: refuse the whole batch
-        // and say which item, rather than guess.
-        return http::ErrorResponse(input.status());
-      }
-      auto result = engine::Decide(*snapshot, *input);
-      bool allowed = false;
-      if (result.ok()) {
+        results.push_back(ItemError(input.status(), *snapshot));
+      } else if (auto result = engine::Decide(*snapshot, *input); !result.ok()) {
+        results.push_back(ItemError(result.status().WithPrefix(where.substr(0, where.size() - 1)), *snapshot));
+      } else {
         allowed = result->allowed;
         context.CountDecision(EdgeContext::kAuthzen, allowed);
-        results.push_back({{"decision", allowed}, {"context", DecisionContext(*result, *snapshot, input->explain)}});
-      } else {
-        results.push_back(ItemError(result.status().WithPrefix(where.substr(0, where.size() - 1))));
+        results.push_back(DecisionJson(*result, *snapshot, input->explain));
       }
-      if ((semantic == Semantic::kDenyOnFirstDeny && !allowed) ||
-          (semantic == Semantic::kPermitOnFirstPermit && allowed)) {
+      if ((*semantic == Semantic::kDenyOnFirstDeny && !allowed) ||
+          (*semantic == Semantic::kPermitOnFirstPermit && allowed)) {
         break;
       }
     }
-    http::Response response = http::JsonResponse({{"evaluations", results}, {"context", {{"revision", snapshot->revision}}}});
-    return EdgeContext::WithRevision(response, *snapshot);
+    return FinishAuthzen(http::JsonResponse({{"evaluations", results}, {"context", {{"revision", snapshot->revision}}}}),
+                         request, snapshot);
   });
 
   router.Add(http::Method::kGet, "/.well-known/authzen-configuration", [](http::Request& request) {
+    // The identifier must equal the base URL the PEP used, so it is built from the Host it sent;
+    // a TLS-terminating proxy in front says the scheme with X-Forwarded-Proto.
     std::string host(request.header("Host"));
-    std::string base = host.empty() ? "" : "http://" + host;
-    return http::JsonResponse({{"policy_decision_point", base},
-                               {"access_evaluation_endpoint", base + "/access/v1/evaluation"},
-                               {"access_evaluations_endpoint", base + "/access/v1/evaluations"},
-                               {"search_subject_endpoint", base + "/access/v1/search/subject"},
-                               {"search_resource_endpoint", base + "/access/v1/search/resource"},
-                               {"search_action_endpoint", base + "/access/v1/search/action"}});
+    std::string scheme(request.header("X-Forwarded-Proto"));
+    if (scheme != "https") scheme = "http";
+    std::string base = host.empty() ? "" : scheme + "://" + host;
+    return FinishAuthzen(http::JsonResponse({{"policy_decision_point", base},
+                                             {"access_evaluation_endpoint", base + "/access/v1/evaluation"},
+                                             {"access_evaluations_endpoint", base + "/access/v1/evaluations"},
+                                             {"search_subject_endpoint", base + "/access/v1/search/subject"},
+                                             {"search_resource_endpoint", base + "/access/v1/search/resource"},
+                                             {"search_action_endpoint", base + "/access/v1/search/action"}}),
+                         request, nullptr);
   });
 }
 
