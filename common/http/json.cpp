@@ -73,8 +73,8 @@ std::optional<Response> ParseJsonBody(const Request& request, nlohmann::json& ou
   if (!content_type.empty()) {
     std::string_view media = content_type.substr(0, content_type.find(';'));
     while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
-    bool json = media.size() >= 4 && (media == "application/json" ||
-                                      media.substr(media.size() - 5) == "+json");
+    bool json = media == "application/json" || media == "text/plain" ||
+                (media.size() > 5 && media.substr(media.size() - 5) == "+json");
     if (!json) {
       return ErrorResponse(415, "unsupported_media_type",
                            "Content-Type must be application/json, got '" + std::string(media) + "'");

@@ -29,7 +29,8 @@ Status CheckJsonNesting(std::string_view text, int max_depth);
 inline constexpr int kMaxJsonDepth = 128;
 
 // Parses the request body as a JSON document. On failure returns the error response to send:
-// 415 when Content-Type is present and not JSON, 400 naming the byte offset and reason when the
+// 415 when Content-Type is present and neither JSON (application/json, */*+json) nor text/plain
+// (what fetch() sends for a string body, and what Cerbos's own clients send), 400 naming the byte offset and reason when the
 // body is not valid JSON (an empty body included) or nests deeper than kMaxJsonDepth. On success fills `out` and returns nullopt.
 std::optional<Response> ParseJsonBody(const Request& request, nlohmann::json& out);
 

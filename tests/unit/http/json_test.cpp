@@ -45,8 +45,14 @@ TEST_CASE("an empty body is a 400") {
   CHECK(error->status == 400);
 }
 
+TEST_CASE("text/plain bodies are read as JSON, as fetch() clients send them") {
+  FakeMessage message{"text/plain;charset=UTF-8"};
+  nlohmann::json body;
+  CHECK_FALSE(ParseJsonBody(MakeRequest(message, "{}"), body).has_value());
+}
+
 TEST_CASE("a non-JSON content type is a 415") {
-  FakeMessage message{"text/plain"};
+  FakeMessage message{"application/x-www-form-urlencoded"};
   nlohmann::json body;
   auto error = ParseJsonBody(MakeRequest(message, "{}"), body);
   REQUIRE(error.has_value());
