@@ -1,5 +1,6 @@
 #include "common/policy/cerbos_api.h"
 
+#include <cmath>
 #include <set>
 
 namespace warden::policy {
@@ -92,6 +93,27 @@ Status OptBool(const nlohmann::json& obj, const char* key, bool& out) {
   return Status::Ok();
 }
 
+// Protobuf's JSON form of google.protobuf.Value prints whole doubles without a fraction (5000,
+// not 5000.0); Cerbos clients see outputs that way.
+nlohmann::json ProtoJson(const nlohmann::json& v) {
+  if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (std::isfinite(d) && d == std::floor(d) && std::fabs(d) < 9007199254740992.0) return static_cast<int64_t>(d);
+    return v;
+  }
+  if (v.is_array()) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& e : v) out.push_back(ProtoJson(e));
+    return out;
+  }
+  if (v.is_object()) {
+    nlohmann::json out = nlohmann::json::object();
+    for (auto& [k, e] : v.items()) out[k] = ProtoJson(e);
+    return out;
+  }
+  return v;
+}
+
 nlohmann::json ScopeJson(std::string_view s) {
   if (!s.empty() && s.front() == '.') s.remove_prefix(1);
   return std::string(s);
@@ -170,7 +192,7 @@ nlohmann::json RenderCheckResourcesResponse(const CheckResourcesRequest& request
         if (o.value.is_error()) {
           e["error"] = std::string(o.value.error_message());
         } else {
-          e["val"] = cel::ToJson(o.value);
+          e["val"] = ProtoJson(cel::ToJson(o.value));
         }
         outs.push_back(std::move(e));
       }

@@ -8,6 +8,7 @@
 // (rule, derived role) for the whole request, as Cerbos does.
 #include <algorithm>
 #include <array>
+#include <chrono>
 
 #include "common/cel/evaluate.h"
 #include "common/policy/decide_internal.h"
@@ -47,6 +48,12 @@ bool GlobMatch(std::string_view pattern, std::string_view value) {
   }
   while (p < pattern.size() && pattern[p] == '*') ++p;
   return p == pattern.size();
+}
+
+cel::Timestamp CurrentTime() {
+  const auto since = std::chrono::system_clock::now().time_since_epoch();
+  const auto secs = std::chrono::duration_cast<std::chrono::seconds>(since);
+  return {secs.count(), static_cast<int32_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(since - secs).count())};
 }
 
 const ActionDecision* Decision::Find(std::string_view action) const {
@@ -239,7 +246,6 @@ void PolicySet::Decide(const Principal& principal, const Resource& resource, std
     bool action_no_match = true;
     for (int pt = 0; pt < 2; ++pt) {
       const bool is_principal = pt == 0;
-      if (is_principal && principal_gated_ && !principal_exists) continue;
       const ScopeChain& scopes = is_principal ? p_scopes : r_scopes;
       const bool exists = is_principal ? principal_exists : resource_exists;
       action_no_match = true;

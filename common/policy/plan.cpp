@@ -54,22 +54,15 @@ class Planner {
   PlanResult Run(std::string_view action) {
     PlanResult result;
     const std::string_view version = resource_.policy_version.empty() ? std::string_view("default") : std::string_view(resource_.policy_version);
-    const std::string_view p_version = principal_.policy_version.empty() ? std::string_view("default") : std::string_view(principal_.policy_version);
     ScopeChain p_scopes, r_scopes;
     p_scopes.Build(set_.principal_scopes_, NormalizeScope(principal_.scope));
     r_scopes.Build(set_.resource_scopes_, NormalizeScope(resource_.scope));
     if (p_scopes.n == 0 && r_scopes.n == 0) return result;
 
-    bool principal_exists = false;
-    if (auto it = set_.principal_version_scopes_.find(p_version); it != set_.principal_version_scopes_.end()) {
-      for (int i = 0; i < p_scopes.n && !principal_exists; ++i) principal_exists = it->second.contains(p_scopes.items[i]);
-    }
-
     Node root;
     bool has_type_allow = false;
     for (int pt = 0; pt < 2; ++pt) {
       const bool is_principal = pt == 1;  // resource policies first, as Cerbos's planner does
-      if (is_principal && set_.principal_gated_ && !principal_exists) continue;
       const ScopeChain& scopes = is_principal ? p_scopes : r_scopes;
       Node type_allow, type_deny;
       const size_t roles = is_principal ? std::min<size_t>(1, principal_.roles.size()) : principal_.roles.size();

@@ -114,9 +114,6 @@ class PolicySet {
   StringMap<ScopePermissions> scope_permissions_;
   cel::Value globals_;
   int rule_count_ = 0;
-  // Cerbos 0.55 evaluates principal policies only when some principal policy exists at the
-  // principal's policyVersion in its scope chain.
-  bool principal_gated_ = true;
 };
 
 }  // namespace warden::policy

@@ -32,11 +32,15 @@ struct Resource {
   cel::Value attr;
 };
 
+// The current time as `now()` should see it; callers put it in DecideOptions::now per request.
+cel::Timestamp CurrentTime();
+
 struct DecideOptions {
   // Answers `check(...)` in conditions; nullptr makes such conditions evaluate to an error (and
   // so not hold).
   const RelationOracle* oracle = nullptr;
-  // What `now()` returns for this request.
+  // What `now()` returns for this request. The default is the Unix epoch, which keeps decisions
+  // reproducible in tests; servers set CurrentTime().
   cel::Timestamp now{};
   // request.auxData as conditions see it (Cerbos's JWT claims live under auxData.jwt).
   cel::Value aux_data;

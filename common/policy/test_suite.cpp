@@ -117,6 +117,7 @@ class SuiteRunner {
       }
     }
     DecideOptions options;
+    options.now = CurrentTime();
     if (root["options"] && root["options"]["now"]) {
       const cel::Value t = ParseTime(Scalar(root["options"]["now"]));
       if (t.kind() != cel::Kind::kTimestamp) {

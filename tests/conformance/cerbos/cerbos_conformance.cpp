@@ -102,7 +102,9 @@ int main(int argc, char** argv) {
       show(request.value("requestId", "?") + ": request rejected: " + parsed.status().message());
       continue;
     }
-    const json response = CheckResources(**set, *parsed);
+    DecideOptions options;
+    options.now = CurrentTime();  // the corpus's only now() comparisons are against 2001 and 2999
+    const json response = CheckResources(**set, *parsed, options);
     const json& results = response["results"];
     bool ok = true;
     for (size_t i = 0; i < line["expected"].size(); ++i) {
@@ -145,7 +147,9 @@ int main(int argc, char** argv) {
       show(request.value("requestId", "?") + ": plan request rejected: " + parsed.status().message());
       continue;
     }
-    const json got = PlanResources(**set, *parsed)["filter"];
+    DecideOptions options;
+    options.now = CurrentTime();
+    const json got = PlanResources(**set, *parsed, options)["filter"];
     const json& want = line["expected"]["filter"];
     const std::string id = request.value("requestId", "?");
     if (got["kind"] != want["kind"]) {
