@@ -81,6 +81,12 @@ class PolicySet {
   // the directory instead when none does.
   bool CoversResourceKind(std::string_view kind) const;
 
+  // The action names the rules for resources of `kind` spell out (resource policies of that kind
+  // or a glob matching it, principal rules whose resource matches it), sorted and unique. Action
+  // globs ("*", "view:*") name no action in particular and are left out. For searches that must
+  // enumerate what could be allowed; deciding each is still Decide's job.
+  std::vector<std::string> ActionsOf(std::string_view kind) const;
+
   // How many resource and principal policies the set holds.
   size_t policy_count() const { return policies_.size(); }
 
