@@ -8,6 +8,7 @@
 #include "common/http/standard_routes.h"
 #include "edge/authzen_api.h"
 #include "edge/cerbos_api.h"
+#include "edge/directory_api.h"
 
 namespace warden::edge {
 
@@ -65,6 +66,7 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
   });
   AddAuthzenRoutes(*app->router_, *app->context_);
   AddCerbosRoutes(*app->router_, *app->context_);
+  AddDirectoryRoutes(*app->router_, *app->context_);
   app->server_ = std::make_unique<http::Server>(std::move(*server_options), *app->router_);
   return app;
 }

@@ -1,0 +1,97 @@
+#include "edge/directory_api.h"
+
+#include <charconv>
+
+#include <nlohmann/json.hpp>
+
+#include "common/directory/json_api.h"
+#include "common/http/json.h"
+
+namespace warden::edge {
+namespace {
+
+using nlohmann::json;
+using JsonCall = Result<json> (*)(const directory::DirectorySnapshot&, const json&);
+
+http::Response Answer(const Snapshot& snapshot, Result<json> result) {
+  if (!result.ok()) return http::ErrorResponse(result.status());
+  http::Response response = http::JsonResponse(*result);
+  return EdgeContext::WithRevision(response, snapshot);
+}
+
+// A GET's query parameters as the JSON request the directory functions take; page_size becomes
+// a number (or stays text, so the directory names it as malformed).
+json QueryAsJson(const http::Request& request, std::initializer_list<const char*> names) {
+  json body = json::object();
+  for (const char* name : names) {
+    auto value = request.query_param(name);
+    if (!value) continue;
+    if (std::string_view(name) == "page_size") {
+      int64_t number = 0;
+      auto [end, error] = std::from_chars(value->data(), value->data() + value->size(), number);
+      if (error == std::errc() && end == value->data() + value->size()) {
+        body[name] = number;
+        continue;
+      }
+    }
+    if (std::string_view(name) == "with_relations") {
+      body[name] = *value == "true" || *value == "1";
+      continue;
+    }
+    body[name] = *value;
+  }
+  return body;
+}
+
+http::Handler PostHandler(EdgeContext& context, JsonCall call, bool count_decision = false) {
+  return [&context, call, count_decision](http::Request& request) {
+    json body;
+    if (auto error = http::ParseJsonBody(request, body)) return *error;
+    if (!body.is_object()) return http::ErrorResponse(400, "invalid_argument", "request body must be a JSON object");
+    const Snapshot* snapshot = context.SnapshotOrNull();
+    if (snapshot == nullptr) return EdgeContext::NotReadyResponse();
+    auto result = call(*snapshot->directory, body);
+    if (count_decision && result.ok()) context.CountDecision(EdgeContext::kDirectory, (*result)["check"] == true);
+    return Answer(*snapshot, std::move(result));
+  };
+}
+
+Result<json> Check(const directory::DirectorySnapshot& snapshot, const json& request) {
+  return directory::CheckJson(snapshot, request);
+}
+Result<json> Lookup(const directory::DirectorySnapshot& snapshot, const json& request) {
+  return directory::LookupJson(snapshot, request);
+}
+
+}  // namespace
+
+void AddDirectoryRoutes(http::Router& router, EdgeContext& context) {
+  router.Add(http::Method::kPost, "/api/v3/directory/check", PostHandler(context, &Check, true));
+  router.Add(http::Method::kPost, "/api/v3/directory/lookup", PostHandler(context, &Lookup));
+  router.Add(http::Method::kPost, "/api/v3/directory/expand", PostHandler(context, &directory::ExpandJson));
+  router.Add(http::Method::kPost, "/api/v3/directory/identity", PostHandler(context, &directory::ResolveIdentityJson));
+
+  router.Add(http::Method::kGet, "/api/v3/directory/object/{object_type}/{object_id}", [&context](http::Request& request) {
+    const Snapshot* snapshot = context.SnapshotOrNull();
+    if (snapshot == nullptr) return EdgeContext::NotReadyResponse();
+    json body = QueryAsJson(request, {"with_relations"});
+    body["object_type"] = std::string(request.path_param("object_type"));
+    body["object_id"] = std::string(request.path_param("object_id"));
+    return Answer(*snapshot, directory::GetObjectJson(*snapshot->directory, body));
+  });
+  router.Add(http::Method::kGet, "/api/v3/directory/objects", [&context](http::Request& request) {
+    const Snapshot* snapshot = context.SnapshotOrNull();
+    if (snapshot == nullptr) return EdgeContext::NotReadyResponse();
+    return Answer(*snapshot, directory::GetObjectsJson(*snapshot->directory,
+                                                       QueryAsJson(request, {"object_type", "page_size", "cursor"})));
+  });
+  router.Add(http::Method::kGet, "/api/v3/directory/relations", [&context](http::Request& request) {
+    const Snapshot* snapshot = context.SnapshotOrNull();
+    if (snapshot == nullptr) return EdgeContext::NotReadyResponse();
+    json body = QueryAsJson(request, {"object_type", "object_id", "relation", "subject_type", "subject_id",
+                                      "subject_relation", "page_size", "cursor"});
+    return Answer(*snapshot, directory::GetRelationsJson(*snapshot->directory, body));
+  });
+}
+
+}  // namespace warden::edge
