@@ -39,6 +39,27 @@ bool UnknownFor(const Expr& e, const EvalContext& ctx, const std::vector<std::st
   return false;
 }
 
+// The value of a constant, a local, or a variable-rooted chain of map field selections, by
+// pointer into the bindings (no copy, no reference-count traffic); nullptr when the node is
+// anything else or the chain does not resolve (the caller then evaluates it to get the error).
+const Value* Lookup(const Expr& e, EvalContext& ctx) {
+  switch (e.op) {
+    case Op::kConst: return &e.value;
+    case Op::kLocal: return &ctx.locals[e.slot];
+    case Op::kVar:
+      if (!ctx.activation->unknown_paths().empty()) return nullptr;
+      return ctx.vars[e.slot];
+    case Op::kSelect: {
+      if (e.optional) return nullptr;
+      const Value* base = Lookup(*e.args[0], ctx);
+      if (base == nullptr || base->kind() != Kind::kMap) return nullptr;
+      ctx.Charge(1);
+      return base->map_value().FindString(e.name);
+    }
+    default: return nullptr;
+  }
+}
+
 Value EvalAnd(const Expr& e, EvalContext& ctx) {
   Value a = Eval(*e.args[0], ctx);
   if (a.kind() == Kind::kBool && !a.bool_value()) return a;
@@ -382,12 +403,23 @@ Value Eval(const Expr& e, EvalContext& ctx) {
       }
       [[fallthrough]];
     default: {
-      // Binary operators.
-      Value a = Eval(*e.args[0], ctx);
-      if (a.is_exceptional()) return a;
-      Value b = Eval(*e.args[1], ctx);
-      if (b.is_exceptional()) return b;
-      return ApplyBinary(e.op, a, b, ctx);
+      // Binary operators. Operands that are paths into the bindings are read in place.
+      Value a_storage, b_storage;
+      const Value* a = Lookup(*e.args[0], ctx);
+      if (a == nullptr) {
+        a_storage = Eval(*e.args[0], ctx);
+        if (a_storage.is_exceptional()) return a_storage;
+        a = &a_storage;
+      }
+      const Value* b = Lookup(*e.args[1], ctx);
+      if (b == nullptr) {
+        b_storage = Eval(*e.args[1], ctx);
+        if (b_storage.is_exceptional()) return b_storage;
+        b = &b_storage;
+      }
+      if (a->is_exceptional()) return *a;
+      if (b->is_exceptional()) return *b;
+      return ApplyBinary(e.op, *a, *b, ctx);
     }
   }
 }

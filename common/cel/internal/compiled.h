@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <new>
 #include <string>
 #include <vector>
 
@@ -29,19 +30,30 @@ template <typename F>
 auto WithFrame(const Program::Impl& impl, const Activation& activation, EvalContext& ctx, F&& body) {
   constexpr size_t kInlineVars = 16, kInlineLocals = 16;
   const Value* inline_vars[kInlineVars];
-  Value inline_locals[kInlineLocals];
+  // Only the locals the program uses are constructed (most programs have none).
+  alignas(Value) unsigned char local_bytes[kInlineLocals * sizeof(Value)];
   std::vector<const Value*> heap_vars;
   std::vector<Value> heap_locals;
   const Value** vars = inline_vars;
-  Value* locals = inline_locals;
+  Value* locals = reinterpret_cast<Value*>(local_bytes);
   if (impl.variables.size() > kInlineVars) {
     heap_vars.resize(impl.variables.size());
     vars = heap_vars.data();
   }
-  if (impl.num_locals > kInlineLocals) {
+  const bool inline_locals = impl.num_locals <= kInlineLocals;
+  if (inline_locals) {
+    for (uint32_t i = 0; i < impl.num_locals; ++i) new (&locals[i]) Value();
+  } else {
     heap_locals.resize(impl.num_locals);
     locals = heap_locals.data();
   }
+  struct DestroyLocals {
+    Value* locals;
+    uint32_t n;
+    ~DestroyLocals() {
+      for (uint32_t i = 0; i < n; ++i) locals[i].~Value();
+    }
+  } destroy{locals, inline_locals ? impl.num_locals : 0};
   for (size_t i = 0; i < impl.variables.size(); ++i) vars[i] = activation.Find(impl.variables[i]);
   ctx.activation = &activation;
   ctx.max_cost = activation.max_cost();
