@@ -184,7 +184,8 @@ Value FromJson(const nlohmann::json& json);
 
 // Converts a Value to JSON for outputs: ints/uints/doubles as numbers (NaN/Inf as strings
 // "NaN"/"Infinity"/"-Infinity"), bytes as base64, timestamps as RFC 3339, durations as "1.5s",
-// types as their name, maps with their keys rendered as strings, errors as {"error": message},
+// types as their name, maps with their keys rendered as strings, extension values (optional,
+// net.IP, hierarchy) as their text form, errors as {"error": message},
 // unknowns as {"unknown": path}.
 nlohmann::json ToJson(const Value& value);
 
