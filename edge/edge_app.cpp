@@ -65,6 +65,7 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
     return http::JsonResponse(status);
   });
   AddAuthzenRoutes(*app->router_, *app->context_);
+  AddAuthzenSearchRoutes(*app->router_, *app->context_);
   AddCerbosRoutes(*app->router_, *app->context_);
   AddDirectoryRoutes(*app->router_, *app->context_);
   app->server_ = std::make_unique<http::Server>(std::move(*server_options), *app->router_);
