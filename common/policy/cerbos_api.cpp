@@ -207,6 +207,7 @@ nlohmann::json CheckResources(const PolicySet& set, const CheckResourcesRequest&
                               const DecideOptions& options) {
   DecideOptions opts = options;
   if (!request.aux_data.is_null()) opts.aux_data = request.aux_data;
+  opts.effective_derived_roles = opts.effective_derived_roles || request.include_meta;
   std::vector<Decision> decisions(request.resources.size());
   for (size_t i = 0; i < request.resources.size(); ++i) {
     set.Decide(request.principal, request.resources[i].resource, request.resources[i].actions, opts, decisions[i]);

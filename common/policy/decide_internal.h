@@ -59,11 +59,13 @@ class EvalContext {
   struct ScopeRoles {
     std::string_view scope;
     const CompiledPolicy* policy = nullptr;
+    bool computed = false;
     uint64_t mask = 0;
     bool runtime_built = false;
     cel::Value runtime;
   };
   void BindRequest();
+  void ComputeRoles(ScopeRoles& s);
   const cel::Value& Runtime();
   cel::Value Run(const cel::Program& program, const cel::Value& constants, bool uses_runtime);
 

@@ -74,6 +74,7 @@ const cel::Value& EvalContext::Runtime() {
   }
   ScopeRoles& s = scopes_[current_];
   if (!s.runtime_built) {
+    ComputeRoles(s);
     std::vector<std::string_view> names;
     if (s.policy != nullptr) {
       for (size_t i = 0; i < s.policy->derived_roles.size(); ++i) {
@@ -133,34 +134,45 @@ void EvalContext::EnterResourceScope(std::string_view scope, std::string_view ve
     }
   }
   if (scope_count_ == kMaxScopes) return;
-  ScopeRoles entry;
+  ScopeRoles& entry = scopes_[scope_count_];
   entry.scope = scope;
   entry.policy = set.FindResourcePolicy(resource.kind, version, scope);
-  if (entry.policy != nullptr) {
-    const auto& drs = entry.policy->derived_roles;
-    for (size_t i = 0; i < drs.size() && i < 64; ++i) {
-      const CompiledDerivedRole& dr = *drs[i];
-      bool parent = false;
-      for (const auto& pr : dr.parent_roles) {
-        if (pr == "*") {
-          parent = true;
-          break;
-        }
-        for (const auto& role : principal.roles) parent = parent || role == pr;
-      }
-      if (!parent) continue;
-      if (dr.condition == nullptr || Holds(*dr.condition, dr.constants, scope)) {
-        entry.mask |= uint64_t{1} << i;
-        out_.effective_derived_roles.push_back(dr.name);
-      }
-    }
-  }
-  scopes_[scope_count_] = std::move(entry);
   current_ = scope_count_++;
 }
 
+// Which of the scope's derived roles hold. Deferred until something reads them, because a role
+// decision should not pay for derived-role conditions it never consults.
+void EvalContext::ComputeRoles(ScopeRoles& entry) {
+  if (entry.computed) return;
+  entry.computed = true;
+  if (entry.policy == nullptr) return;
+  const auto& drs = entry.policy->derived_roles;
+  for (size_t i = 0; i < drs.size() && i < 64; ++i) {
+    const CompiledDerivedRole& dr = *drs[i];
+    bool parent = false;
+    for (const auto& pr : dr.parent_roles) {
+      if (pr == "*") {
+        parent = true;
+        break;
+      }
+      for (const auto& role : principal.roles) parent = parent || role == pr;
+    }
+    if (!parent) continue;
+    if (dr.condition == nullptr || Holds(*dr.condition, dr.constants, entry.scope)) entry.mask |= uint64_t{1} << i;
+  }
+}
+
 void EvalContext::FinishDerivedRoles() {
+  if (!options_.effective_derived_roles) return;
   auto& v = out_.effective_derived_roles;
+  for (int i = 0; i < scope_count_; ++i) {
+    ScopeRoles& s = scopes_[i];
+    ComputeRoles(s);
+    if (s.policy == nullptr) continue;
+    for (size_t k = 0; k < s.policy->derived_roles.size() && k < 64; ++k) {
+      if (s.mask & (uint64_t{1} << k)) v.push_back(s.policy->derived_roles[k]->name);
+    }
+  }
   std::sort(v.begin(), v.end());
   v.erase(std::unique(v.begin(), v.end()), v.end());
 }

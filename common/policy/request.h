@@ -44,6 +44,9 @@ struct DecideOptions {
   cel::Timestamp now{};
   // request.auxData as conditions see it (Cerbos's JWT claims live under auxData.jwt).
   cel::Value aux_data;
+  // Whether to fill Decision::effective_derived_roles (Cerbos reports them only in meta). Off,
+  // derived roles are evaluated only where a rule or runtime.effectiveDerivedRoles needs them.
+  bool effective_derived_roles = false;
 };
 
 // Which kind of policy produced an action's effect.
@@ -78,7 +81,8 @@ struct OutputEntry {
 struct Decision {
   std::vector<ActionDecision> actions;  // in request order
   std::vector<OutputEntry> outputs;
-  // Derived roles whose conditions held in the scopes evaluated, sorted.
+  // Derived roles whose conditions held in the scopes evaluated, sorted; filled only when
+  // DecideOptions::effective_derived_roles is set.
   std::vector<std::string_view> effective_derived_roles;
 
   // The decision for `action`, or nullptr if it was not asked.

@@ -115,7 +115,10 @@ TEST_CASE("derived roles need both a parent role and their condition") {
   CHECK(EffectOf(*set, MakePrincipal("bob", {"manager"}), MakeResource("expense", "e1", {{"owner", "bob"}}), "view") ==
         "DENY");
   std::vector<std::string> actions = {"view"};
-  Decision d = set->Decide(bob, MakeResource("expense", "e1", {{"owner", "bob"}}), actions);
+  DecideOptions with_roles;
+  with_roles.effective_derived_roles = true;
+  const Resource bobs = MakeResource("expense", "e1", {{"owner", "bob"}});
+  Decision d = set->Decide(bob, bobs, actions, with_roles);
   REQUIRE(d.effective_derived_roles.size() == 1);
   CHECK(d.effective_derived_roles[0] == "owner");
   CHECK(RuleName(d.actions[0]) == "view");
