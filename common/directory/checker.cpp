@@ -136,6 +136,7 @@ class Walk {
 
   const Status& error() const { return error_; }
   size_t visits() const { return visits_; }
+  void ResetBudget() { visits_ = 0; }
 
  private:
   std::string Describe(Symbol ot, uint32_t oid, Symbol name) const {
@@ -298,6 +299,22 @@ Result<bool> CheckInterned(const DirectorySnapshot& snapshot, Symbol object_type
     }
   }
   return out.value;
+}
+
+Status CheckObjects(const DirectorySnapshot& snapshot, Symbol object_type, const std::vector<uint32_t>& object_ids,
+                    Symbol name, SubjectRef subject, const CheckLimits& limits, std::vector<char>& allowed) {
+  VisitTable& table = ThreadTable();
+  table.Reset();
+  // Answers remembered in the table are about (node, this subject), so they stay true for every
+  // object; only provisional answers inside cycles are not remembered, as in a single check.
+  Walk walk(snapshot, subject, limits, nullptr, table);
+  allowed.assign(object_ids.size(), 0);
+  for (size_t i = 0; i < object_ids.size(); ++i) {
+    walk.ResetBudget();
+    allowed[i] = walk.Node(object_type, object_ids[i], name, 0).value;
+    if (!walk.error().ok()) return walk.error();
+  }
+  return Status::Ok();
 }
 
 Result<CheckResult> Check(const DirectorySnapshot& snapshot, const CheckRequest& request, const CheckLimits& limits) {

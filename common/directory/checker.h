@@ -65,6 +65,12 @@ struct SubjectRef {
 Result<bool> CheckInterned(const DirectorySnapshot& snapshot, Symbol object_type, uint32_t object_id, Symbol name,
                            SubjectRef subject, const CheckLimits& limits = {}, std::vector<std::string>* trace = nullptr);
 
+// Checks `name` on many objects of one type for one subject, sharing what the walks learn (a
+// folder's answer is computed once for all of its documents). allowed[i] answers object_ids[i].
+// The limits apply to each object's walk.
+Status CheckObjects(const DirectorySnapshot& snapshot, Symbol object_type, const std::vector<uint32_t>& object_ids,
+                    Symbol name, SubjectRef subject, const CheckLimits& limits, std::vector<char>& allowed);
+
 // RelationOracle over one snapshot, for policy conditions. Keeps the snapshot alive.
 class SnapshotRelationOracle final : public RelationOracle {
  public:

@@ -176,15 +176,14 @@ Result<LookupResult> LookupResources(const DirectorySnapshot& snap, const Lookup
   }
   if (overflow) return FanOut(limits);
   const MemberDef* member = model.Member(*ot, *perm);
+  std::vector<char> allowed(found.size(), 1);
+  if (!member->union_only) {
+    WARDEN_RETURN_IF_ERROR(CheckObjects(snap, *ot, found, *perm, SubjectRef{*st, sid, srel}, limits, allowed));
+  }
   std::vector<std::string> ids;
   ids.reserve(found.size());
-  for (uint32_t oid : found) {
-    if (!member->union_only) {
-      auto ok = CheckInterned(snap, *ot, oid, *perm, SubjectRef{*st, sid, srel}, limits);
-      if (!ok.ok()) return ok.status();
-      if (!*ok) continue;
-    }
-    ids.emplace_back(snap.IdString(oid));
+  for (size_t i = 0; i < found.size(); ++i) {
+    if (allowed[i]) ids.emplace_back(snap.IdString(found[i]));
   }
   WARDEN_RETURN_IF_ERROR(Paginate(ids, req.page_size, req.cursor, result));
   return result;

@@ -18,7 +18,7 @@ Status At(const ManifestAst& ast, SourcePos pos, const std::string& reason) {
 }  // namespace
 
 std::optional<Symbol> Model::FindSymbol(std::string_view name) const {
-  auto it = symbol_by_name_.find(std::string(name));
+  auto it = symbol_by_name_.find(name);
   if (it == symbol_by_name_.end()) return std::nullopt;
   return it->second;
 }
@@ -54,15 +54,17 @@ Status Model::ValidateRelation(Symbol object_type, Symbol relation, Symbol subje
   const TypeDef* type = Type(object_type);
   if (type == nullptr) return Status::InvalidArgument("unknown object type '" + std::string(Name(object_type)) + "'");
   const MemberDef* member = Member(object_type, relation);
-  std::string rel_name = std::string(Name(object_type)) + "#" + std::string(Name(relation));
   if (member == nullptr) return Status::InvalidArgument("type '" + std::string(Name(object_type)) + "' has no relation '" + std::string(Name(relation)) + "'");
+  if (member->kind == MemberDef::Kind::kRelation) {
+    for (const AllowedSubject& a : member->allowed) {
+      if (a.type != subject_type) continue;
+      if (wildcard && a.wildcard) return Status::Ok();
+      if (!wildcard && !a.wildcard && a.relation == subject_relation) return Status::Ok();
+    }
+  }
+  std::string rel_name = std::string(Name(object_type)) + "#" + std::string(Name(relation));
   if (member->kind != MemberDef::Kind::kRelation) {
     return Status::InvalidArgument("'" + rel_name + "' is a permission; only relations can be written");
-  }
-  for (const AllowedSubject& a : member->allowed) {
-    if (a.type != subject_type) continue;
-    if (wildcard && a.wildcard) return Status::Ok();
-    if (!wildcard && !a.wildcard && a.relation == subject_relation) return Status::Ok();
   }
   std::string subject = std::string(Name(subject_type));
   if (wildcard) subject += ":*";

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -105,7 +106,11 @@ class Model {
   Interner* symbols_ = nullptr;
   std::vector<TypeDef> types_;
   std::vector<int32_t> type_index_;  // by Symbol
-  std::unordered_map<std::string, Symbol> symbol_by_name_;
+  struct NameHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, Symbol, NameHash, std::equal_to<>> symbol_by_name_;
   std::unordered_map<uint32_t, std::vector<Symbol>> permissions_using_;  // key: type << 16 | member
   std::unordered_map<Symbol, std::vector<ArrowUse>> arrows_to_;
 };

@@ -34,7 +34,7 @@ struct Unit {};
 
 template <typename K, typename V>
 class PersistentBTree {
-  static constexpr int kCap = 64;  // keys per node; a leaf of 16-byte keys fills 1 KiB
+  static constexpr int kCap = 32;  // keys per node; a leaf of 16-byte keys fills 512 bytes
 
   struct Node {
     mutable std::atomic<uint32_t> refs{0};

@@ -228,7 +228,11 @@ Result<std::shared_ptr<const DirectorySnapshot>> DirectorySnapshot::Apply(const 
   ObjectMap::Editor objects(objects_);
   bool manifest_changed = false;
   Interner& ids = universe_->ids;
-  auto add_name = [&](uint32_t id) { names.Upsert(NameKey(ids.Str(id), id), Unit{}); };
+  // Probing first keeps an already present key from copying its path.
+  auto add_name = [&](uint32_t id) {
+    IndexKey key = NameKey(ids.Str(id), id);
+    if (names.Find(key) == nullptr) names.Upsert(key, Unit{});
+  };
 
   for (size_t i = 0; i < batch.changes.size(); ++i) {
     const Change& change = batch.changes[i];
@@ -252,7 +256,8 @@ Result<std::shared_ptr<const DirectorySnapshot>> DirectorySnapshot::Apply(const 
           auto r = Resolve(*next->model_, &ids, change.relation);
           if (!r.ok()) return fail(what, r.status());
           IndexKey k = ForwardKey(r->ot, r->oid, r->rel, r->srel, r->st, r->sid);
-          if (forward.Upsert(k, Unit{})) {
+          if (forward.Find(k) == nullptr) {
+            forward.Upsert(k, Unit{});
             reverse.Upsert(ReverseOf(k), Unit{});
             add_name(r->oid);
             add_name(r->sid);
