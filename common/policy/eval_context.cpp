@@ -10,35 +10,49 @@ namespace {
 
 cel::Value Str(std::string_view s) { return cel::Value::String(std::string(s)); }
 
-cel::Value AttrOrEmpty(const cel::Value& attr) { return attr.kind() == cel::Kind::kMap ? attr : cel::Value::Map({}); }
+cel::Value AttrOrEmpty(const cel::Value& attr) {
+  static const cel::Value empty = cel::Value::Map({});
+  return attr.kind() == cel::Kind::kMap ? attr : empty;
+}
 
 }  // namespace
+
+// Map keys and empty strings shared by every request: copying a Value only bumps a count.
+struct Keys {
+  cel::Value id = Str("id"), roles = Str("roles"), attr = Str("attr"), policy_version = Str("policyVersion"),
+             scope = Str("scope"), kind = Str("kind"), empty = Str(""), edr = Str("effectiveDerivedRoles");
+};
+const Keys& K() {
+  static const Keys keys;
+  return keys;
+}
+cel::Value StrOrEmpty(std::string_view s) { return s.empty() ? K().empty : Str(s); }
 
 // The CEL view of a principal and a resource, as Cerbos's request.principal / request.resource.
 cel::Value PrincipalValue(const Principal& p) {
   cel::ListValue roles;
   roles.reserve(p.roles.size());
   for (const auto& r : p.roles) roles.push_back(Str(r));
-  return cel::Value::Map({{Str("id"), Str(p.id)},
-                          {Str("roles"), cel::Value::List(std::move(roles))},
-                          {Str("attr"), AttrOrEmpty(p.attr)},
-                          {Str("policyVersion"), Str(p.policy_version)},
-                          {Str("scope"), Str(NormalizeScope(p.scope))}});
+  return cel::Value::Map({{K().id, Str(p.id)},
+                          {K().roles, cel::Value::List(std::move(roles))},
+                          {K().attr, AttrOrEmpty(p.attr)},
+                          {K().policy_version, StrOrEmpty(p.policy_version)},
+                          {K().scope, StrOrEmpty(NormalizeScope(p.scope))}});
 }
 
 cel::Value ResourceValue(const Resource& r) {
-  return cel::Value::Map({{Str("kind"), Str(r.kind)},
-                          {Str("id"), Str(r.id)},
-                          {Str("attr"), AttrOrEmpty(r.attr)},
-                          {Str("policyVersion"), Str(r.policy_version)},
-                          {Str("scope"), Str(NormalizeScope(r.scope))}});
+  return cel::Value::Map({{K().kind, Str(r.kind)},
+                          {K().id, Str(r.id)},
+                          {K().attr, AttrOrEmpty(r.attr)},
+                          {K().policy_version, StrOrEmpty(r.policy_version)},
+                          {K().scope, StrOrEmpty(NormalizeScope(r.scope))}});
 }
 
 cel::Value RuntimeValue(std::vector<std::string_view> roles) {
   std::sort(roles.begin(), roles.end());
   cel::ListValue list;
   for (auto r : roles) list.push_back(Str(r));
-  return cel::Value::Map({{Str("effectiveDerivedRoles"), cel::Value::List(std::move(list))}});
+  return cel::Value::Map({{K().edr, cel::Value::List(std::move(list))}});
 }
 
 EvalContext::EvalContext(const PolicySet& set, const Principal& principal, const Resource& resource,
