@@ -82,6 +82,7 @@ class SetCompiler {
     }
     CheckAncestors();
     if (!errors_.empty()) return nullptr;
+    set_->resource_attr_names_.assign(attr_names_.begin(), attr_names_.end());
     return std::shared_ptr<const PolicySet>(set_.release());
   }
 
@@ -192,6 +193,7 @@ class SetCompiler {
       Error(file, e.pos, "in expression after expanding variables: " + program.status().message());
       return nullptr;
     }
+    for (auto& name : ResourceAttrNames(rewritten.text)) attr_names_.insert(std::move(name));
     if (uses_runtime != nullptr) {
       const auto& refs = (*program)->referenced_variables();
       *uses_runtime = std::find(refs.begin(), refs.end(), "runtime") != refs.end();
@@ -399,6 +401,7 @@ class SetCompiler {
   std::map<std::string, const PolicyDoc*> export_constants_;
   std::map<std::string, std::vector<const CompiledDerivedRole*>> derived_roles_;
   std::map<std::string, std::pair<ScopePermissions, const PolicyDoc*>> explicit_permissions_;
+  std::set<std::string> attr_names_;
   std::vector<std::tuple<PolicyDoc::Kind, std::string, std::string, std::string, const PolicyDoc*>> keys_;
 };
 

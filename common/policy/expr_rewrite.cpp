@@ -1,5 +1,6 @@
 #include "common/policy/expr_rewrite.h"
 
+#include <algorithm>
 #include <cctype>
 
 namespace warden::policy {
@@ -147,6 +148,37 @@ struct Rewriter {
 };
 
 }  // namespace
+
+std::vector<std::string> ResourceAttrNames(std::string_view s) {
+  std::vector<std::string> names;
+  size_t i = 0;
+  char prev = 0;
+  while (i < s.size()) {
+    const char c = s[i];
+    if (c == '"' || c == '\'') {
+      i = SkipString(s, i, prev == 'r' || prev == 'R');
+      prev = '"';
+      continue;
+    }
+    if (IsIdentStart(c)) {
+      size_t j = i;
+      while (j < s.size() && IsIdentChar(s[j])) ++j;
+      const std::string_view ident = s.substr(i, j - i);
+      if (ident == "R" && prev != '.' && s.substr(j, 6) == ".attr.") {
+        size_t k = j + 6, e = k;
+        while (e < s.size() && IsIdentChar(s[e])) ++e;
+        std::string name(s.substr(k, e - k));
+        if (!name.empty() && std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
+      }
+      prev = ident.size() == 1 ? ident[0] : 'a';
+      i = j;
+      continue;
+    }
+    if (!std::isspace(static_cast<unsigned char>(c))) prev = c;
+    ++i;
+  }
+  return names;
+}
 
 RewriteResult RewriteCondition(std::string_view source, const VariableLookup& lookup) {
   Rewriter rw{lookup, {}, {}};

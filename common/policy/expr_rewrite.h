@@ -33,4 +33,8 @@ using VariableLookup = std::function<std::optional<std::string>(std::string_view
 // Rewrites `source` as described above; variables are expanded recursively (a cycle is an error).
 RewriteResult RewriteCondition(std::string_view source, const VariableLookup& lookup);
 
+// The attribute names `R.attr.<name>` that a rewritten condition reads (string literals
+// skipped), in order of first appearance.
+std::vector<std::string> ResourceAttrNames(std::string_view rewritten);
+
 }  // namespace warden::policy

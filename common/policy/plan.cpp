@@ -45,7 +45,16 @@ class Planner {
     activation_.Bind("G", set.globals_);
     activation_.Bind("request.auxData", options.aux_data.is_null() ? cel::Value::Map({}) : options.aux_data);
     activation_.Bind("runtime", RuntimeValue({}));
-    activation_.MarkUnknown("R.attr", "request.resource.attr");
+    const bool some_known = resource.attr.kind() == cel::Kind::kMap && !resource.attr.map_value().empty();
+    if (!some_known) {
+      activation_.MarkUnknown("R.attr", "request.resource.attr");
+    } else {
+      for (const auto& name : set.resource_attr_names_) {
+        if (resource.attr.map_value().FindString(name) == nullptr) {
+          activation_.MarkUnknown("R.attr." + name, "request.resource.attr." + name);
+        }
+      }
+    }
     activation_.MarkUnknown("R.id", "request.resource.id");
     activation_.set_now(options.now);
     activation_.set_oracle(options.oracle);

@@ -72,8 +72,8 @@ class PolicySet {
 
   // The query plan for `action` on resources of `resource.kind` (with its policyVersion and
   // scope): which of them the principal may act on, with everything about the principal folded
-  // away. Resource attributes in `resource.attr` are treated as unknown (Cerbos substitutes
-  // them; Warden does not yet).
+  // away. Attributes given in `resource.attr` are known (folded away, as Cerbos substitutes
+  // them); every other `R.attr.<name>` stays in the plan.
   PlanResult Plan(const Principal& principal, const Resource& resource, std::string_view action,
                   const DecideOptions& options = {}) const;
 
@@ -120,6 +120,8 @@ class PolicySet {
   StringMap<ScopePermissions> scope_permissions_;
   cel::Value globals_;
   int rule_count_ = 0;
+  // Every `R.attr.<name>` any condition reads: what Plan marks unknown when some are given.
+  std::vector<std::string> resource_attr_names_;
 };
 
 }  // namespace warden::policy

@@ -59,6 +59,20 @@ TEST_CASE("plans: always allowed, always denied, conditional with deny rules neg
   CHECK(filter.dump().find("request.resource.attr.owner") != std::string::npos);
 }
 
+TEST_CASE("plans fold away resource attributes the request gives") {
+  auto set = MustCompile({{"doc.yaml", kDoc}});
+  Resource known = MakeResource("doc", "", {{"owner", "bob"}});
+  PlanResult p = set->Plan(MakePrincipal("bob", {"user"}), known, "edit");
+  REQUIRE(p.kind == PlanResult::Kind::kConditional);
+  const std::string text = p.FilterJson().dump();
+  CHECK(text.find("request.resource.attr.owner") == std::string::npos);  // known: folded
+  CHECK(text.find("request.resource.attr.locked") != std::string::npos);  // unknown: kept
+  known = MakeResource("doc", "", {{"owner", "eve"}});
+  CHECK(set->Plan(MakePrincipal("bob", {"user"}), known, "edit").kind == PlanResult::Kind::kAlwaysDenied);
+  known = MakeResource("doc", "", {{"owner", "bob"}, {"locked", false}});
+  CHECK(set->Plan(MakePrincipal("bob", {"user"}), known, "edit").kind == PlanResult::Kind::kAlwaysAllowed);
+}
+
 TEST_CASE("filter evaluator: operators, errors and comprehensions") {
   auto eval = [](const std::string& cond, json attr) {
     return EvaluateFilterCondition(json::parse(cond), {{"attr", attr}});
