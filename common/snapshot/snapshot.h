@@ -24,8 +24,9 @@ struct Snapshot {
   std::string store_id;
   // Never null; an empty set when the store holds no policy.
   std::shared_ptr<const policy::PolicySet> policies;
-  // The policy files the set was compiled from, by path (kept for the replica and for sync).
-  std::vector<policy::SourceDocument> policy_sources;
+  // The policy files the set was compiled from, sorted by path (kept for the replica and for sync;
+  // shared between revisions that do not change policies). Never null.
+  std::shared_ptr<const std::vector<policy::SourceDocument>> policy_sources;
   // Never null; the built-in model and no data when the store holds none.
   std::shared_ptr<const directory::DirectorySnapshot> directory;
   // Answers policy conditions' check(...) calls against `directory`.
