@@ -101,6 +101,7 @@ class SetCompiler {
           }
           break;
         case PolicyDoc::Kind::kExportVariables:
+          for (const auto& v : d.exported_variables) CheckExpr(d.file, v.expr);
           if (!export_variables_.emplace(d.name, &d).second) {
             Error(d.file, d.pos, "duplicate exportVariables '" + d.name + "' (also defined in " +
                                      export_variables_[d.name]->file + ")");
@@ -158,11 +159,22 @@ class SetCompiler {
       }
     }
     for (const auto& v : d.variables.local_variables) {
+      CheckExpr(d.file, v.expr);
       if (!vars.emplace(v.name, v.expr.text).second) {
         Error(d.file, v.pos, "variable '" + v.name + "' is defined more than once");
       }
     }
     return vars;
+  }
+
+  // Checks that `e` compiles as written (a variable's definition, say), reporting errors at
+  // their position in the file.
+  bool CheckExpr(const std::string& file, const ExprSource& e) {
+    cel::CompileOptions check;
+    check.variables = SourceVariables();
+    auto checked = cel::Compile(e.text, check);
+    if (!checked.ok()) ReportCelError(file, e, checked.status());
+    return checked.ok();
   }
 
   // Checks `e` as written, then compiles its rewritten form. Null on error (reported).
@@ -189,7 +201,8 @@ class SetCompiler {
     run.variables = RuntimeVariables();
     auto program = cel::Compile(rewritten.text, run);
     if (!program.ok()) {
-      // A variable's own expression is broken: name it, with the position of the reference.
+      // Variables' definitions were checked on their own, so this is rare (a variable whose text
+      // only breaks in context); report it at the expression that uses it.
       Error(file, e.pos, "in expression after expanding variables: " + program.status().message());
       return nullptr;
     }

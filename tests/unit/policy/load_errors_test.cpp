@@ -131,6 +131,27 @@ resourcePolicy:
   CHECK(HasError(errors, "p.yaml", 12, 17, "undefined variable 'undefined_thing'"));
 }
 
+TEST_CASE("a broken variable definition is reported where it is defined") {
+  const auto errors = CompileErrors({{"p.yaml", R"(apiVersion: api.cerbos.dev/v1
+resourcePolicy:
+  resource: doc
+  version: default
+  variables:
+    local:
+      ok: R.attr.a == 1
+      broken: R.attr.b ==
+  rules:
+    - actions: ["view"]
+      effect: EFFECT_ALLOW
+      roles: ["user"]
+      condition:
+        match:
+          expr: V.ok && V.broken
+)"}});
+  INFO(Dump(errors));
+  CHECK(HasError(errors, "p.yaml", 8, 0, "invalid CEL expression"));
+}
+
 TEST_CASE("duplicate policies and missing scope ancestors are errors") {
   const std::string policy = R"(apiVersion: api.cerbos.dev/v1
 resourcePolicy:
