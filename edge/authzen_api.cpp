@@ -50,10 +50,11 @@ bool WantsExplanation(const json& context) {
   return explain != warden->end() && explain->is_boolean() && explain->get<bool>();
 }
 
-// The decision's `context`: always the revision; with explain, why (reason_admin, the name the
-// spec's own examples use for reasons meant for administrators).
-json DecisionContext(const engine::DecisionResult& result, const Snapshot& snapshot, bool explain) {
-  json context = {{"revision", snapshot.revision}};
+// The decision's `context`: the revision (a batch says it once, at the top), and with explain,
+// why (reason_admin, the name the spec's own examples use for reasons meant for administrators).
+json DecisionContext(const engine::DecisionResult& result, const Snapshot* snapshot, bool explain) {
+  json context = json::object();
+  if (snapshot != nullptr) context["revision"] = snapshot->revision;
   if (explain) {
     json reason = {{"reason", result.reason}, {"subject_id", result.subject_id}};
     if (result.source == engine::DecisionResult::Source::kPolicy) {
@@ -71,15 +72,17 @@ json DecisionContext(const engine::DecisionResult& result, const Snapshot& snaps
 
 // One evaluation that could not be made: closed (false), with the error in its context as the
 // spec's Access Evaluations "Errors" section shows it.
-json ItemError(const Status& status, const Snapshot& snapshot) {
+json ItemError(const Status& status) {
   return {{"decision", false},
-          {"context",
-           {{"revision", snapshot.revision},
-            {"error", {{"status", http::HttpStatusFor(status.code())}, {"message", status.message()}}}}}};
+          {"context", {{"error", {{"status", http::HttpStatusFor(status.code())}, {"message", status.message()}}}}}};
 }
 
-json DecisionJson(const engine::DecisionResult& result, const Snapshot& snapshot, bool explain) {
-  return {{"decision", result.allowed}, {"context", DecisionContext(result, snapshot, explain)}};
+// `snapshot` null: a batch item, whose revision the batch's own context gives.
+json DecisionJson(const engine::DecisionResult& result, const Snapshot* snapshot, bool explain) {
+  json decision = {{"decision", result.allowed}};
+  json context = DecisionContext(result, snapshot, explain);
+  if (!context.empty()) decision["context"] = std::move(context);
+  return decision;
 }
 
 enum class Semantic { kExecuteAll, kDenyOnFirstDeny, kPermitOnFirstPermit };
@@ -128,7 +131,7 @@ http::Response EvaluateOne(EdgeContext& context, const http::Request& request, c
   auto result = engine::Decide(snapshot, *input);
   if (!result.ok()) return FinishAuthzen(http::ErrorResponse(result.status()), request, &snapshot);
   context.CountDecision(EdgeContext::kAuthzen, result->allowed);
-  return FinishAuthzen(http::JsonResponse(DecisionJson(*result, snapshot, input->explain)), request, &snapshot);
+  return FinishAuthzen(http::JsonResponse(DecisionJson(*result, &snapshot, input->explain)), request, &snapshot);
 }
 
 }  // namespace
@@ -268,13 +271,13 @@ void AddAuthzenRoutes(http::Router& router, EdgeContext& context) {
       // as the spec's per-evaluation errors and its certification profile ask.
       auto input = ParseAuthzenEvaluation((*items)[i], defaults, where);
       if (!input.ok()) {
-        results.push_back(ItemError(input.status(), *snapshot));
+        results.push_back(ItemError(input.status()));
       } else if (auto result = engine::Decide(*snapshot, *input); !result.ok()) {
-        results.push_back(ItemError(result.status().WithPrefix(where.substr(0, where.size() - 1)), *snapshot));
+        results.push_back(ItemError(result.status().WithPrefix(where.substr(0, where.size() - 1))));
       } else {
         allowed = result->allowed;
         context.CountDecision(EdgeContext::kAuthzen, allowed);
-        results.push_back(DecisionJson(*result, *snapshot, input->explain));
+        results.push_back(DecisionJson(*result, nullptr, input->explain));
       }
       if ((*semantic == Semantic::kDenyOnFirstDeny && !allowed) ||
           (*semantic == Semantic::kPermitOnFirstPermit && allowed)) {
