@@ -68,9 +68,13 @@ std::string_view RuleFile(const ActionDecision& d) { return d.rule != nullptr ? 
 
 std::string MatchedPolicy(const ActionDecision& d, const Principal& principal, const Resource& resource) {
   if (d.matched == Matched::kNone) return "NO_MATCH";
-  std::string key = d.matched == Matched::kPrincipal ? "principal." + principal.id : "resource." + resource.kind;
+  // Cerbos names a principal policy by the principal's policyVersion, a resource policy by the
+  // resource's (even though the resource's version selects the rules of both).
+  const bool p = d.matched == Matched::kPrincipal;
+  const std::string& version = p ? principal.policy_version : resource.policy_version;
+  std::string key = p ? "principal." + principal.id : "resource." + resource.kind;
   key += ".v";
-  key += resource.policy_version.empty() ? "default" : resource.policy_version;
+  key += version.empty() ? "default" : version;
   if (!d.policy_scope.empty()) {
     key += "/";
     key += d.policy_scope;

@@ -1,4 +1,5 @@
 // ParseDocuments: Cerbos policy YAML/JSON into the document model, with positions.
+#include <algorithm>
 #include <cmath>
 #include <set>
 #include <string_view>
@@ -316,6 +317,10 @@ class Reader {
           ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-');
         }
         if (!ok) Error(map["scope"], std::string(where) + ".scope: '" + doc.scope + "' is not a valid scope (dot-separated names)");
+        // A decision walks a scope chain of fixed capacity (root plus 31 levels).
+        if (std::count(doc.scope.begin(), doc.scope.end(), '.') >= 31) {
+          Error(map["scope"], std::string(where) + ".scope: deeper than 31 levels");
+        }
       }
     }
   }
