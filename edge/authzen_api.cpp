@@ -1,5 +1,7 @@
 #include "edge/authzen_api.h"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 
 #include "common/http/json.h"

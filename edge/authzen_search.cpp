@@ -14,6 +14,7 @@
 // Unknown types and unknown subjects give empty results, as the certification profile requires.
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 #include <vector>
 
