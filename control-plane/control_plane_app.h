@@ -1,4 +1,4 @@
-// ControlPlaneApp: the control plane assembled: its routes and its server.
+// ControlPlaneApp: the control plane assembled: its store, its routes and its server.
 #pragma once
 
 #include <memory>
@@ -7,22 +7,29 @@
 #include "common/http/router.h"
 #include "common/http/server.h"
 #include "common/metrics/registry.h"
+#include "control-plane/control_plane.h"
 
 namespace warden::control_plane {
 
+// Declares the server options plus db, admin-token, max-write-body and max-import-lines.
 void AddControlPlaneOptions(config::Options& options);
 
 class ControlPlaneApp {
  public:
+  // Opens the store (migrating it), loads the current snapshot and registers the routes. Fails
+  // with FailedPrecondition when the database is newer than this binary (main exits 2), with
+  // InvalidArgument for a missing --db or a bad option.
   static Result<std::unique_ptr<ControlPlaneApp>> Create(const config::Options& options);
 
   http::Server& server() { return *server_; }
   const std::string& host() const { return host_; }
+  ControlPlane& control_plane() { return *control_plane_; }
 
  private:
   ControlPlaneApp() = default;
 
   metrics::Registry registry_;
+  std::unique_ptr<ControlPlane> control_plane_;
   std::unique_ptr<http::Router> router_;
   std::unique_ptr<http::Server> server_;
   std::string host_;

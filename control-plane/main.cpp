@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   if (auto exit_code = warden::http::ParseCommandLineOrExit(options, argc, argv)) return *exit_code;
   auto app = warden::control_plane::ControlPlaneApp::Create(options);
   if (!app.ok()) {
+    // One line, exit 2: a bad setting, or a database this binary must not touch (newer schema).
     std::fprintf(stderr, "warden-control-plane: %s\n", app.status().message().c_str());
     return 2;
   }

@@ -1,0 +1,124 @@
+#include "control-plane/control_plane.h"
+
+#include <openssl/crypto.h>
+
+#include <spdlog/spdlog.h>
+
+#include "common/protocol/apply.h"
+
+namespace warden::control_plane {
+
+Result<std::unique_ptr<ControlPlane>> ControlPlane::Open(const std::string& db_path, const std::string& bootstrap_token,
+                                                         metrics::Registry& registry) {
+  auto store = Store::Open(db_path);
+  if (!store.ok()) return store.status();
+  std::unique_ptr<ControlPlane> cp(new ControlPlane());
+  cp->store_ = std::move(*store);
+  if (!cp->store_->migration_backup().empty()) {
+    spdlog::info("migrated database {}; the previous version was saved as {}", db_path,
+                 cp->store_->migration_backup());
+  }
+  auto snapshot = cp->store_->LoadSnapshot();
+  if (!snapshot.ok()) return snapshot.status();
+  cp->current_ = std::move(*snapshot);
+  auto tokens = cp->store_->Tokens();
+  if (!tokens.ok()) return tokens.status();
+  if (!bootstrap_token.empty()) {
+    if (tokens->empty()) {
+      auto created = cp->store_->CreateToken("bootstrap", "write", bootstrap_token);
+      if (!created.ok()) return created.status();
+      spdlog::info("created the bootstrap write token from WARDEN_ADMIN_TOKEN (id {})", created->id);
+    } else {
+      spdlog::info("WARDEN_ADMIN_TOKEN ignored: the store already holds {} token(s)", tokens->size());
+    }
+  }
+  WARDEN_RETURN_IF_ERROR(cp->ReloadTokens());
+
+  cp->writes_ = &registry.AddCounter("warden_cp_writes_total", "Writes committed (each took one revision)");
+  cp->write_refusals_ = &registry.AddCounter("warden_cp_write_refusals_total", "Writes refused by validation");
+  cp->ops_written_ = &registry.AddCounter("warden_cp_ops_written_total", "Delta ops committed");
+  cp->import_rows_ = &registry.AddCounter("warden_cp_import_rows_total", "Rows committed by /v1/import");
+  ControlPlane* raw = cp.get();
+  registry.AddCallbackGauge("warden_cp_revision", "The latest committed revision", {},
+                            [raw] { return static_cast<double>(raw->current()->revision); });
+  registry.AddCallbackGauge("warden_cp_relations", "Relations in the current revision", {},
+                            [raw] { return static_cast<double>(raw->current()->directory->relation_count()); });
+  registry.AddCallbackGauge("warden_cp_objects", "Objects in the current revision", {},
+                            [raw] { return static_cast<double>(raw->current()->directory->object_count()); });
+  spdlog::info("opened store {} ({}) at revision {}", cp->store_id(), db_path, cp->current_->revision);
+  return cp;
+}
+
+std::shared_ptr<const Snapshot> ControlPlane::current() const {
+  std::lock_guard lock(current_mutex_);
+  return current_;
+}
+
+Result<WriteOutcome> ControlPlane::Write(std::vector<protocol::DeltaOp> ops, const std::string& author) {
+  return Write([&ops](const Snapshot&) -> Result<std::vector<protocol::DeltaOp>> { return std::move(ops); }, author);
+}
+
+Result<WriteOutcome> ControlPlane::Write(const Planner& plan, const std::string& author) {
+  std::lock_guard write_lock(write_mutex_);
+  std::shared_ptr<const Snapshot> base = current();
+  auto ops = plan(*base);
+  if (!ops.ok()) {
+    write_refusals_->Increment();
+    return ops.status();
+  }
+  if (ops->empty()) return WriteOutcome{base->revision, false, 0};
+  uint64_t revision = base->revision + 1;
+  auto next = protocol::ApplyRevision(*base, revision, *ops);
+  if (!next.ok()) {
+    write_refusals_->Increment();
+    if (next.status().code() == StatusCode::kInvalidArgument) return next.status();
+    return Status::InvalidArgument(next.status().message());
+  }
+  const std::vector<policy::SourceDocument>* policy_set =
+      protocol::TouchesPolicies(*ops) ? (*next)->policy_sources.get() : nullptr;
+  auto committed = store_->Append(*ops, author, policy_set);
+  if (!committed.ok()) {
+    spdlog::error("write of {} ops by {} failed to commit: {}", ops->size(), author, committed.status().message());
+    return committed.status();
+  }
+  if (*committed != revision) {
+    // Another process wrote to the same database file; our in-memory view is stale.
+    return Status::Internal("revision mismatch: committed " + std::to_string(*committed) + ", expected " +
+                            std::to_string(revision) + " (is another control plane using this database?)");
+  }
+  {
+    std::lock_guard lock(current_mutex_);
+    current_ = std::move(*next);
+  }
+  writes_->Increment();
+  ops_written_->Increment(ops->size());
+  return WriteOutcome{revision, true, ops->size()};
+}
+
+Result<Caller> ControlPlane::Authenticate(std::string_view token) const {
+  std::string presented = Sha256Raw(token);
+  std::shared_lock lock(tokens_mutex_);
+  const CredentialHash* match = nullptr;
+  // Every stored hash is compared in full, so timing says nothing about which (if any) matched.
+  for (const auto& candidate : tokens_) {
+    bool same = candidate.sha256.size() == presented.size() &&
+                CRYPTO_memcmp(candidate.sha256.data(), presented.data(), presented.size()) == 0;
+    if (same) match = &candidate;
+  }
+  if (!match || token.empty()) return Status::Unauthenticated("invalid or revoked token");
+  Caller caller;
+  caller.token_id = match->id;
+  caller.name = match->name;
+  caller.scope = match->scope == "write" ? Scope::kWrite : Scope::kRead;
+  return caller;
+}
+
+Status ControlPlane::ReloadTokens() {
+  auto hashes = store_->TokenHashes();
+  if (!hashes.ok()) return hashes.status();
+  std::unique_lock lock(tokens_mutex_);
+  tokens_ = std::move(*hashes);
+  return Status::Ok();
+}
+
+}  // namespace warden::control_plane

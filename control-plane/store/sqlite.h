@@ -1,0 +1,97 @@
+// A thin RAII layer over SQLite's C API: a connection and prepared statements whose failures come
+// back as Status values naming the SQL that failed.
+//
+// Nothing here knows Warden's schema (see schema.h) or its rules (see store.h).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/util/status.h"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace warden::control_plane::sqlite {
+
+class Statement;
+
+class Database {
+ public:
+  // Opens (creating when `create` is true) the database file at `path`. Unavailable naming the
+  // path and SQLite's reason when the file cannot be opened.
+  static Result<Database> Open(const std::string& path, bool create);
+
+  Database(Database&& other) noexcept;
+  Database& operator=(Database&& other) noexcept;
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+  ~Database();
+
+  // Runs one or more statements that return no rows. Internal with SQLite's message on failure.
+  Status Exec(std::string_view sql);
+  // Prepares one statement. Internal with SQLite's message when the SQL is bad.
+  Result<Statement> Prepare(std::string_view sql);
+
+  // PRAGMA user_version, the schema version this database was migrated to.
+  Result<int> UserVersion();
+
+  int64_t changes() const;
+  sqlite3* handle() const { return db_; }
+
+ private:
+  explicit Database(sqlite3* db) : db_(db) {}
+  sqlite3* db_ = nullptr;
+};
+
+// One prepared statement. Bind parameters by 1-based index, Step() through rows, read columns by
+// 0-based index. Reset() makes it reusable with new bindings.
+class Statement {
+ public:
+  Statement(Statement&& other) noexcept;
+  Statement& operator=(Statement&& other) noexcept;
+  Statement(const Statement&) = delete;
+  Statement& operator=(const Statement&) = delete;
+  ~Statement();
+
+  Statement& Bind(int index, std::string_view text);
+  Statement& Bind(int index, int64_t value);
+  Statement& BindNull(int index);
+
+  // True when a row is ready to read, false when the statement is done; Internal (or
+  // ResourceExhausted for SQLITE_FULL, Unavailable for SQLITE_BUSY) naming the SQL on failure.
+  Result<bool> Step();
+  // Step() for statements that return no rows.
+  Status Run();
+  void Reset();
+
+  std::string ColumnText(int index) const;
+  int64_t ColumnInt(int index) const;
+  bool ColumnIsNull(int index) const;
+
+ private:
+  friend class Database;
+  Statement(sqlite3* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+// BEGIN IMMEDIATE on construction; ROLLBACK on destruction unless Commit() succeeded.
+class Transaction {
+ public:
+  static Result<Transaction> Begin(Database& db);
+  Transaction(Transaction&& other) noexcept : db_(other.db_) { other.db_ = nullptr; }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  Transaction& operator=(Transaction&&) = delete;
+  ~Transaction();
+  Status Commit();
+
+ private:
+  explicit Transaction(Database* db) : db_(db) {}
+  Database* db_;
+};
+
+}  // namespace warden::control_plane::sqlite

@@ -1,0 +1,485 @@
+#include "control-plane/store/store.h"
+
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <stdexcept>
+
+#include <nlohmann/json.hpp>
+
+#include "common/directory/snapshot.h"
+#include "control-plane/store/schema.h"
+
+namespace warden::control_plane {
+namespace {
+
+int64_t NowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The identity of a policy set: the hash of its sorted (path, file hash) list.
+std::string PolicySetHash(const std::vector<policy::SourceDocument>& files) {
+  std::vector<std::pair<std::string, std::string>> entries;
+  for (const auto& f : files) entries.emplace_back(f.path, protocol::Sha256Hex(f.text));
+  std::sort(entries.begin(), entries.end());
+  std::string joined;
+  for (const auto& [path, hash] : entries) joined += path + '\0' + hash + '\n';
+  return protocol::Sha256Hex(joined);
+}
+
+}  // namespace
+
+std::string Sha256Raw(std::string_view data) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
+  return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
+}
+
+std::string RandomHex(size_t bytes) {
+  std::string raw(bytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1) {
+    throw std::runtime_error("RAND_bytes failed");  // a broken RNG is a bug, not an input error
+  }
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : raw) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
+  auto db = sqlite::Database::Open(path, true);
+  if (!db.ok()) return db.status();
+  WARDEN_RETURN_IF_ERROR(ConfigureConnection(*db));
+  std::unique_ptr<Store> store(new Store());
+  WARDEN_RETURN_IF_ERROR(Migrate(*db, path, &store->migration_backup_));
+  auto meta = db->Prepare("SELECT key, value FROM meta");
+  if (!meta.ok()) return meta.status();
+  while (true) {
+    auto row = meta->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    std::string key = meta->ColumnText(0);
+    if (key == "store_id") store->store_id_ = meta->ColumnText(1);
+    if (key == "revision") store->revision_ = std::stoull(meta->ColumnText(1));
+  }
+  if (store->store_id_.empty()) return Status::Internal("database " + path + " has no store_id");
+  store->path_ = path;
+  store->db_.emplace(std::move(*db));
+  return store;
+}
+
+uint64_t Store::revision() const {
+  std::lock_guard lock(mutex_);
+  return revision_;
+}
+
+Result<std::shared_ptr<const Snapshot>> Store::LoadSnapshot() {
+  std::lock_guard lock(mutex_);
+  auto& db = *db_;
+  // One read transaction so the parts agree with each other and with the revision.
+  WARDEN_RETURN_IF_ERROR(db.Exec("BEGIN"));
+  struct EndRead {
+    sqlite::Database& db;
+    ~EndRead() { (void)db.Exec("COMMIT"); }
+  } end_read{db};
+
+  std::optional<directory::ManifestSource> manifest;
+  {
+    auto stmt = db.Prepare("SELECT format, name, text FROM manifest WHERE id = 1");
+    if (!stmt.ok()) return stmt.status();
+    auto row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (*row) {
+      directory::ManifestSource source;
+      source.format = stmt->ColumnText(0) == "zed" ? directory::ManifestSource::Format::kZed
+                                                   : directory::ManifestSource::Format::kYaml;
+      source.name = stmt->ColumnText(1);
+      source.text = stmt->ColumnText(2);
+      manifest = std::move(source);
+    }
+  }
+  auto builder = directory::DirectorySnapshot::Builder::Create(manifest);
+  if (!builder.ok()) return builder.status().WithPrefix("stored manifest");
+  {
+    auto stmt = db.Prepare("SELECT type, id, display_name, properties FROM objects");
+    if (!stmt.ok()) return stmt.status();
+    while (true) {
+      auto row = stmt->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      directory::ObjectRecord object;
+      object.type = stmt->ColumnText(0);
+      object.id = stmt->ColumnText(1);
+      object.display_name = stmt->ColumnText(2);
+      object.properties = nlohmann::json::parse(stmt->ColumnText(3), nullptr, false);
+      if (object.properties.is_discarded()) {
+        return Status::Internal("stored object " + object.type + ":" + object.id + " has corrupt properties");
+      }
+      WARDEN_RETURN_IF_ERROR(builder->AddObject(std::move(object)));
+    }
+  }
+  {
+    auto stmt = db.Prepare(
+        "SELECT object_type, object_id, relation, subject_type, subject_id, subject_relation FROM relations");
+    if (!stmt.ok()) return stmt.status();
+    directory::RelationTuple r;
+    while (true) {
+      auto row = stmt->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      r.object_type = stmt->ColumnText(0);
+      r.object_id = stmt->ColumnText(1);
+      r.relation = stmt->ColumnText(2);
+      r.subject_type = stmt->ColumnText(3);
+      r.subject_id = stmt->ColumnText(4);
+      r.subject_relation = stmt->ColumnText(5);
+      Status status = builder->AddRelation(r);
+      if (!status.ok()) return status.WithPrefix("stored relation " + r.ToString());
+    }
+  }
+  std::vector<policy::SourceDocument> policies;
+  {
+    auto stmt = db.Prepare("SELECT path, text FROM policies ORDER BY path");
+    if (!stmt.ok()) return stmt.status();
+    while (true) {
+      auto row = stmt->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      policies.push_back({stmt->ColumnText(0), stmt->ColumnText(1)});
+    }
+  }
+  auto directory = builder->Build(revision_);
+  auto snapshot = MakeSnapshot(std::move(policies), std::move(directory), revision_, store_id_);
+  if (!snapshot.ok()) return snapshot.status().WithPrefix("stored policies");
+  return snapshot;
+}
+
+Status Store::ApplyOp(const protocol::DeltaOp& op) {
+  using Kind = protocol::DeltaOp::Kind;
+  auto& db = *db_;
+  auto run = [&](std::string_view sql, auto&& bind) -> Status {
+    auto stmt = db.Prepare(sql);
+    if (!stmt.ok()) return stmt.status();
+    bind(*stmt);
+    return stmt->Run();
+  };
+  switch (op.kind) {
+    case Kind::kObjectSet:
+      return run(
+          "INSERT INTO objects(type, id, display_name, properties) VALUES (?1, ?2, ?3, ?4) "
+          "ON CONFLICT(type, id) DO UPDATE SET display_name = excluded.display_name, properties = excluded.properties",
+          [&](sqlite::Statement& s) {
+            s.Bind(1, op.object.type).Bind(2, op.object.id).Bind(3, op.object.display_name).Bind(4, op.object.properties.dump());
+          });
+    case Kind::kObjectDelete:
+      return run("DELETE FROM objects WHERE type = ?1 AND id = ?2",
+                 [&](sqlite::Statement& s) { s.Bind(1, op.object.type).Bind(2, op.object.id); });
+    case Kind::kRelationSet:
+    case Kind::kRelationDelete: {
+      const char* sql = op.kind == Kind::kRelationSet
+                            ? "INSERT OR IGNORE INTO relations VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+                            : "DELETE FROM relations WHERE object_type = ?1 AND object_id = ?2 AND relation = ?3 AND "
+                              "subject_type = ?4 AND subject_id = ?5 AND subject_relation = ?6";
+      const auto& r = op.relation;
+      return run(sql, [&](sqlite::Statement& s) {
+        s.Bind(1, r.object_type).Bind(2, r.object_id).Bind(3, r.relation).Bind(4, r.subject_type).Bind(5, r.subject_id)
+            .Bind(6, r.subject_relation);
+      });
+    }
+    case Kind::kManifestSet:
+      return run("INSERT OR REPLACE INTO manifest(id, format, name, text, sha256) VALUES (1, ?1, ?2, ?3, ?4)",
+                 [&](sqlite::Statement& s) {
+                   s.Bind(1, op.manifest.format == directory::ManifestSource::Format::kZed ? "zed" : "yaml")
+                       .Bind(2, op.manifest.name)
+                       .Bind(3, op.manifest.text)
+                       .Bind(4, protocol::Sha256Hex(op.manifest.text));
+                 });
+    case Kind::kPolicySet:
+      return run("INSERT OR REPLACE INTO policies(path, text, sha256) VALUES (?1, ?2, ?3)", [&](sqlite::Statement& s) {
+        s.Bind(1, op.policy.path).Bind(2, op.policy.text).Bind(3, protocol::Sha256Hex(op.policy.text));
+      });
+    case Kind::kPolicyDelete:
+      return run("DELETE FROM policies WHERE path = ?1", [&](sqlite::Statement& s) { s.Bind(1, op.policy.path); });
+  }
+  return Status::Internal("unknown op kind");
+}
+
+Result<uint64_t> Store::Append(const std::vector<protocol::DeltaOp>& ops, const std::string& author,
+                               const std::vector<policy::SourceDocument>* policy_set) {
+  std::lock_guard lock(mutex_);
+  auto& db = *db_;
+  auto tx = sqlite::Transaction::Begin(db);
+  if (!tx.ok()) return tx.status();
+  uint64_t revision = revision_ + 1;
+  int64_t now = NowSeconds();
+
+  // Relation writes dominate bulk imports, so they reuse two prepared statements.
+  auto insert_relation = db.Prepare("INSERT OR IGNORE INTO relations VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  if (!insert_relation.ok()) return insert_relation.status();
+  for (const auto& op : ops) {
+    if (op.kind == protocol::DeltaOp::Kind::kRelationSet) {
+      const auto& r = op.relation;
+      insert_relation->Bind(1, r.object_type).Bind(2, r.object_id).Bind(3, r.relation).Bind(4, r.subject_type)
+          .Bind(5, r.subject_id).Bind(6, r.subject_relation);
+      WARDEN_RETURN_IF_ERROR(insert_relation->Run());
+    } else {
+      WARDEN_RETURN_IF_ERROR(ApplyOp(op));
+    }
+  }
+  {
+    auto stmt = db.Prepare("INSERT INTO change_log(revision, ops, author, created_at) VALUES (?1, ?2, ?3, ?4)");
+    if (!stmt.ok()) return stmt.status();
+    stmt->Bind(1, static_cast<int64_t>(revision)).Bind(2, protocol::OpsToJson(ops).dump()).Bind(3, author).Bind(4, now);
+    WARDEN_RETURN_IF_ERROR(stmt->Run());
+  }
+  if (policy_set) {
+    auto set = db.Prepare("INSERT INTO policy_sets(revision, sha256, author, created_at) VALUES (?1, ?2, ?3, ?4)");
+    if (!set.ok()) return set.status();
+    set->Bind(1, static_cast<int64_t>(revision)).Bind(2, PolicySetHash(*policy_set)).Bind(3, author).Bind(4, now);
+    WARDEN_RETURN_IF_ERROR(set->Run());
+    auto file = db.Prepare("INSERT INTO policy_set_files(revision, path, text, sha256) VALUES (?1, ?2, ?3, ?4)");
+    if (!file.ok()) return file.status();
+    for (const auto& f : *policy_set) {
+      file->Bind(1, static_cast<int64_t>(revision)).Bind(2, f.path).Bind(3, f.text).Bind(4, protocol::Sha256Hex(f.text));
+      WARDEN_RETURN_IF_ERROR(file->Run());
+    }
+  }
+  {
+    auto stmt = db.Prepare("UPDATE meta SET value = ?1 WHERE key = 'revision'");
+    if (!stmt.ok()) return stmt.status();
+    stmt->Bind(1, std::to_string(revision));
+    WARDEN_RETURN_IF_ERROR(stmt->Run());
+  }
+  WARDEN_RETURN_IF_ERROR(tx->Commit());
+  revision_ = revision;
+  return revision;
+}
+
+Result<std::vector<ChangeEntry>> Store::Changes(uint64_t after, size_t limit) {
+  std::lock_guard lock(mutex_);
+  auto stmt = db_->Prepare(
+      "SELECT revision, ops, author, created_at FROM change_log WHERE revision > ?1 ORDER BY revision LIMIT ?2");
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, static_cast<int64_t>(after)).Bind(2, static_cast<int64_t>(limit));
+  std::vector<ChangeEntry> out;
+  while (true) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out.push_back({static_cast<uint64_t>(stmt->ColumnInt(0)), stmt->ColumnText(1), stmt->ColumnText(2),
+                   stmt->ColumnInt(3)});
+  }
+  return out;
+}
+
+Result<std::vector<PolicySetInfo>> Store::PolicySets() {
+  std::lock_guard lock(mutex_);
+  auto stmt = db_->Prepare(
+      "SELECT s.revision, s.sha256, s.author, s.created_at, "
+      "(SELECT count(*) FROM policy_set_files f WHERE f.revision = s.revision), "
+      "(SELECT group_concat(tag, char(10)) FROM (SELECT tag FROM policy_set_tags t WHERE t.revision = s.revision "
+      "ORDER BY tag)) FROM policy_sets s ORDER BY s.revision DESC");
+  if (!stmt.ok()) return stmt.status();
+  std::vector<PolicySetInfo> out;
+  while (true) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    PolicySetInfo info;
+    info.revision = static_cast<uint64_t>(stmt->ColumnInt(0));
+    info.sha256 = stmt->ColumnText(1);
+    info.author = stmt->ColumnText(2);
+    info.created_at = stmt->ColumnInt(3);
+    info.file_count = static_cast<size_t>(stmt->ColumnInt(4));
+    std::string tags = stmt->ColumnText(5);
+    size_t start = 0;
+    while (!tags.empty() && start <= tags.size()) {
+      size_t end = tags.find('\n', start);
+      if (end == std::string::npos) end = tags.size();
+      info.tags.push_back(tags.substr(start, end - start));
+      start = end + 1;
+    }
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+Result<std::vector<policy::SourceDocument>> Store::PolicySetFiles(uint64_t revision) {
+  std::lock_guard lock(mutex_);
+  auto exists = db_->Prepare("SELECT 1 FROM policy_sets WHERE revision = ?1");
+  if (!exists.ok()) return exists.status();
+  exists->Bind(1, static_cast<int64_t>(revision));
+  auto found = exists->Step();
+  if (!found.ok()) return found.status();
+  if (!*found) return Status::NotFound("no policy set was pushed at revision " + std::to_string(revision));
+  auto stmt = db_->Prepare("SELECT path, text FROM policy_set_files WHERE revision = ?1 ORDER BY path");
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, static_cast<int64_t>(revision));
+  std::vector<policy::SourceDocument> out;
+  while (true) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out.push_back({stmt->ColumnText(0), stmt->ColumnText(1)});
+  }
+  return out;
+}
+
+Status Store::TagPolicySet(uint64_t revision, const std::string& tag) {
+  std::lock_guard lock(mutex_);
+  auto exists = db_->Prepare("SELECT 1 FROM policy_sets WHERE revision = ?1");
+  if (!exists.ok()) return exists.status();
+  exists->Bind(1, static_cast<int64_t>(revision));
+  auto found = exists->Step();
+  if (!found.ok()) return found.status();
+  if (!*found) return Status::NotFound("no policy set was pushed at revision " + std::to_string(revision));
+  auto stmt = db_->Prepare("INSERT OR REPLACE INTO policy_set_tags(tag, revision, created_at) VALUES (?1, ?2, ?3)");
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, tag).Bind(2, static_cast<int64_t>(revision)).Bind(3, NowSeconds());
+  return stmt->Run();
+}
+
+Result<uint64_t> Store::RevisionOfTag(const std::string& tag) {
+  std::lock_guard lock(mutex_);
+  auto stmt = db_->Prepare("SELECT revision FROM policy_set_tags WHERE tag = ?1");
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, tag);
+  auto row = stmt->Step();
+  if (!row.ok()) return row.status();
+  if (!*row) return Status::NotFound("tag: no policy set is tagged '" + tag + "'");
+  return static_cast<uint64_t>(stmt->ColumnInt(0));
+}
+
+Result<Store::NewSecret> Store::CreateApiKey(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  NewSecret created{"key_" + RandomHex(8), "wk_" + RandomHex(32)};
+  auto stmt = db_->Prepare("INSERT INTO api_keys(id, name, sha256, created_at) VALUES (?1, ?2, ?3, ?4)");
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, created.id).Bind(2, name).Bind(3, Sha256Raw(created.secret)).Bind(4, NowSeconds());
+  WARDEN_RETURN_IF_ERROR(stmt->Run());
+  return created;
+}
+
+Result<std::vector<ApiKeyInfo>> Store::ApiKeys() {
+  std::lock_guard lock(mutex_);
+  auto stmt = db_->Prepare("SELECT id, name, created_at FROM api_keys ORDER BY created_at, id");
+  if (!stmt.ok()) return stmt.status();
+  std::vector<ApiKeyInfo> out;
+  while (true) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out.push_back({stmt->ColumnText(0), stmt->ColumnText(1), stmt->ColumnInt(2)});
+  }
+  return out;
+}
+
+Status Store::DeleteApiKey(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  auto stmt = db_->Prepare("DELETE FROM api_keys WHERE id = ?1");
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, id);
+  WARDEN_RETURN_IF_ERROR(stmt->Run());
+  if (db_->changes() == 0) return Status::NotFound("id: no key '" + id + "'");
+  return Status::Ok();
+}
+
+Result<Store::NewSecret> Store::CreateToken(const std::string& name, const std::string& scope, std::string secret) {
+  std::lock_guard lock(mutex_);
+  if (secret.empty()) secret = "wt_" + RandomHex(32);
+  NewSecret created{"tok_" + RandomHex(8), std::move(secret)};
+  auto stmt = db_->Prepare("INSERT INTO admin_tokens(id, name, scope, sha256, created_at) VALUES (?1, ?2, ?3, ?4, ?5)");
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, created.id).Bind(2, name).Bind(3, scope).Bind(4, Sha256Raw(created.secret)).Bind(5, NowSeconds());
+  Status status = stmt->Run();
+  if (status.code() == StatusCode::kFailedPrecondition) return Status::AlreadyExists("token: already in use");
+  WARDEN_RETURN_IF_ERROR(status);
+  return created;
+}
+
+Result<std::vector<TokenInfo>> Store::Tokens() {
+  std::lock_guard lock(mutex_);
+  auto stmt = db_->Prepare("SELECT id, name, scope, created_at FROM admin_tokens ORDER BY created_at, id");
+  if (!stmt.ok()) return stmt.status();
+  std::vector<TokenInfo> out;
+  while (true) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out.push_back({stmt->ColumnText(0), stmt->ColumnText(1), stmt->ColumnText(2), stmt->ColumnInt(3)});
+  }
+  return out;
+}
+
+Status Store::DeleteToken(const std::string& id) {
+  std::lock_guard lock(mutex_);
+  auto stmt = db_->Prepare("DELETE FROM admin_tokens WHERE id = ?1");
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, id);
+  WARDEN_RETURN_IF_ERROR(stmt->Run());
+  if (db_->changes() == 0) return Status::NotFound("id: no token '" + id + "'");
+  return Status::Ok();
+}
+
+Result<std::vector<CredentialHash>> Store::TokenHashes() {
+  std::lock_guard lock(mutex_);
+  auto stmt = db_->Prepare("SELECT id, name, scope, sha256 FROM admin_tokens");
+  if (!stmt.ok()) return stmt.status();
+  std::vector<CredentialHash> out;
+  while (true) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out.push_back({stmt->ColumnText(0), stmt->ColumnText(1), stmt->ColumnText(2), stmt->ColumnText(3)});
+  }
+  return out;
+}
+
+Result<std::vector<CredentialHash>> Store::KeyHashes() {
+  std::lock_guard lock(mutex_);
+  auto stmt = db_->Prepare("SELECT id, name, sha256 FROM api_keys");
+  if (!stmt.ok()) return stmt.status();
+  std::vector<CredentialHash> out;
+  while (true) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out.push_back({stmt->ColumnText(0), stmt->ColumnText(1), "sync", stmt->ColumnText(2)});
+  }
+  return out;
+}
+
+Result<std::vector<EdgeInfo>> Store::Edges() {
+  std::lock_guard lock(mutex_);
+  auto stmt = db_->Prepare(
+      "SELECT instance_id, key_id, address, version, state, revision, last_seen FROM edges ORDER BY instance_id");
+  if (!stmt.ok()) return stmt.status();
+  std::vector<EdgeInfo> out;
+  while (true) {
+    auto row = stmt->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out.push_back({stmt->ColumnText(0), stmt->ColumnText(1), stmt->ColumnText(2), stmt->ColumnText(3),
+                   stmt->ColumnText(4), static_cast<uint64_t>(stmt->ColumnInt(5)), stmt->ColumnInt(6)});
+  }
+  return out;
+}
+
+Status Store::Backup(const std::string& path) {
+  std::lock_guard lock(mutex_);
+  if (std::filesystem::exists(path)) return Status::AlreadyExists("backup file " + path + " already exists");
+  auto stmt = db_->Prepare("VACUUM INTO ?1");
+  if (!stmt.ok()) return stmt.status();
+  stmt->Bind(1, path);
+  return stmt->Run();
+}
+
+}  // namespace warden::control_plane
