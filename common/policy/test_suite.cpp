@@ -5,6 +5,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <tuple>
 
 #include "common/policy/cerbos_api.h"
 #include "common/policy/folder.h"
@@ -33,6 +34,22 @@ bool EndsWith(const std::string& s, std::string_view suffix) {
 bool IsSuiteFile(const std::string& rel) {
   const std::string name = fs::path(rel).filename().string();
   return EndsWith(name, "_test.yaml") || EndsWith(name, "_test.yml") || EndsWith(name, "_test.json");
+}
+
+// Output values compare as CEL sees them: every number a double.
+nlohmann::json NumbersAsDoubles(const nlohmann::json& v) {
+  if (v.is_number()) return v.get<double>();
+  if (v.is_array()) {
+    nlohmann::json out = nlohmann::json::array();
+    for (const auto& e : v) out.push_back(NumbersAsDoubles(e));
+    return out;
+  }
+  if (v.is_object()) {
+    nlohmann::json out = nlohmann::json::object();
+    for (auto& [k, e] : v.items()) out[k] = NumbersAsDoubles(e);
+    return out;
+  }
+  return v;
 }
 
 cel::Value Attr(const YAML::Node& n) {
@@ -154,6 +171,9 @@ class SuiteRunner {
       const auto in_actions = names(input["actions"], "actions");
       // expected: (principal, resource) -> action -> effect
       std::map<std::pair<std::string, std::string>, std::map<std::string, std::string>> expected;
+      // (principal, resource) -> expected outputs as (action, src, value)
+      std::map<std::pair<std::string, std::string>, std::vector<std::tuple<std::string, std::string, nlohmann::json>>>
+          expected_outputs;
       const YAML::Node exp = t["expected"];
       if (exp && !exp.IsSequence()) Error(doc.path, exp.Mark(), test + ": expected: must be a list");
       if (exp && exp.IsSequence()) {
@@ -170,6 +190,29 @@ class SuiteRunner {
           if (ps.empty() || rs.empty() || !e["actions"] || !e["actions"].IsMap()) {
             Error(doc.path, e.Mark(), test + ": expected entries need principal, resource and an actions mapping");
             continue;
+          }
+          if (const YAML::Node outs = e["outputs"]) {
+            if (!outs.IsSequence()) {
+              Error(doc.path, outs.Mark(), test + ": expected outputs: must be a list of {action, expected}");
+            } else {
+              for (const auto& o : outs) {
+                if (!o["action"] || !o["expected"] || !o["expected"].IsSequence()) {
+                  Error(doc.path, o.Mark(), test + ": expected outputs: each entry needs action and an expected list");
+                  continue;
+                }
+                for (const auto& x : o["expected"]) {
+                  if (!x["src"]) {
+                    Error(doc.path, x.Mark(), test + ": expected output needs src");
+                    continue;
+                  }
+                  for (const auto& p : ps) {
+                    for (const auto& r : rs) {
+                      expected_outputs[{p, r}].emplace_back(Scalar(o["action"]), Scalar(x["src"]), YamlToJson(x["val"]));
+                    }
+                  }
+                }
+              }
+            }
           }
           for (const auto& kv : e["actions"]) {
             const std::string eff = Scalar(kv.second);
@@ -221,6 +264,23 @@ class SuiteRunner {
               f.detail = "no policy covers this resource and principal: default deny";
             }
             report_.failures.push_back(std::move(f));
+          }
+          for (const auto& [action, src, val] : expected_outputs[{pn, rn}]) {
+            std::string got = "(no such output)";
+            bool ok = false;
+            for (const auto& o : d.outputs) {
+              if (o.action != action || o.src != src) continue;
+              const nlohmann::json v = NumbersAsDoubles(cel::ToJson(o.value));
+              got = v.dump();
+              ok = ok || v == NumbersAsDoubles(val);
+            }
+            if (ok) {
+              ++report_.passed;
+              continue;
+            }
+            ++report_.failed;
+            report_.failures.push_back(
+                {suite, test, pn, rn, action, "output " + src + " = " + val.dump(), got, "outputs differ"});
           }
         }
       }

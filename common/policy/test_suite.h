@@ -3,7 +3,9 @@
 // A suite names principals and resources (inline, or in `testdata/principals.yaml` and
 // `testdata/resources.yaml` beside it), then tests: each test's input crosses principals x
 // resources x actions, and `expected` lists the effects per (principal, resource); an action
-// not listed there is expected to be EFFECT_DENY, as in Cerbos. `options.now` fixes `now()`.
+// not listed there is expected to be EFFECT_DENY, as in Cerbos. An expected entry may also list
+// `outputs: [{action, expected: [{src, val}]}]`; each expected output is one more case.
+// `options.now` fixes `now()`.
 // `skip: true` skips a test (counted, not run).
 //
 // RunPolicyTests is what `wardenctl test DIR` calls.

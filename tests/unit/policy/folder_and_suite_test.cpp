@@ -124,6 +124,50 @@ tests:
   CHECK(report->text.find("3 passed, 1 failed") != std::string::npos);
 }
 
+TEST_CASE("expected outputs are checked") {
+  TempDir dir;
+  dir.Write("doc.yaml", R"(apiVersion: api.cerbos.dev/v1
+resourcePolicy:
+  version: default
+  resource: doc
+  rules:
+    - name: view
+      actions: ["view"]
+      effect: EFFECT_ALLOW
+      roles: ["user"]
+      output:
+        when:
+          ruleActivated: '{"who": P.id, "n": 2}'
+)");
+  dir.Write("doc_test.yaml", R"(name: Outputs
+principals: {bob: {id: bob, roles: [user]}}
+resources: {d: {kind: doc, id: d1}}
+tests:
+  - name: right
+    input: {principals: [bob], resources: [d], actions: [view]}
+    expected:
+      - principal: bob
+        resource: d
+        actions: {view: EFFECT_ALLOW}
+        outputs: [{action: view, expected: [{src: "resource.doc.vdefault#view", val: {who: bob, n: 2}}]}]
+  - name: wrong
+    input: {principals: [bob], resources: [d], actions: [view]}
+    expected:
+      - principal: bob
+        resource: d
+        actions: {view: EFFECT_ALLOW}
+        outputs: [{action: view, expected: [{src: "resource.doc.vdefault#view", val: {who: alice, n: 2}}]}]
+)");
+  auto report = RunPolicyTests(dir.path.string());
+  INFO(report.status().message());
+  REQUIRE(report.ok());
+  CHECK(report->passed == 3);
+  CHECK(report->failed == 1);
+  REQUIRE(report->failures.size() == 1);
+  CHECK(report->failures[0].test == "wrong");
+  CHECK(report->failures[0].actual.find("bob") != std::string::npos);
+}
+
 TEST_CASE("a malformed suite is an error naming file and position") {
   TempDir dir;
   dir.Write("doc.yaml", kPolicy);
