@@ -22,8 +22,8 @@ struct Principal {
   cel::Value attr;
 };
 
-// The object of a request. For planning, `id` and most of `attr` are unknown: what is given in
-// `attr` is ignored by Plan (see policy_set.h).
+// The object of a request. For planning, `id` is unknown and `attr` holds only the attributes
+// already known (see PolicySet::Plan).
 struct Resource {
   std::string kind;
   std::string id;
