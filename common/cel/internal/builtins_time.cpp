@@ -18,7 +18,7 @@ Value Accessor(Args a, EvalContext&, const Expr&) {
       case Field::kHours: return Value::Int(d.seconds / 3600);
       case Field::kMinutes: return Value::Int(d.seconds / 60);
       case Field::kSeconds: return Value::Int(d.seconds);
-      case Field::kMillis: return Value::Int(d.nanos / 1'000'000);
+      case Field::kMillis: return Value::Int(d.nanos / 1'000'000);  // the millisecond part, as the spec tests
       default: return NoOverload("duration accessor", a);
     }
   }

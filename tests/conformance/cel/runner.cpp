@@ -30,7 +30,9 @@ const std::set<std::string> kRequiredFiles = {"basic",  "comparisons", "conversi
                                               "plumbing", "string", "timestamps"};
 
 Value FromTyped(const json& t) {
-  const auto& [key, v] = *t.items().begin();
+  auto it = t.begin();
+  const std::string key = it.key();
+  const json& v = it.value();
   if (key == "int") return Value::Int(std::stoll(v.get<std::string>()));
   if (key == "uint") return Value::Uint(std::stoull(v.get<std::string>()));
   if (key == "double") {

@@ -87,3 +87,50 @@ TEST_CASE("variables") {
 
 }  // namespace
 }  // namespace warden::cel
+
+namespace warden::cel {
+namespace {
+
+using testing::Eval;
+
+bool IsErrorWith(const Value& v, const std::string& text) {
+  return v.is_error() && std::string(v.error_message()).find(text) != std::string::npos;
+}
+
+TEST_CASE("operator overloads and their error paths") {
+  CHECK(Eval("[1] + [2, 3] == [1, 2, 3]").bool_value());
+  CHECK(Eval("b'a' + b'b' == b'ab'").bool_value());
+  CHECK(IsErrorWith(Eval("[1] + 'a'"), "no matching overload for '_+_' applied to (list, string)"));
+  CHECK(IsErrorWith(Eval("-(1u)"), "no matching overload"));
+  CHECK(IsErrorWith(Eval("-(-9223372036854775807 - 1)"), "overflow"));
+  CHECK(IsErrorWith(Eval("18446744073709551615u + 1u"), "overflow"));
+  CHECK(IsErrorWith(Eval("4611686018427387904 * 2"), "overflow"));
+  CHECK(IsErrorWith(Eval("5u % 0u"), "modulus by zero"));
+  CHECK(IsErrorWith(Eval("1.5 % 1.0"), "no matching overload"));
+  CHECK(Eval("1.0 / 0.0 > 1e308").bool_value());  // IEEE: doubles do not error
+  CHECK(IsErrorWith(Eval("'a' < 1"), "no matching overload for '_<_'"));
+  CHECK(IsErrorWith(Eval("true && 1"), "no matching overload"));
+  CHECK(IsErrorWith(Eval("[1, 2][-1]"), "index out of range"));
+  CHECK(Eval("[1, 2][1u] == 2 && [1, 2][1.0] == 2").bool_value());
+  CHECK(IsErrorWith(Eval("[1, 2][1.5]"), "unsupported index"));
+  CHECK(IsErrorWith(Eval("[1, 2]['a']"), "no matching overload"));
+  CHECK(IsErrorWith(Eval("{'a': 1}.b"), "no such key: 'b'"));
+  CHECK(IsErrorWith(Eval("1.a"), "does not support field selection"));
+  CHECK(IsErrorWith(Eval("1 in 2"), "no matching overload for '@in'"));
+  CHECK_FALSE(Eval("[1] in {'a': 1}").bool_value());
+  CHECK(Eval("timestamp('2020-01-01T00:00:00Z') < timestamp('2021-01-01T00:00:00Z')").bool_value());
+  CHECK(Eval("duration('1s') < duration('2s') && duration('60s') == duration('1m')").bool_value());
+  CHECK(IsErrorWith(Eval("timestamp('2020-01-01T00:00:00Z') + timestamp('2020-01-01T00:00:00Z')"), "no matching overload"));
+  CHECK(Eval("b'a' < b'b' && false < true").bool_value());
+  CHECK(Eval("null == null && null != 0").bool_value());
+}
+
+TEST_CASE("errors propagate through calls, lists and maps") {
+  CHECK(IsErrorWith(Eval("size([1/0])"), "division by zero"));
+  CHECK(IsErrorWith(Eval("{'a': 1/0}"), "division by zero"));
+  CHECK(IsErrorWith(Eval("'abc'.startsWith(1/0 == 0 ? 'a' : 'b')"), "division by zero"));
+  CHECK(IsErrorWith(Eval("(1/0 == 0) == true"), "division by zero"));
+}
+
+}  // namespace
+}  // namespace warden::cel
