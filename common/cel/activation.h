@@ -33,8 +33,8 @@ class Activation {
   // `.field`s, e.g. "R" or "request.resource") and everything under it as unknown. Residual
   // expressions render such attributes with `canonical` in place of `path` (e.g. path "R",
   // canonical "request.resource", so `R.attr.x` renders as "request.resource.attr.x"); empty
-  // means `path` itself. Ignored by Evaluate, where an unknown attribute evaluates to an unknown
-  // Value (which behaves like an error for operators that need it).
+  // means `path` itself. Evaluate sees such an attribute as an unknown Value, which propagates
+  // like an error and is absorbed by `&&`/`||` when the other side decides.
   Activation& MarkUnknown(std::string path, std::string canonical = {});
   struct UnknownPath {
     std::string path;

@@ -87,7 +87,7 @@ std::string FormatDouble(double d) {
   }
   int exp = std::stoi(sci.substr(e + 1));
   std::string out = neg ? "-" : "";
-  if (exp < -4 || exp >= 21) {
+  if (exp < -4 || exp >= 6) {  // strconv.FormatFloat(d, 'g', -1, 64): %e from exponent 6
     out += digits[0];
     if (digits.size() > 1) out += "." + digits.substr(1);
     char eb[16];

@@ -137,3 +137,18 @@ TEST_CASE("cost exhaustion is not absorbed by || or &&") {
 
 }  // namespace
 }  // namespace warden::cel
+
+namespace warden::cel {
+namespace {
+
+TEST_CASE("string(double) renders as cel-go does (Go's %g)") {
+  CHECK(std::string(testing::Eval("string(123.456)").string_value()) == "123.456");
+  CHECK(std::string(testing::Eval("string(1000000.0)").string_value()) == "1e+06");
+  CHECK(std::string(testing::Eval("string(123456.0)").string_value()) == "123456");
+  CHECK(std::string(testing::Eval("string(0.0001)").string_value()) == "0.0001");
+  CHECK(std::string(testing::Eval("string(0.00001)").string_value()) == "1e-05");
+  CHECK(std::string(testing::Eval("string(-2.5e-10)").string_value()) == "-2.5e-10");
+}
+
+}  // namespace
+}  // namespace warden::cel
