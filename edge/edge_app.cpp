@@ -29,6 +29,26 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
   app->context_->limits.max_page_size = static_cast<size_t>(max_page);
 
   const std::string& data = options.GetString("data");
+  const std::string& replica_path = options.GetString("replica");
+  if (!data.empty() && !replica_path.empty()) {
+    return Status::InvalidArgument("--data (standalone mode) and --replica (following a store) exclude each other");
+  }
+  if (!replica_path.empty()) {
+    auto replica = Replica::Open(replica_path);
+    if (!replica.ok()) return replica.status();
+    app->replica_ = std::move(*replica);
+    if (app->replica_->discarded()) {
+      spdlog::warn("replica {} was damaged; set aside as {}.corrupt, starting empty", replica_path, replica_path);
+    }
+    auto loaded = app->replica_->Load();
+    if (!loaded.ok()) {
+      spdlog::error("replica {} does not load ({}); waiting for a snapshot", replica_path, loaded.status().message());
+    } else if (*loaded) {
+      spdlog::info("serving revision {} of store {} from replica {}", (*loaded)->revision, (*loaded)->store_id,
+                   replica_path);
+      app->context_->holder().Publish(std::move(*loaded));
+    }
+  }
   if (!data.empty()) {
     app->standalone_ = std::make_unique<StandaloneSource>(data, app->context_->holder(), options.GetDuration("poll-interval"));
     Status loaded = app->standalone_->LoadNow();
@@ -47,7 +67,7 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
   app->router_->Add(http::Method::kGet, "/v1/status", [self](http::Request&) {
     auto snapshot = self->context_->holder().Current();
     nlohmann::json status = {{"ready", self->NotReadyReason().empty()},
-                             {"mode", self->standalone_ ? "standalone" : "none"},
+                             {"mode", self->standalone_ ? "standalone" : (self->replica_ ? "replica" : "none")},
                              {"revision", snapshot ? snapshot->revision : 0}};
     if (!self->NotReadyReason().empty()) status["reason"] = self->NotReadyReason();
     if (snapshot) {
@@ -58,6 +78,7 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
                             {"age_seconds", std::chrono::duration<double>(std::chrono::system_clock::now() -
                                                                           snapshot->created_at).count()}};
     }
+    if (self->replica_) status["instance_id"] = self->replica_->instance_id();
     if (self->standalone_) {
       std::string error = self->standalone_->last_error();
       status["last_load_error"] = error.empty() ? nlohmann::json() : nlohmann::json(error);
@@ -74,7 +95,9 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
 
 std::string EdgeApp::NotReadyReason() const {
   if (context_->holder().revision() == 0) {
-    return standalone_ ? "the data folder has not loaded" : "no snapshot loaded: start with --data DIR";
+    if (standalone_) return "the data folder has not loaded";
+    if (replica_) return "the replica holds no snapshot yet (this edge has never synced)";
+    return "no snapshot loaded: start with --data DIR or --replica FILE";
   }
   return "";
 }

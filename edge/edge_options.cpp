@@ -8,6 +8,8 @@ void AddEdgeOptions(config::Options& options) {
   http::AddServerOptions(options, "127.0.0.1:8383");
   options.Add("data", config::OptionType::kString, "",
               "standalone mode: folder with policies/, manifest.yaml or schema.zed, and data/");
+  options.Add("replica", config::OptionType::kString, "",
+              "SQLite replica of the store this edge follows; loaded at start so the edge serves at once");
   options.Add("poll-interval", config::OptionType::kDuration, "1s",
               "standalone mode: how often the data folder is checked for changes");
   options.Add("max-batch", config::OptionType::kInt, "1000",

@@ -1,0 +1,73 @@
+// Replica: the edge's durable copy of its store, in SQLite, so it restarts and serves with the
+// control plane down (design.md, "Edge sync and logs").
+//
+// Sync writes it: a whole snapshot with ReplaceWith(), then each revision's delta ops with
+// ApplyRevision(), each in one transaction, so the file always holds exactly one whole revision.
+// On start the edge loads it with Load() before anything else. A file that fails SQLite's
+// quick_check is moved aside and replaced by an empty replica (the edge then needs a snapshot).
+//
+// Schema (version 1):
+//   meta(key PRIMARY KEY, value)          store_id, revision, instance_id, schema
+//   policies(path PRIMARY KEY, text, sha256)
+//   manifest(singleton, format, name, text)
+//   objects(type, id, display_name, properties JSON)          PRIMARY KEY (type, id)
+//   relations(object_type, object_id, relation, subject_type, subject_id, subject_relation)  all six the key
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/protocol/delta.h"
+#include "common/snapshot/snapshot.h"
+
+struct sqlite3;
+
+namespace warden::edge {
+
+class Replica {
+ public:
+  // Opens or creates the replica at `path`. A file that is not a database or fails quick_check is
+  // renamed to `<path>.corrupt` and a fresh replica created in its place (see discarded()).
+  static Result<std::unique_ptr<Replica>> Open(const std::string& path);
+  ~Replica();
+  Replica(const Replica&) = delete;
+  Replica& operator=(const Replica&) = delete;
+
+  // Whether Open() found a damaged file and set it aside.
+  bool discarded() const { return discarded_; }
+  // This edge's instance UUID, made when the replica was created and kept for its life.
+  const std::string& instance_id() const { return instance_id_; }
+  // The revision and store held (0 and "" when the replica has never been written).
+  uint64_t revision() const { return revision_; }
+  const std::string& store_id() const { return store_id_; }
+
+  // The snapshot the replica holds, or nullptr when it holds none. An error means the content
+  // does not load (a policy or manifest that no longer compiles): the caller should resync.
+  Result<std::shared_ptr<const Snapshot>> Load() const;
+
+  // Replaces the whole content with `snapshot`, in one transaction.
+  Status ReplaceWith(const Snapshot& snapshot);
+
+  // Applies one revision's ops in one transaction. FailedPrecondition unless `revision` is
+  // exactly revision() + 1 (a gap, or a revision already held).
+  Status ApplyRevision(uint64_t revision, const std::vector<protocol::DeltaOp>& ops);
+
+ private:
+  explicit Replica(sqlite3* db) : db_(db) {}
+  Status Initialize();
+  Status Execute(const char* sql);
+  Status SetMeta(const std::string& key, const std::string& value);
+  Status WriteOp(const protocol::DeltaOp& op);
+
+  sqlite3* db_;
+  bool discarded_ = false;
+  std::string instance_id_;
+  std::string store_id_;
+  uint64_t revision_ = 0;
+};
+
+// A random (version 4) UUID.
+std::string NewUuid();
+
+}  // namespace warden::edge

@@ -1,0 +1,140 @@
+#include "edge/replica.h"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "common/directory/checker.h"
+#include "common/snapshot/folder_snapshot.h"
+
+using namespace warden;
+using warden::edge::Replica;
+using warden::protocol::DeltaOp;
+
+namespace {
+
+std::string TempPath(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() / ("warden-replica-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto path = dir / name;
+  std::filesystem::remove(path);
+  std::filesystem::remove(path.string() + "-wal");
+  std::filesystem::remove(path.string() + "-shm");
+  std::filesystem::remove(path.string() + ".corrupt");
+  return path.string();
+}
+
+const char* kManifest = R"(model:
+  version: 3
+types:
+  user: {}
+  group:
+    relations:
+      member: user | group#member
+  document:
+    relations:
+      viewer: user | group#member
+    permissions:
+      can_view: viewer
+)";
+
+const char* kPolicy = R"(apiVersion: api.cerbos.dev/v1
+resourcePolicy:
+  resource: report
+  version: default
+  rules:
+    - actions: ["read"]
+      effect: EFFECT_ALLOW
+      roles: ["reader"]
+)";
+
+std::shared_ptr<const Snapshot> Sample() {
+  auto builder = directory::DirectorySnapshot::Builder::Create(
+      directory::ManifestSource{directory::ManifestSource::Format::kYaml, kManifest, "manifest.yaml"});
+  REQUIRE(builder.ok());
+  REQUIRE(builder->AddObject({"user", "alice", "Alice", nlohmann::json{{"roles", {"reader"}}}}).ok());
+  REQUIRE(builder->AddRelation({"group", "eng", "member", "user", "alice", ""}).ok());
+  REQUIRE(builder->AddRelation({"document", "d1", "viewer", "group", "eng", "member"}).ok());
+  auto made = MakeSnapshot({{"report.yaml", kPolicy}}, builder->Build(7), 7, "store-1");
+  REQUIRE(made.ok());
+  return *made;
+}
+
+bool CanView(const Snapshot& snapshot, const std::string& document, const std::string& user) {
+  directory::CheckRequest check{"document", document, "can_view", "user", user, "", false};
+  auto result = directory::Check(*snapshot.directory, check);
+  REQUIRE(result.ok());
+  return result->allowed;
+}
+
+}  // namespace
+
+TEST_CASE("a new replica is empty and has an instance id it keeps") {
+  std::string path = TempPath("new.db");
+  std::string instance;
+  {
+    auto replica = Replica::Open(path);
+    REQUIRE(replica.ok());
+    CHECK((*replica)->revision() == 0);
+    CHECK((*replica)->instance_id().size() == 36);
+    instance = (*replica)->instance_id();
+    auto loaded = (*replica)->Load();
+    REQUIRE(loaded.ok());
+    CHECK(*loaded == nullptr);
+  }
+  auto reopened = Replica::Open(path);
+  REQUIRE(reopened.ok());
+  CHECK((*reopened)->instance_id() == instance);
+}
+
+TEST_CASE("a snapshot written to the replica loads back whole after a reopen") {
+  std::string path = TempPath("whole.db");
+  {
+    auto replica = Replica::Open(path);
+    REQUIRE(replica.ok());
+    REQUIRE((*replica)->ReplaceWith(*Sample()).ok());
+  }
+  auto replica = Replica::Open(path);
+  REQUIRE(replica.ok());
+  CHECK((*replica)->revision() == 7);
+  CHECK((*replica)->store_id() == "store-1");
+  auto loaded = (*replica)->Load();
+  REQUIRE(loaded.ok());
+  REQUIRE(*loaded != nullptr);
+  const Snapshot& snapshot = **loaded;
+  CHECK(snapshot.revision == 7);
+  CHECK(CanView(snapshot, "d1", "alice"));
+  CHECK(snapshot.policies->CoversResourceKind("report"));
+  CHECK(snapshot.directory->GetObject("user", "alice")->properties["roles"][0] == "reader");
+}
+
+TEST_CASE("revisions apply in order, and a gap or a repeat is refused") {
+  std::string path = TempPath("deltas.db");
+  auto replica = Replica::Open(path);
+  REQUIRE(replica.ok());
+  REQUIRE((*replica)->ReplaceWith(*Sample()).ok());
+  REQUIRE((*replica)->ApplyRevision(8, {DeltaOp::SetRelation({"document", "d2", "viewer", "user", "bob", ""}),
+                                        DeltaOp::DeletePolicy("report.yaml")})
+              .ok());
+  CHECK((*replica)->ApplyRevision(8, {}).code() == StatusCode::kFailedPrecondition);
+  CHECK((*replica)->ApplyRevision(10, {}).code() == StatusCode::kFailedPrecondition);
+  auto loaded = (*replica)->Load();
+  REQUIRE(loaded.ok());
+  CHECK((**loaded).revision == 8);
+  CHECK(CanView(**loaded, "d2", "bob"));
+  CHECK_FALSE((**loaded).policies->CoversResourceKind("report"));
+}
+
+TEST_CASE("a damaged file is set aside and replaced by an empty replica") {
+  std::string path = TempPath("damaged.db");
+  {
+    std::ofstream garbage(path, std::ios::binary);
+    garbage << std::string(8192, 'x');
+  }
+  auto replica = Replica::Open(path);
+  REQUIRE(replica.ok());
+  CHECK((*replica)->discarded());
+  CHECK((*replica)->revision() == 0);
+  CHECK(std::filesystem::exists(path + ".corrupt"));
+}
