@@ -17,7 +17,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <functional>
 #include <vector>
 
 namespace warden::directory {
@@ -29,8 +29,14 @@ class Interner {
   Interner(const Interner&) = delete;
   Interner& operator=(const Interner&) = delete;
 
+  // The hash every lookup uses; callers that also need it (the snapshot's name index) compute it
+  // once and pass it in.
+  static uint64_t Hash(std::string_view s) { return std::hash<std::string_view>{}(s); }
+
   // The id of `s`, adding it if new. Thread-safe; serialised by an internal mutex (writers only).
-  uint32_t Intern(std::string_view s);
+  uint32_t Intern(std::string_view s) { return Intern(s, Hash(s)); }
+  // REQUIRES: hash == Hash(s).
+  uint32_t Intern(std::string_view s, uint64_t hash);
 
   // The id of `s` if it was ever interned. Takes the internal mutex; the read path of a snapshot
   // uses its own lock-free name index instead.
@@ -50,8 +56,18 @@ class Interner {
   static constexpr uint32_t kChunkSize = 1u << kChunkBits;
   static constexpr uint32_t kMaxChunks = 1u << 14;
 
+  // Open addressing over (hash, id); a slot with id 0 is empty (id 0, the empty string, is
+  // found without the table).
+  struct Slot {
+    uint64_t hash;
+    uint32_t id;
+  };
+  // The slot holding `s`, or the empty slot where it would go. REQUIRES: mu_ held.
+  Slot& Probe(std::string_view s, uint64_t hash) const;
+  void Grow();
+
   mutable std::mutex mu_;
-  std::unordered_map<std::string_view, uint32_t> map_;    // guarded by mu_
+  mutable std::vector<Slot> table_;                        // guarded by mu_; power-of-two size
   std::vector<std::unique_ptr<char[]>> arenas_;           // guarded by mu_; stable string bytes
   size_t arena_left_ = 0;                                  // guarded by mu_
   char* arena_next_ = nullptr;                             // guarded by mu_

@@ -10,10 +10,8 @@
 namespace warden::directory {
 namespace {
 
-IndexKey NameKey(std::string_view s, uint32_t id) {
-  uint64_t h = std::hash<std::string_view>{}(s);
-  return static_cast<IndexKey>(h) << 64 | id;
-}
+IndexKey NameKey(uint64_t hash, uint32_t id) { return static_cast<IndexKey>(hash) << 64 | id; }
+IndexKey NameKey(std::string_view s, uint32_t id) { return NameKey(Interner::Hash(s), id); }
 
 struct Decoded {
   Symbol ot, rel, st, srel;
@@ -62,6 +60,7 @@ Result<IndexKey> DecodeCursor(std::string_view cursor, char kind) {
 struct Interned {
   Symbol ot = 0, rel = 0, st = 0, srel = 0;
   uint32_t oid = 0, sid = 0;
+  uint64_t ohash = 0, shash = 0;  // Interner::Hash of the id strings
   bool wildcard = false;
 };
 
@@ -106,8 +105,10 @@ Result<Interned> Resolve(const Model& model, Interner* interner, const RelationT
   out.st = *st;
   out.srel = srel;
   if (interner != nullptr) {
-    out.oid = interner->Intern(r.object_id);
-    out.sid = interner->Intern(r.subject_id);
+    out.ohash = Interner::Hash(r.object_id);
+    out.shash = Interner::Hash(r.subject_id);
+    out.oid = interner->Intern(r.object_id, out.ohash);
+    out.sid = interner->Intern(r.subject_id, out.shash);
   }
   return out;
 }
@@ -229,8 +230,8 @@ Result<std::shared_ptr<const DirectorySnapshot>> DirectorySnapshot::Apply(const 
   bool manifest_changed = false;
   Interner& ids = universe_->ids;
   // Probing first keeps an already present key from copying its path.
-  auto add_name = [&](uint32_t id) {
-    IndexKey key = NameKey(ids.Str(id), id);
+  auto add_name = [&](uint32_t id, uint64_t hash) {
+    IndexKey key = NameKey(hash, id);
     if (names.Find(key) == nullptr) names.Upsert(key, Unit{});
   };
 
@@ -259,8 +260,8 @@ Result<std::shared_ptr<const DirectorySnapshot>> DirectorySnapshot::Apply(const 
           if (forward.Find(k) == nullptr) {
             forward.Upsert(k, Unit{});
             reverse.Upsert(ReverseOf(k), Unit{});
-            add_name(r->oid);
-            add_name(r->sid);
+            add_name(r->oid, r->ohash);
+            add_name(r->sid, r->shash);
           }
         } else {
           WARDEN_RETURN_IF_ERROR(RequireFields(change.relation).ok() ? Status::Ok()
@@ -289,8 +290,9 @@ Result<std::shared_ptr<const DirectorySnapshot>> DirectorySnapshot::Apply(const 
         if (!type || next->model_->Type(*type) == nullptr) {
           return fail(what, Status::InvalidArgument("unknown object type '" + o.type + "'"));
         }
-        uint32_t id = ids.Intern(o.id);
-        add_name(id);
+        uint64_t hash = Interner::Hash(o.id);
+        uint32_t id = ids.Intern(o.id, hash);
+        add_name(id, hash);
         objects.Upsert(ObjectKey(*type, id), std::make_shared<const ObjectRecord>(o));
         break;
       }
@@ -341,7 +343,7 @@ Status DirectorySnapshot::ValidateAll() const {
 // ---- Reads ----
 
 std::optional<uint32_t> DirectorySnapshot::FindId(std::string_view s) const {
-  uint64_t h = std::hash<std::string_view>{}(s);
+  uint64_t h = Interner::Hash(s);
   std::optional<uint32_t> found;
   names_.ScanFrom(static_cast<IndexKey>(h) << 64, [&](IndexKey k, const Unit&) {
     if (Hi(k) != h) return false;

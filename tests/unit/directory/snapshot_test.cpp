@@ -1,4 +1,9 @@
+// GCC 12 reports a false -Wrestrict on `"literal" + std::to_string(...)` (GCC bug 105329).
+#pragma GCC diagnostic ignored "-Wrestrict"
+
 #include <doctest/doctest.h>
+#include <atomic>
+#include <thread>
 
 #include "common/directory/snapshot.h"
 #include "directory_test_util.h"
@@ -161,4 +166,43 @@ TEST_CASE("snapshots stay readable after the newer revisions are dropped, and vi
   CHECK(Allowed(*v3, "document:d#view@user:alice"));
   CHECK(Allowed(*v3, "document:d#view@user:carol"));
   CHECK(v3->relation_count() == 3);
+}
+
+TEST_CASE("readers on many threads keep their revision while a writer applies batches") {
+  auto base = Build(kDriveManifest, {"group:g#member@user:alice", "document:d#viewer@group:g#member"});
+  std::atomic<std::shared_ptr<const DirectorySnapshot>> current(base);
+  std::atomic<bool> stop{false};
+  std::atomic<int> inconsistent{0}, reads{0};
+  std::vector<std::thread> readers;
+  for (int t = 0; t < 3; ++t) {
+    readers.emplace_back([&] {
+      while (!stop.load()) {
+        auto snap = current.load();
+        // Revision r holds users u1..u(r-1) as members; every reader must see exactly that.
+        uint64_t r = snap->revision();
+        for (uint64_t i = 1; i < r; i += 7) {
+          auto ok = Check(*snap, {"document", "d", "view", "user", "u" + std::to_string(i), "", false});
+          if (!ok.ok() || !ok->allowed) ++inconsistent;
+        }
+        auto next = Check(*snap, {"document", "d", "view", "user", "u" + std::to_string(r), "", false});
+        if (!next.ok() || next->allowed) ++inconsistent;
+        ++reads;
+      }
+    });
+  }
+  auto snap = base;
+  for (int r = 1; r <= 300; ++r) {
+    ChangeBatch b;
+    b.changes = {Change::SetRelation(T("group:g#member@user:u" + std::to_string(r)))};
+    auto next = snap->Apply(b);
+    REQUIRE(next.ok());
+    snap = *next;
+    current.store(snap);
+  }
+  while (reads.load() < 50) std::this_thread::yield();
+  stop = true;
+  for (auto& th : readers) th.join();
+  CHECK(inconsistent.load() == 0);
+  CHECK(snap->revision() == 301);
+  CHECK(snap->relation_count() == 302);
 }
