@@ -27,7 +27,9 @@ struct CompileOptions {
   std::string container;
   // Limits, checked at compile time; exceeding one is a ResourceExhausted error.
   size_t max_source_length = 100'000;
-  int max_ast_depth = 200;  // nesting of parentheses, calls, operators, lists and maps
+  // Nesting of parentheses, calls, operators, lists and maps. Parsing and evaluation recurse at
+  // most this deep; values above 1000 are taken as 1000 so no setting can exhaust a thread's stack.
+  int max_ast_depth = 200;
   // When true, an undeclared identifier or unknown function is not a compile error but evaluates
   // to an error value (which `||`/`&&` may absorb). For tools and the conformance suite's
   // unchecked cases; policies keep the default so typos fail at load time.

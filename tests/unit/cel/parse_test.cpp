@@ -113,6 +113,15 @@ TEST_CASE("limits: depth and source length") {
   CHECK(r.status().code() == StatusCode::kResourceExhausted);
   CHECK(Contains(r.status().message(), "longer than the limit"));
 
+  // No setting lifts the hard cap that keeps recursion off the end of the stack.
+  options = CompileOptions();
+  options.max_ast_depth = 1'000'000;
+  std::string very_deep(5000, '[');
+  very_deep += std::string(5000, ']');
+  auto capped = Compile(very_deep, options);
+  REQUIRE_FALSE(capped.ok());
+  CHECK(capped.status().code() == StatusCode::kResourceExhausted);
+
   options = CompileOptions();
   options.max_ast_depth = 5;
   CHECK_FALSE(Compile("[[[[1]]]]", options).ok());
