@@ -41,12 +41,150 @@ std::string FractionDigits(int32_t nanos) {
   return buf;
 }
 
+// A POSIX TZ rule (the footer of a TZif file), e.g. "GMT0BST,M3.5.0/1,M10.5.0": what applies
+// after the file's last explicit transition.
+struct PosixRule {
+  int32_t std_offset = 0;  // seconds east of UTC
+  bool has_dst = false;
+  int32_t dst_offset = 0;
+  struct When {
+    char kind = 'M';  // 'M' month.week.day, 'J' Julian day 1..365 (no Feb 29), 'D' zero-based day
+    int month = 0, week = 0, day = 0;
+    int32_t time = 7200;  // local seconds after midnight; may be negative or past 24h
+  } start, end;
+};
+
 // A parsed TZif file: transition times and the UTC offset in force from each.
 struct Zone {
   std::vector<int64_t> transitions;
   std::vector<int32_t> offsets;  // offset after transitions[i]
   int32_t initial_offset = 0;
+  std::optional<PosixRule> rule;
 };
+
+class RuleParser {
+ public:
+  explicit RuleParser(std::string_view s) : s_(s) {}
+
+  std::optional<PosixRule> Parse() {
+    PosixRule r;
+    if (!Name()) return std::nullopt;
+    auto std_off = Offset();
+    if (!std_off) return std::nullopt;
+    r.std_offset = -*std_off;  // POSIX counts west as positive
+    if (pos_ == s_.size()) return r;
+    if (!Name()) return std::nullopt;
+    r.has_dst = true;
+    r.dst_offset = r.std_offset + 3600;
+    if (pos_ < s_.size() && s_[pos_] != ',') {
+      auto dst_off = Offset();
+      if (!dst_off) return std::nullopt;
+      r.dst_offset = -*dst_off;
+    }
+    if (pos_ >= s_.size() || s_[pos_] != ',') return std::nullopt;
+    ++pos_;
+    if (!Date(r.start)) return std::nullopt;
+    if (pos_ >= s_.size() || s_[pos_] != ',') return std::nullopt;
+    ++pos_;
+    if (!Date(r.end)) return std::nullopt;
+    if (pos_ != s_.size()) return std::nullopt;
+    return r;
+  }
+
+ private:
+  bool Name() {
+    if (pos_ < s_.size() && s_[pos_] == '<') {
+      size_t close = s_.find('>', pos_);
+      if (close == std::string_view::npos) return false;
+      pos_ = close + 1;
+      return true;
+    }
+    size_t start = pos_;
+    while (pos_ < s_.size() && ((s_[pos_] >= 'A' && s_[pos_] <= 'Z') || (s_[pos_] >= 'a' && s_[pos_] <= 'z'))) ++pos_;
+    return pos_ - start >= 3;
+  }
+  bool Number(int& out) {
+    size_t start = pos_;
+    out = 0;
+    while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9' && pos_ - start < 4) out = out * 10 + (s_[pos_++] - '0');
+    return pos_ > start;
+  }
+  // [+|-]hh[:mm[:ss]] in seconds.
+  std::optional<int32_t> Offset() {
+    int sign = 1;
+    if (pos_ < s_.size() && (s_[pos_] == '+' || s_[pos_] == '-')) sign = s_[pos_++] == '-' ? -1 : 1;
+    int h, m = 0, sec = 0;
+    if (!Number(h)) return std::nullopt;
+    if (pos_ < s_.size() && s_[pos_] == ':') {
+      ++pos_;
+      if (!Number(m)) return std::nullopt;
+      if (pos_ < s_.size() && s_[pos_] == ':') {
+        ++pos_;
+        if (!Number(sec)) return std::nullopt;
+      }
+    }
+    return sign * (h * 3600 + m * 60 + sec);
+  }
+  bool Date(PosixRule::When& w) {
+    if (pos_ < s_.size() && s_[pos_] == 'M') {
+      ++pos_;
+      w.kind = 'M';
+      if (!Number(w.month) || pos_ >= s_.size() || s_[pos_++] != '.') return false;
+      if (!Number(w.week) || pos_ >= s_.size() || s_[pos_++] != '.') return false;
+      if (!Number(w.day)) return false;
+      if (w.month < 1 || w.month > 12 || w.week < 1 || w.week > 5 || w.day > 6) return false;
+    } else if (pos_ < s_.size() && s_[pos_] == 'J') {
+      ++pos_;
+      w.kind = 'J';
+      if (!Number(w.day)) return false;
+    } else {
+      w.kind = 'D';
+      if (!Number(w.day)) return false;
+    }
+    if (pos_ < s_.size() && s_[pos_] == '/') {
+      ++pos_;
+      auto t = Offset();
+      if (!t) return false;
+      w.time = *t;
+    }
+    return true;
+  }
+
+  std::string_view s_;
+  size_t pos_ = 0;
+};
+
+bool IsLeap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+// Days since the epoch of the rule's date in `year`.
+int64_t RuleDay(const PosixRule::When& w, int64_t year) {
+  if (w.kind == 'J') {
+    int64_t d = w.day - 1;
+    if (IsLeap(year) && w.day >= 60) ++d;  // Jn never counts February 29
+    return DaysFromCivil(year, 1, 1) + d;
+  }
+  if (w.kind == 'D') return DaysFromCivil(year, 1, 1) + w.day;
+  int64_t first = DaysFromCivil(year, static_cast<unsigned>(w.month), 1);
+  int64_t first_dow = ((first % 7) + 11) % 7;  // 0 = Sunday
+  int64_t day = first + ((w.day - first_dow) + 7) % 7 + 7 * (w.week - 1);
+  static constexpr int kMonthDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  int64_t month_days = kMonthDays[w.month - 1] + (w.month == 2 && IsLeap(year) ? 1 : 0);
+  while (day >= first + month_days) day -= 7;  // week 5 means "the last"
+  return day;
+}
+
+int32_t RuleOffset(const PosixRule& r, int64_t t) {
+  if (!r.has_dst) return r.std_offset;
+  int64_t y;
+  unsigned m, d;
+  int64_t days = (t + r.std_offset) / 86400 - ((t + r.std_offset) % 86400 < 0 ? 1 : 0);
+  CivilFromDays(days, y, m, d);
+  // DST starts at a local standard time and ends at a local daylight time.
+  int64_t start = RuleDay(r.start, y) * 86400 + r.start.time - r.std_offset;
+  int64_t end = RuleDay(r.end, y) * 86400 + r.end.time - r.dst_offset;
+  bool dst = start < end ? (t >= start && t < end) : (t >= start || t < end);  // southern zones wrap
+  return dst ? r.dst_offset : r.std_offset;
+}
 
 uint32_t Be32(const unsigned char* p) { return (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3]; }
 
@@ -99,6 +237,14 @@ std::shared_ptr<const Zone> LoadZone(std::string_view name) {
     uint8_t k = idx[i];
     if (k >= c[4]) return nullptr;
     zone->offsets.push_back(type_offsets[k]);
+  }
+  // The footer after a v2+ body: "\n<POSIX TZ rule>\n".
+  if (time_size == 8) {
+    size_t body = at + need + c[5] + c[2] * 12 + c[1] + c[0];
+    if (body < size && data[body] == '\n') {
+      size_t close = data.find('\n', body + 1);
+      if (close != std::string::npos) zone->rule = RuleParser(std::string_view(data).substr(body + 1, close - body - 1)).Parse();
+    }
   }
   zone->initial_offset = type_offsets[0];
   for (uint32_t i = 0; i < c[4]; ++i) {
@@ -334,6 +480,7 @@ std::optional<int64_t> UtcOffset(std::string_view zone, int64_t unix_seconds) {
   if (!loaded) return std::nullopt;
   const auto& tr = loaded->transitions;
   auto it = std::upper_bound(tr.begin(), tr.end(), unix_seconds);
+  if (it == tr.end() && loaded->rule) return RuleOffset(*loaded->rule, unix_seconds);
   if (it == tr.begin()) return loaded->initial_offset;
   return loaded->offsets[static_cast<size_t>(it - tr.begin() - 1)];
 }

@@ -152,3 +152,23 @@ TEST_CASE("string(double) renders as cel-go does (Go's %g)") {
 
 }  // namespace
 }  // namespace warden::cel
+
+namespace warden::cel {
+namespace {
+
+TEST_CASE("time zones past the last explicit transition follow the zone's POSIX rule") {
+  using testing::Eval;
+  CHECK(Eval("timestamp('2100-07-01T12:00:00Z').getHours('Europe/London')").int_value() == 13);
+  CHECK(Eval("timestamp('2100-12-01T12:00:00Z').getHours('Europe/London')").int_value() == 12);
+  CHECK(Eval("timestamp('2100-01-15T00:00:00Z').getHours('Australia/Sydney')").int_value() == 11);
+  CHECK(Eval("timestamp('2100-07-15T00:00:00Z').getHours('Australia/Sydney')").int_value() == 10);
+  CHECK(Eval("timestamp('2100-07-04T12:00:00Z').getHours('America/New_York')").int_value() == 8);
+  CHECK(Eval("timestamp('2100-01-04T12:00:00Z').getHours('America/New_York')").int_value() == 7);
+  CHECK(Eval("timestamp('2100-01-04T12:00:00Z').getMinutes('Asia/Kathmandu')").int_value() == 45);
+  // The switch itself: in 2100 the EU changes on the last Sunday of March (the 28th) at 01:00 UTC.
+  CHECK(Eval("timestamp('2100-03-28T00:59:59Z').getHours('Europe/London')").int_value() == 0);
+  CHECK(Eval("timestamp('2100-03-28T01:00:00Z').getHours('Europe/London')").int_value() == 2);
+}
+
+}  // namespace
+}  // namespace warden::cel
