@@ -3,7 +3,8 @@
 // Compile runs once, at policy load: lexer, parser (macros expanded), then a planner that
 // resolves every identifier to a variable slot, every function call to its implementation, and
 // folds constant sub-expressions. The resulting Program is immutable and thread-safe; evaluating
-// it (evaluate.h) never parses, never looks a function up by name and never hashes an identifier.
+// it (evaluate.h) never parses and never looks a function or a variable up in a table: variables
+// are read once per evaluation into slots (a short comparison of names with the activation's).
 #pragma once
 
 #include <cstddef>
