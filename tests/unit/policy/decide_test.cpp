@@ -306,3 +306,19 @@ TEST_CASE("a reused Decision keeps its capacity and is reset between calls") {
   CHECK(d.actions[0].effect == Effect::kDeny);
   CHECK(d.outputs.empty());
 }
+
+TEST_CASE("ActionsOf lists the action names rules spell out for a kind") {
+  auto set = MustCompile({{"roles.yaml", kRoles},
+                          {"expense.yaml", kExpense},
+                          {"p.yaml", R"(apiVersion: api.cerbos.dev/v1
+principalPolicy:
+  principal: daffy
+  version: default
+  rules:
+    - resource: "*"
+      actions:
+        - {action: purge, effect: EFFECT_ALLOW}
+)"}});
+  CHECK(set->ActionsOf("expense") == std::vector<std::string>{"audit", "edit", "purge", "view"});
+  CHECK(set->ActionsOf("widget") == std::vector<std::string>{"purge"});
+}
