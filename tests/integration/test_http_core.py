@@ -1,6 +1,9 @@
 """The HTTP core as the real binaries serve it: health, errors, limits, config, graceful stop."""
+import http.client
 import os
 import signal
+import ssl
+import subprocess
 import tempfile
 import time
 import unittest
@@ -90,6 +93,46 @@ class EdgeHttpCore(WardenTestCase):
         self.assertTrue(lines)
         for line in lines:
             self.assertIn("message", json.loads(line))
+
+
+class Tls(WardenTestCase):
+    def make_certificate(self, folder):
+        cert, key = os.path.join(folder, "cert.pem"), os.path.join(folder, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+                        "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", cert],
+                       check=True, capture_output=True)
+        return cert, key
+
+    def test_https_only_with_tls_1_2_or_later(self):
+        folder = tempfile.mkdtemp(prefix="warden-tls-")
+        cert, key = self.make_certificate(folder)
+        edge = self.start("warden-edge", "--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key)
+        context = ssl.create_default_context(cafile=cert)
+        conn = http.client.HTTPSConnection(edge.host, edge.port, context=context, timeout=10)
+        conn.request("GET", "/healthz")
+        response = conn.getresponse()
+        self.assertEqual(200, response.status)
+        self.assertIn(conn.sock.version(), ("TLSv1.2", "TLSv1.3"))
+        conn.close()
+        old = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        old.load_verify_locations(cert)
+        old.maximum_version = ssl.TLSVersion.TLSv1_1
+        old.minimum_version = ssl.TLSVersion.TLSv1
+        with self.assertRaises((ssl.SSLError, ConnectionError, OSError)):
+            legacy = http.client.HTTPSConnection(edge.host, edge.port, context=old, timeout=5)
+            legacy.request("GET", "/healthz")
+            legacy.getresponse()
+        # Plain HTTP on the TLS port gets no HTTP answer.
+        plain = http.client.HTTPConnection(edge.host, edge.port, timeout=5)
+        with self.assertRaises((http.client.HTTPException, ConnectionError, OSError)):
+            plain.request("GET", "/healthz")
+            plain.getresponse()
+
+    def test_missing_key_file_is_a_clear_startup_error(self):
+        result = self.run_binary("warden-edge", "--listen", "127.0.0.1:0", "--tls-cert", "/nonexistent.pem",
+                                 "--tls-key", "/nonexistent.key")
+        self.assertEqual(1, result.returncode)
+        self.assertIn("cannot load TLS certificate /nonexistent.pem", result.stderr)
 
 
 class ControlPlaneHttpCore(WardenTestCase):
