@@ -11,7 +11,7 @@ namespace {
 bool HasError(const std::vector<LoadError>& errors, const std::string& file, int line, int column,
               const std::string& fragment) {
   return std::any_of(errors.begin(), errors.end(), [&](const LoadError& e) {
-    return e.file == file && e.line == line && (column == 0 || e.column == column) &&
+    return e.file == file && (line == 0 || e.line == line) && (column == 0 || e.column == column) &&
            e.message.find(fragment) != std::string::npos;
   });
 }
@@ -239,4 +239,44 @@ resourcePolicy:
   // A disabled policy is skipped entirely, even when it would not compile.
   auto set = MustCompile({{"off.yaml", "apiVersion: api.cerbos.dev/v1\ndisabled: true\nresourcePolicy:\n  resource: x\n  version: default\n  importDerivedRoles: [nothing]\n"}});
   CHECK(set->policy_count() == 0);
+}
+
+TEST_CASE("hostile input gets errors, never a crash") {
+  // Deeply nested YAML.
+  std::string deep = "apiVersion: api.cerbos.dev/v1\nresourcePolicy: ";
+  for (int i = 0; i < 5000; ++i) deep += "[";
+  auto errors = CompileErrors({{"deep.yaml", deep}});
+  CHECK_FALSE(errors.empty());
+  // Deeply nested match blocks.
+  std::string nested = "apiVersion: api.cerbos.dev/v1\nresourcePolicy:\n  resource: d\n  version: default\n  rules:\n"
+                       "    - actions: [v]\n      effect: EFFECT_ALLOW\n      roles: [u]\n      condition:\n        match: ";
+  for (int i = 0; i < 40; ++i) nested += "{all: {of: [";
+  nested += "{expr: \"true\"}";
+  for (int i = 0; i < 40; ++i) nested += "]}}";
+  nested += "\n";
+  errors = CompileErrors({{"nested.yaml", nested}});
+  INFO(Dump(errors));
+  CHECK(HasError(errors, "nested.yaml", 0, 0, "match nesting deeper than 32 levels"));
+  // Binary garbage and empty files.
+  errors = CompileErrors({{"garbage.yaml", std::string("\x01\x02\xff\xfe{{{:::", 11)}});
+  CHECK_FALSE(errors.empty());
+  errors = CompileErrors({{"empty.yaml", ""}});
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].message == "the file holds no policy document");
+  // A hostile condition compiles but its cost is bounded at evaluation time.
+  auto set = MustCompile({{"cost.yaml", R"(apiVersion: api.cerbos.dev/v1
+resourcePolicy:
+  resource: d
+  version: default
+  rules:
+    - actions: [v]
+      effect: EFFECT_ALLOW
+      roles: [u]
+      condition:
+        match:
+          expr: R.attr.xs.all(a, R.attr.xs.all(b, R.attr.xs.all(c, R.attr.xs.all(d, a + b + c + d >= 0.0))))
+)"}});
+  nlohmann::json xs = nlohmann::json::array();
+  for (int i = 0; i < 200; ++i) xs.push_back(i);
+  CHECK(EffectOf(*set, MakePrincipal("p", {"u"}), MakeResource("d", "1", {{"xs", xs}}), "v") == "DENY");
 }
