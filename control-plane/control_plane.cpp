@@ -96,7 +96,7 @@ Result<WriteOutcome> ControlPlane::Write(const Planner& plan, const std::string&
 }
 
 Result<Caller> ControlPlane::Authenticate(std::string_view token) const {
-  std::string presented = Sha256Raw(token);
+  std::string presented = protocol::Sha256Hex(token);
   std::shared_lock lock(tokens_mutex_);
   const CredentialHash* match = nullptr;
   // Every stored hash is compared in full, so timing says nothing about which (if any) matched.

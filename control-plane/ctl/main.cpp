@@ -14,10 +14,25 @@ constexpr const char* kUsage =
     "  eval --data DIR   decide requests read from stdin (one JSON object per line) against a folder\n"
     "                    of policies/, manifest.yaml or schema.zed, and data/; one JSON answer per line\n"
     "  test DIR          run the policy test suites (*_test.yaml) in DIR; ends with 'N passed, M failed'\n"
+    "\n"
+    "control plane (--url URL / WARDEN_URL, --token TOKEN / WARDEN_TOKEN, --json on every command):\n"
+    "  push DIR [--prune]             push policies/, manifest.yaml|schema.zed and data/ as one revision\n"
+    "  import FILE                    import JSON lines of objects and relations, all or nothing\n"
+    "  policy list|get|history|tag|rollback   current policy files and their history\n"
+    "  manifest get                   print the stored manifest\n"
+    "  object get|set|rm TYPE:ID      read, write or delete an object\n"
+    "  relation set|rm|list           write, delete or list relations\n"
+    "  keys create|list|revoke        edge keys\n"
+    "  tokens create|list|revoke      admin tokens\n"
+    "  edges                          connected edges\n"
+    "  revision                       the latest revision and the store_id\n"
+    "  backup FILE                    a consistent copy of the store's database\n"
+    "  restore FILE --db DB           put a backup in place (control plane stopped)\n"
+    "\n"
     "  version           print the version\n"
     "  help              print this text\n"
     "\n"
-    "exit codes: 0 ok, 1 refused or failed, 2 usage error\n";
+    "exit codes: 0 ok, 1 refused or failed, 2 usage or connection error\n";
 
 }  // namespace
 
@@ -39,6 +54,18 @@ int main(int argc, char** argv) {
   }
   if (command == "eval") return warden::ctl::EvalCommand(args);
   if (command == "test") return warden::ctl::TestCommand(args);
+  if (command == "push") return warden::ctl::PushCommand(args);
+  if (command == "import") return warden::ctl::ImportCommand(args);
+  if (command == "policy") return warden::ctl::PolicyCommand(args);
+  if (command == "manifest") return warden::ctl::ManifestCommand(args);
+  if (command == "object") return warden::ctl::ObjectCommand(args);
+  if (command == "relation") return warden::ctl::RelationCommand(args);
+  if (command == "keys") return warden::ctl::KeysCommand(args);
+  if (command == "tokens") return warden::ctl::TokensCommand(args);
+  if (command == "edges") return warden::ctl::EdgesCommand(args);
+  if (command == "revision") return warden::ctl::RevisionCommand(args);
+  if (command == "backup") return warden::ctl::BackupCommand(args);
+  if (command == "restore") return warden::ctl::RestoreCommand(args);
   std::fprintf(stderr, "wardenctl: unknown command '%s'\n\n%s", command.c_str(), kUsage);
   return 2;
 }

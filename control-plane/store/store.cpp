@@ -1,7 +1,6 @@
 #include "control-plane/store/store.h"
 
 #include <openssl/rand.h>
-#include <openssl/sha.h>
 
 #include <algorithm>
 #include <chrono>
@@ -33,12 +32,6 @@ std::string PolicySetHash(const std::vector<policy::SourceDocument>& files) {
 }
 
 }  // namespace
-
-std::string Sha256Raw(std::string_view data) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), digest);
-  return std::string(reinterpret_cast<const char*>(digest), sizeof digest);
-}
 
 std::string RandomHex(size_t bytes) {
   std::string raw(bytes, '\0');
@@ -363,7 +356,7 @@ Result<Store::NewSecret> Store::CreateApiKey(const std::string& name) {
   NewSecret created{"key_" + RandomHex(8), "wk_" + RandomHex(32)};
   auto stmt = db_->Prepare("INSERT INTO api_keys(id, name, sha256, created_at) VALUES (?1, ?2, ?3, ?4)");
   if (!stmt.ok()) return stmt.status();
-  stmt->Bind(1, created.id).Bind(2, name).Bind(3, Sha256Raw(created.secret)).Bind(4, NowSeconds());
+  stmt->Bind(1, created.id).Bind(2, name).Bind(3, protocol::Sha256Hex(created.secret)).Bind(4, NowSeconds());
   WARDEN_RETURN_IF_ERROR(stmt->Run());
   return created;
 }
@@ -398,7 +391,7 @@ Result<Store::NewSecret> Store::CreateToken(const std::string& name, const std::
   NewSecret created{"tok_" + RandomHex(8), std::move(secret)};
   auto stmt = db_->Prepare("INSERT INTO admin_tokens(id, name, scope, sha256, created_at) VALUES (?1, ?2, ?3, ?4, ?5)");
   if (!stmt.ok()) return stmt.status();
-  stmt->Bind(1, created.id).Bind(2, name).Bind(3, scope).Bind(4, Sha256Raw(created.secret)).Bind(5, NowSeconds());
+  stmt->Bind(1, created.id).Bind(2, name).Bind(3, scope).Bind(4, protocol::Sha256Hex(created.secret)).Bind(5, NowSeconds());
   Status status = stmt->Run();
   if (status.code() == StatusCode::kFailedPrecondition) return Status::AlreadyExists("token: already in use");
   WARDEN_RETURN_IF_ERROR(status);

@@ -58,7 +58,7 @@ struct CredentialHash {
   std::string id;
   std::string name;
   std::string scope;   // tokens: "read"/"write"; keys: "sync"
-  std::string sha256;  // 32 raw bytes
+  std::string sha256;  // lower-case hex
 };
 
 struct EdgeInfo {
@@ -135,8 +135,6 @@ class Store {
   uint64_t revision_ = 0;  // GUARDED_BY(mutex_)
 };
 
-// Raw SHA-256 of `data` (32 bytes).
-std::string Sha256Raw(std::string_view data);
 // `bytes` random bytes as lower-case hex.
 std::string RandomHex(size_t bytes);
 
