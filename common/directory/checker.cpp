@@ -17,7 +17,8 @@ class VisitTable {
     uint64_t key;
     uint32_t gen;
     State state;
-    int depth;
+    uint8_t unused;
+    uint16_t depth;  // hops from the check's object; CheckLimits caps it well below 65535
   };
 
   void Reset() {
@@ -28,21 +29,25 @@ class VisitTable {
     used_ = 0;
   }
 
-  Slot& Get(uint64_t key) {
+  // The slot of `key`, created empty if absent. The index stays valid until the table grows
+  // (growths() changes).
+  size_t Get(uint64_t key) {
     if ((used_ + 1) * 2 > slots_.size()) Grow();
     size_t mask = slots_.size() - 1;
     size_t i = Hash(key) & mask;
     for (;;) {
       Slot& s = slots_[i];
       if (s.gen != gen_) {
-        s = Slot{key, gen_, kUnknown, 0};
+        s = Slot{key, gen_, kUnknown, 0, 0};
         ++used_;
-        return s;
+        return i;
       }
-      if (s.key == key) return s;
+      if (s.key == key) return i;
       i = (i + 1) & mask;
     }
   }
+  Slot& At(size_t i) { return slots_[i]; }
+  uint64_t growths() const { return growths_; }
 
  private:
   static size_t Hash(uint64_t k) {
@@ -52,8 +57,9 @@ class VisitTable {
     return static_cast<size_t>(k);
   }
   void Grow() {
+    ++growths_;
     std::vector<Slot> old = std::move(slots_);
-    slots_.assign(std::max<size_t>(1024, old.size() * 2), Slot{0, 0, kUnknown, 0});
+    slots_.assign(std::max<size_t>(1024, old.size() * 2), Slot{0, 0, kUnknown, 0, 0});
     size_t mask = slots_.size() - 1;
     uint32_t gen = gen_;
     for (const Slot& s : old) {
@@ -67,6 +73,7 @@ class VisitTable {
   std::vector<Slot> slots_;
   uint32_t gen_ = 1;
   size_t used_ = 0;
+  uint64_t growths_ = 0;
 };
 
 struct Outcome {
@@ -86,8 +93,9 @@ class Walk {
       if (trace_ != nullptr) trace_->push_back(Describe(ot, oid, name) + " is the subject");
       return {true, kNoCycle};
     }
-    if (depth > limits_.max_depth) {
-      error_ = Status::ResourceExhausted("check exceeded the depth limit of " + std::to_string(limits_.max_depth) + " hops");
+    if (depth > std::min(limits_.max_depth, 10000)) {
+      error_ = Status::ResourceExhausted("check exceeded the depth limit of " +
+                                         std::to_string(std::min(limits_.max_depth, 10000)) + " hops");
       return {false, kNoCycle};
     }
     if (++visits_ > limits_.max_visits) {
@@ -98,8 +106,10 @@ class Walk {
     const MemberDef* member = model_.Member(ot, name);
     if (member == nullptr) return {false, kNoCycle};  // e.g. a userset naming a member this type lacks
     uint64_t key = static_cast<uint64_t>(ot) << 48 | static_cast<uint64_t>(oid) << 16 | name;
+    size_t index = table_.Get(key);
+    uint64_t growths = table_.growths();
     {
-      VisitTable::Slot& slot = table_.Get(key);
+      VisitTable::Slot& slot = table_.At(index);
       switch (slot.state) {
         case VisitTable::kTrue:
           if (trace_ != nullptr) trace_->push_back(Describe(ot, oid, name));
@@ -110,15 +120,16 @@ class Walk {
           return {false, slot.depth};
         case VisitTable::kUnknown:
           slot.state = VisitTable::kInProgress;
-          slot.depth = depth;
+          slot.depth = static_cast<uint16_t>(depth);
           break;
       }
     }
     size_t mark = trace_ != nullptr ? trace_->size() : 0;
     Outcome out = member->kind == MemberDef::Kind::kRelation ? Relation(ot, oid, name, depth)
                                                              : Expression(member->expr, ot, oid, depth);
-    // The table may have grown during the walk; look the slot up again.
-    VisitTable::Slot& slot = table_.Get(key);
+    // The table may have grown during the walk, moving the slot.
+    if (table_.growths() != growths) index = table_.Get(key);
+    VisitTable::Slot& slot = table_.At(index);
     if (out.value) {
       slot.state = VisitTable::kTrue;
       if (trace_ != nullptr && member->kind == MemberDef::Kind::kPermission) trace_->push_back(Describe(ot, oid, name));
@@ -317,54 +328,64 @@ Status CheckObjects(const DirectorySnapshot& snapshot, Symbol object_type, const
   return Status::Ok();
 }
 
-Result<CheckResult> Check(const DirectorySnapshot& snapshot, const CheckRequest& request, const CheckLimits& limits) {
+namespace {
+
+// Check on names; allocates nothing unless `trace` is given.
+Result<bool> CheckNames(const DirectorySnapshot& snapshot, std::string_view object_type, std::string_view object_id,
+                        std::string_view relation, std::string_view subject_type, std::string_view subject_id,
+                        std::string_view subject_relation, const CheckLimits& limits, std::vector<std::string>* trace) {
   const Model& model = snapshot.model();
-  if (request.object_type.empty()) return Status::InvalidArgument("object_type: required");
-  if (request.object_id.empty()) return Status::InvalidArgument("object_id: required");
-  if (request.relation.empty()) return Status::InvalidArgument("relation: required");
-  if (request.subject_type.empty()) return Status::InvalidArgument("subject_type: required");
-  if (request.subject_id.empty()) return Status::InvalidArgument("subject_id: required");
-  auto ot = model.FindSymbol(request.object_type);
+  if (object_type.empty()) return Status::InvalidArgument("object_type: required");
+  if (object_id.empty()) return Status::InvalidArgument("object_id: required");
+  if (relation.empty()) return Status::InvalidArgument("relation: required");
+  if (subject_type.empty()) return Status::InvalidArgument("subject_type: required");
+  if (subject_id.empty()) return Status::InvalidArgument("subject_id: required");
+  auto ot = model.FindSymbol(object_type);
   if (!ot || model.Type(*ot) == nullptr) {
-    return Status::InvalidArgument("object_type: unknown type '" + request.object_type + "'");
+    return Status::InvalidArgument("object_type: unknown type '" + std::string(object_type) + "'");
   }
-  auto name = model.FindSymbol(request.relation);
+  auto name = model.FindSymbol(relation);
   if (!name || model.Member(*ot, *name) == nullptr) {
-    return Status::InvalidArgument("relation: type '" + request.object_type + "' has no relation or permission '" +
-                                   request.relation + "'");
+    return Status::InvalidArgument("relation: type '" + std::string(object_type) + "' has no relation or permission '" +
+                                   std::string(relation) + "'");
   }
-  auto st = model.FindSymbol(request.subject_type);
+  auto st = model.FindSymbol(subject_type);
   if (!st || model.Type(*st) == nullptr) {
-    return Status::InvalidArgument("subject_type: unknown type '" + request.subject_type + "'");
+    return Status::InvalidArgument("subject_type: unknown type '" + std::string(subject_type) + "'");
   }
   SubjectRef subject{*st, 0, 0};
-  if (!request.subject_relation.empty()) {
-    auto srel = model.FindSymbol(request.subject_relation);
+  if (!subject_relation.empty()) {
+    auto srel = model.FindSymbol(subject_relation);
     if (!srel || model.Member(*st, *srel) == nullptr) {
-      return Status::InvalidArgument("subject_relation: type '" + request.subject_type +
-                                     "' has no relation or permission '" + request.subject_relation + "'");
+      return Status::InvalidArgument("subject_relation: type '" + std::string(subject_type) +
+                                     "' has no relation or permission '" + std::string(subject_relation) + "'");
     }
     subject.relation = *srel;
   }
-  CheckResult result;
-  std::vector<std::string>* trace = request.trace ? &result.trace : nullptr;
-  std::optional<uint32_t> oid = snapshot.FindId(request.object_id);
-  if (request.object_type == "user") {
-    auto user = snapshot.ResolveUser(request.object_id);
-    if (user) oid = snapshot.FindId(*user);
-  }
-  std::optional<uint32_t> sid = snapshot.FindId(request.subject_id);
-  if (request.subject_type == "user" && request.subject_relation.empty()) {
-    auto user = snapshot.ResolveUser(request.subject_id);
-    if (user) sid = snapshot.FindId(*user);
-  }
+  // Users may be named by any identity (email, PID, ...), as subjects and as objects.
+  std::optional<uint32_t> oid =
+      object_type == "user" ? snapshot.ResolveUserId(object_id) : snapshot.FindId(object_id);
+  if (!oid && object_type == "user") oid = snapshot.FindId(object_id);
+  std::optional<uint32_t> sid = subject_type == "user" && subject_relation.empty()
+                                    ? snapshot.ResolveUserId(subject_id)
+                                    : snapshot.FindId(subject_id);
+  if (!sid) sid = snapshot.FindId(subject_id);
   if (!oid) {
     if (trace != nullptr) trace->push_back("object is not in the directory");
-    return result;
+    return false;
   }
   // A subject the directory has never seen can still be granted through a wildcard.
   subject.id = sid ? *sid : kUnknownId;
-  auto allowed = CheckInterned(snapshot, *ot, *oid, *name, subject, limits, trace);
+  return CheckInterned(snapshot, *ot, *oid, *name, subject, limits, trace);
+}
+
+}  // namespace
+
+Result<CheckResult> Check(const DirectorySnapshot& snapshot, const CheckRequest& request, const CheckLimits& limits) {
+  CheckResult result;
+  auto allowed = CheckNames(snapshot, request.object_type, request.object_id, request.relation, request.subject_type,
+                            request.subject_id, request.subject_relation, limits,
+                            request.trace ? &result.trace : nullptr);
   if (!allowed.ok()) return allowed.status();
   result.allowed = *allowed;
   return result;
@@ -372,11 +393,8 @@ Result<CheckResult> Check(const DirectorySnapshot& snapshot, const CheckRequest&
 
 Result<bool> SnapshotRelationOracle::Check(ObjectRef object, std::string_view relation_or_permission, ObjectRef subject,
                                            std::string_view subject_relation) const {
-  CheckRequest request{std::string(object.type),  std::string(object.id),  std::string(relation_or_permission),
-                       std::string(subject.type), std::string(subject.id), std::string(subject_relation), false};
-  auto result = directory::Check(*snapshot_, request, limits_);
-  if (!result.ok()) return result.status();
-  return result->allowed;
+  return CheckNames(*snapshot_, object.type, object.id, relation_or_permission, subject.type, subject.id,
+                    subject_relation, limits_, nullptr);
 }
 
 }  // namespace warden::directory

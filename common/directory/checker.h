@@ -26,7 +26,7 @@
 namespace warden::directory {
 
 struct CheckLimits {
-  int max_depth = 64;             // hops from the object to the subject
+  int max_depth = 64;             // hops from the object to the subject (values above 10,000 act as 10,000)
   size_t max_visits = 1'000'000;  // (object, relation) nodes evaluated per check: the fan-out bound
 };
 

@@ -70,8 +70,8 @@ Result<Symbol> MemberSymbol(const Model& model, Symbol type, const std::string& 
 
 std::optional<uint32_t> ResolveId(const DirectorySnapshot& snap, const std::string& type, const std::string& id) {
   if (type == "user") {
-    auto user = snap.ResolveUser(id);
-    if (user) return snap.FindId(*user);
+    auto user = snap.ResolveUserId(id);
+    if (user) return user;
   }
   return snap.FindId(id);
 }

@@ -367,11 +367,17 @@ Result<ObjectRecord> DirectorySnapshot::GetObject(std::string_view type, std::st
 }
 
 std::optional<std::string> DirectorySnapshot::ResolveUser(std::string_view id_or_identity) const {
+  auto id = ResolveUserId(id_or_identity);
+  if (!id) return std::nullopt;
+  return std::string(IdString(*id));
+}
+
+std::optional<uint32_t> DirectorySnapshot::ResolveUserId(std::string_view id_or_identity) const {
   auto user = model_->FindSymbol("user");
   if (!user) return std::nullopt;
   auto id = FindId(id_or_identity);
   if (!id) return std::nullopt;
-  if (objects_.Contains(ObjectKey(*user, *id))) return std::string(id_or_identity);
+  if (objects_.Contains(ObjectKey(*user, *id))) return id;
   auto has_prefix = [&](const KeySet& set, uint64_t prefix) {
     bool hit = false;
     set.ScanFrom(static_cast<IndexKey>(prefix << 16) << 64, [&](IndexKey k, const Unit&) {
@@ -381,18 +387,18 @@ std::optional<std::string> DirectorySnapshot::ResolveUser(std::string_view id_or
     return hit;
   };
   uint64_t prefix = static_cast<uint64_t>(*user) << 32 | *id;
-  if (has_prefix(forward_, prefix) || has_prefix(reverse_, prefix)) return std::string(id_or_identity);
+  if (has_prefix(forward_, prefix) || has_prefix(reverse_, prefix)) return id;
   auto identity = model_->FindSymbol("identity");
   auto identifier = model_->FindSymbol("identifier");
   if (!identity || !identifier) return std::nullopt;
-  std::optional<std::string> found;
+  std::optional<uint32_t> found;
   IndexKey lo = ForwardKey(*identity, *id, *identifier, 0, 0, 0);
   forward_.ScanFrom(lo, [&](IndexKey k, const Unit&) {
     if (Hi(k) != Hi(lo)) return false;
     Decoded d = DecodeForward(k);
     if (d.srel != 0) return false;
     if (d.st == *user) {
-      found = std::string(IdString(d.sid));
+      found = d.sid;
       return false;
     }
     return true;

@@ -111,6 +111,8 @@ class DirectorySnapshot {
   // record or appears in a relation, else the user related to `identity:<id_or_identity>` by
   // `identifier` (emails, usernames, PIDs). nullopt when neither matches. O(log n).
   std::optional<std::string> ResolveUser(std::string_view id_or_identity) const;
+  // The same, as the user's interned id; allocates nothing.
+  std::optional<uint32_t> ResolveUserId(std::string_view id_or_identity) const;
 
   // Relations matching `filter` in index order, at most `page_size` (1..10000, default 100) per
   // page; pass the returned cursor back for the next page. A malformed cursor is
