@@ -305,7 +305,7 @@ Result<std::shared_ptr<const Program>> Compile(std::string_view source, const Co
                                      " bytes, longer than the limit of " +
                                      std::to_string(options.max_source_length));
   }
-  constexpr int kHardDepthLimit = 1000;
+  constexpr int kHardDepthLimit = 400;
   auto parsed = internal::Parse(source, std::min(options.max_ast_depth, kHardDepthLimit));
   if (!parsed.ok()) return parsed.status();
   auto impl = std::make_unique<Program::Impl>();

@@ -29,7 +29,7 @@ struct CompileOptions {
   // Limits, checked at compile time; exceeding one is a ResourceExhausted error.
   size_t max_source_length = 100'000;
   // Nesting of parentheses, calls, operators, lists and maps. Parsing and evaluation recurse at
-  // most this deep; values above 1000 are taken as 1000 so no setting can exhaust a thread's stack.
+  // most this deep; values above 400 are taken as 400 so no setting can exhaust a thread's stack.
   int max_ast_depth = 200;
   // When true, an undeclared identifier or unknown function is not a compile error but evaluates
   // to an error value (which `||`/`&&` may absorb). For tools and the conformance suite's

@@ -122,6 +122,26 @@ TEST_CASE("limits: depth and source length") {
   REQUIRE_FALSE(capped.ok());
   CHECK(capped.status().code() == StatusCode::kResourceExhausted);
 
+  // The deepest expression the cap admits compiles, evaluates and plans without trouble.
+  options = CompileOptions();
+  options.max_ast_depth = 1'000'000;
+  options.variables = {"x"};
+  std::string deepest = std::string(190, '[') + "x" + std::string(190, ']');
+  auto admitted = Compile(deepest, options);
+  REQUIRE_MESSAGE(admitted.ok(), admitted.status().ToString());
+  Activation act;
+  act.Bind("x", Value::Int(1));
+  CHECK(Evaluate(**admitted, act).kind() == Kind::kList);
+  act.MarkUnknown("x");
+  CHECK_FALSE(PartialEvaluate(**admitted, act).is_known());
+  std::string sum = "x";
+  for (int i = 0; i < 190; ++i) sum += " + x";
+  auto long_sum = Compile(sum, options);
+  REQUIRE(long_sum.ok());
+  act = Activation();
+  act.Bind("x", Value::Int(1));
+  CHECK(Evaluate(**long_sum, act).int_value() == 191);
+
   options = CompileOptions();
   options.max_ast_depth = 5;
   CHECK_FALSE(Compile("[[[[1]]]]", options).ok());
