@@ -137,7 +137,8 @@ class Tls(WardenTestCase):
 
 class ControlPlaneHttpCore(WardenTestCase):
     def test_health(self):
-        cp = self.start("warden-control-plane", "--listen", "127.0.0.1:0")
+        folder = tempfile.mkdtemp(prefix="warden-cp-")
+        cp = self.start("warden-control-plane", "--listen", "127.0.0.1:0", "--db", os.path.join(folder, "store.db"))
         self.assertEqual(200, cp.request("GET", "/healthz").status)
         self.assertEqual(0, cp.stop())
 
