@@ -10,6 +10,8 @@ namespace {
 // Imports of a million relations arrive as one body, so the control plane's default is larger
 // than the edge's; every endpoint but push and import still stops at max-write-body.
 constexpr uint64_t kDefaultMaxBody = 512ull << 20;
+// A long import holds one worker; the others keep answering reads, health checks and metrics.
+constexpr int kDefaultThreads = 4;
 }  // namespace
 
 void AddControlPlaneOptions(config::Options& options) {
@@ -26,6 +28,7 @@ Result<std::unique_ptr<ControlPlaneApp>> ControlPlaneApp::Create(const config::O
   auto server_options = http::ServerOptionsFrom(options);
   if (!server_options.ok()) return server_options.status();
   if (!options.IsSet("max-body")) server_options->max_body_bytes = kDefaultMaxBody;
+  if (!options.IsSet("threads")) server_options->threads = kDefaultThreads;
   const std::string& db = options.GetString("db");
   if (db.empty()) return Status::InvalidArgument("--db: required (the SQLite file of the store)");
   AdminLimits limits;

@@ -17,7 +17,14 @@ from test_control_plane import ADMIN, MANIFEST, ControlPlaneCase, relation
 class KillDuringImportTest(ControlPlaneCase):
     LINES = 200_000
 
-    def test_kill_9_mid_import_is_all_or_nothing(self):
+    def test_kill_9_while_parsing_import(self):
+        self.kill_mid_import("bytes received, parsing")
+
+    def test_kill_9_while_committing_import(self):
+        # After validation: the kill lands while the revision is applied and written to SQLite.
+        self.kill_mid_import("rows valid, committing")
+
+    def kill_mid_import(self, marker):
         self.start_cp()
         self.ok("PUT", "/v1/manifest", {"format": "yaml", "text": MANIFEST})
         body = "".join(json.dumps(relation("document", f"doc{i}", "viewer", "user", f"u{i % 5000}")) + "\n"
@@ -33,10 +40,9 @@ class KillDuringImportTest(ControlPlaneCase):
 
         sender = threading.Thread(target=send)
         sender.start()
-        # The server logs when the whole body has arrived and parsing starts; kill it then, while
-        # the import is being validated and written.
+        # The server logs each stage of the import; kill it as soon as `marker` appears.
         deadline = time.time() + 60
-        while "bytes received, parsing" not in self.cp.stderr():
+        while marker not in self.cp.stderr():
             self.assertLess(time.time(), deadline, "import never started")
             time.sleep(0.005)
         self.cp.proc.send_signal(signal.SIGKILL)
@@ -73,6 +79,32 @@ class KillDuringImportTest(ControlPlaneCase):
 
 
 class ImportTest(ControlPlaneCase):
+    def test_reads_answer_during_a_long_import(self):
+        self.start_cp()
+        self.ok("PUT", "/v1/manifest", {"format": "yaml", "text": MANIFEST})
+        body = "".join(json.dumps(relation("document", f"doc{i}", "viewer", "user", f"u{i}")) + "\n"
+                       for i in range(200_000))
+        done = {}
+
+        def send():
+            r = request(self.cp.host, self.cp.port, "POST", "/v1/import", body,
+                        {"Authorization": "Bearer " + ADMIN}, timeout=120)
+            done["status"], done["at"] = r.status, time.time()
+
+        sender = threading.Thread(target=send)
+        sender.start()
+        deadline = time.time() + 60
+        while "bytes received, parsing" not in self.cp.stderr():
+            self.assertLess(time.time(), deadline)
+            time.sleep(0.005)
+        read = self.ok("GET", "/v1/revision")
+        read_at = time.time()
+        sender.join(120)
+        self.assertEqual(done["status"], 200)
+        self.assertEqual(read["revision"], 1)  # answered from the snapshot before the import
+        self.assertLess(read_at, done["at"])
+        self.assertEqual(self.revision(), 2)
+
     def test_import_lists_every_bad_line_and_stores_nothing(self):
         self.start_cp()
         self.ok("PUT", "/v1/manifest", {"format": "yaml", "text": MANIFEST})
