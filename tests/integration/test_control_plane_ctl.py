@@ -2,7 +2,11 @@
 and where the address and token come from."""
 import json
 import os
+import shutil
+import subprocess
 import unittest
+
+from harness import binary
 
 from test_control_plane import ADMIN, BROKEN_POLICY, MANIFEST, POLICY, ControlPlaneCase
 
@@ -122,6 +126,23 @@ class WardenctlTest(ControlPlaneCase):
         self.assertIn("broken.yaml:7:", r.stderr)
         r = self.ctl("manifest", "get")
         self.assertEqual(r.stdout, MANIFEST)
+
+    @unittest.skipUnless(shutil.which("script"), "needs script(1) for a pseudo-terminal")
+    def test_import_progress_bar_only_on_a_terminal(self):
+        path = os.path.join(self.tmp.name, "users.jsonl")
+        with open(path, "w") as f:
+            for i in range(50_000):
+                f.write(json.dumps({"type": "user", "id": f"u{i}"}) + "\n")
+        env = dict(os.environ, WARDEN_URL=self.cp.url, WARDEN_TOKEN=ADMIN, HOME=self.tmp.name)
+        r = subprocess.run(["script", "-qec", f"{binary('wardenctl')} import {path}", "/dev/null"],
+                           capture_output=True, text=True, env=env, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertIn("100%", r.stdout)
+        self.assertIn("imported 50000 rows at revision 2", r.stdout)
+        r = self.ctl("import", path)  # not a terminal: no bar
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stderr, "")
+        self.assertEqual(r.stdout, "imported 50000 rows at revision 3\n")
 
     def test_keys_tokens_edges(self):
         r = self.ctl("keys", "create", "edges-a", "--json")
