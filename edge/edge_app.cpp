@@ -1,5 +1,7 @@
 #include "edge/edge_app.h"
 
+#include <fstream>
+
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -12,7 +14,10 @@
 
 namespace warden::edge {
 
-EdgeApp::~EdgeApp() = default;
+EdgeApp::~EdgeApp() {
+  // The follower publishes into the context's holder; stop it before either goes away.
+  if (follower_) follower_->Stop();
+}
 
 Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options) {
   auto server_options = http::ServerOptionsFrom(options);
@@ -49,6 +54,26 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
       app->context_->holder().Publish(std::move(*loaded));
     }
   }
+  const std::string& control_plane = options.GetString("control-plane");
+  if (!control_plane.empty()) {
+    if (!data.empty()) return Status::InvalidArgument("--data (standalone mode) and --control-plane exclude each other");
+    FollowOptions follow;
+    follow.control_plane_url = control_plane;
+    while (!follow.control_plane_url.empty() && follow.control_plane_url.back() == '/') follow.control_plane_url.pop_back();
+    if (follow.control_plane_url.rfind("http://", 0) != 0) {
+      return Status::InvalidArgument("option 'control-plane': '" + control_plane + "' must be http://HOST:PORT");
+    }
+    const std::string& key_file = options.GetString("key-file");
+    if (key_file.empty()) return Status::InvalidArgument("--control-plane needs --key-file");
+    std::ifstream key(key_file);
+    if (!key) return Status::InvalidArgument("option 'key-file': cannot read '" + key_file + "'");
+    std::getline(key, follow.token);
+    while (!follow.token.empty() && (follow.token.back() == '\r' || follow.token.back() == ' ')) follow.token.pop_back();
+    if (follow.token.empty()) return Status::InvalidArgument("option 'key-file': '" + key_file + "' is empty");
+    follow.poll_interval = options.GetDuration("sync-poll-interval");
+    app->follower_ = std::make_unique<PullFollower>(follow, app->context_->holder(), app->replica_.get());
+    app->follower_->Start();
+  }
   if (!data.empty()) {
     app->standalone_ = std::make_unique<StandaloneSource>(data, app->context_->holder(), options.GetDuration("poll-interval"));
     Status loaded = app->standalone_->LoadNow();
@@ -67,7 +92,9 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
   app->router_->Add(http::Method::kGet, "/v1/status", [self](http::Request&) {
     auto snapshot = self->context_->holder().Current();
     nlohmann::json status = {{"ready", self->NotReadyReason().empty()},
-                             {"mode", self->standalone_ ? "standalone" : (self->replica_ ? "replica" : "none")},
+                             {"mode", self->standalone_ ? "standalone"
+                                      : self->follower_ ? "pull"
+                                      : (self->replica_ ? "replica" : "none")},
                              {"revision", snapshot ? snapshot->revision : 0}};
     if (!self->NotReadyReason().empty()) status["reason"] = self->NotReadyReason();
     if (snapshot) {
@@ -79,6 +106,7 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
                                                                           snapshot->created_at).count()}};
     }
     if (self->replica_) status["instance_id"] = self->replica_->instance_id();
+    if (self->follower_) status["sync"] = self->follower_->Status();
     if (self->standalone_) {
       std::string error = self->standalone_->last_error();
       status["last_load_error"] = error.empty() ? nlohmann::json() : nlohmann::json(error);
@@ -96,6 +124,7 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
 std::string EdgeApp::NotReadyReason() const {
   if (context_->holder().revision() == 0) {
     if (standalone_) return "the data folder has not loaded";
+    if (follower_) return "no revision received from the control plane yet (this edge has never synced)";
     if (replica_) return "the replica holds no snapshot yet (this edge has never synced)";
     return "no snapshot loaded: start with --data DIR or --replica FILE";
   }

@@ -9,6 +9,7 @@
 #include "common/http/server.h"
 #include "common/metrics/registry.h"
 #include "edge/edge_context.h"
+#include "edge/pull_follower.h"
 #include "edge/replica.h"
 #include "edge/standalone_source.h"
 
@@ -36,6 +37,7 @@ class EdgeApp {
   std::unique_ptr<EdgeContext> context_;
   std::unique_ptr<StandaloneSource> standalone_;
   std::unique_ptr<Replica> replica_;
+  std::unique_ptr<PullFollower> follower_;
   std::unique_ptr<http::Router> router_;
   std::unique_ptr<http::Server> server_;
   std::string host_;

@@ -10,6 +10,12 @@ void AddEdgeOptions(config::Options& options) {
               "standalone mode: folder with policies/, manifest.yaml or schema.zed, and data/");
   options.Add("replica", config::OptionType::kString, "",
               "SQLite replica of the store this edge follows; loaded at start so the edge serves at once");
+  options.Add("control-plane", config::OptionType::kString, "",
+              "follow this control plane (http://HOST:PORT), polling its change log; pair with --replica");
+  options.Add("key-file", config::OptionType::kString, "",
+              "file holding the bearer token the edge presents to the control plane");
+  options.Add("sync-poll-interval", config::OptionType::kDuration, "200ms",
+              "how often a following edge asks the control plane for new revisions");
   options.Add("poll-interval", config::OptionType::kDuration, "1s",
               "standalone mode: how often the data folder is checked for changes");
   options.Add("max-batch", config::OptionType::kInt, "1000",

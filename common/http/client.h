@@ -1,0 +1,32 @@
+// Client: a small blocking HTTP/1.1 client for Warden's own calls between processes (an edge
+// pulling from the control plane). One request per call on a fresh connection; every step is
+// bounded by the timeout, so a dead peer costs a timeout, never a hang.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "common/util/status.h"
+
+namespace warden::http {
+
+struct ClientResponse {
+  unsigned status = 0;
+  std::string body;
+};
+
+struct ClientRequest {
+  std::string method = "GET";
+  std::string url;  // http://host:port/path?query
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::chrono::milliseconds timeout{10'000};
+};
+
+// Sends `request`. Fails with Unavailable naming the URL when the peer cannot be reached or the
+// connection breaks, DeadlineExceeded when the timeout passes, InvalidArgument for a URL that is
+// not http://HOST:PORT/PATH. Any HTTP status is a successful call.
+Result<ClientResponse> Fetch(const ClientRequest& request);
+
+}  // namespace warden::http
