@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 import urllib.error
 import urllib.request
 
@@ -88,12 +89,59 @@ def stop_all():
 
 workdir = tempfile.mkdtemp(prefix="warden-demo-")
 try:
-    print("== control plane (SQLite store) on 127.0.0.1")
+    print("== the loop: a control plane (SQLite store) and two edges following it, on 127.0.0.1")
+    token = "demo-admin-token"
+    os.environ["WARDEN_ADMIN_TOKEN"] = token
     control_plane = start("warden-control-plane", "--listen", "127.0.0.1:0", "--db", os.path.join(workdir, "store.db"))
-    status, body = call("GET", control_plane + "/healthz")
-    print(f"   {control_plane}  /healthz -> {status} {body}")
+    del os.environ["WARDEN_ADMIN_TOKEN"]
+    ctl_env = {**os.environ, "WARDEN_URL": control_plane, "WARDEN_TOKEN": token}
+    wardenctl = os.path.join(build, "control-plane", "wardenctl")
 
-    print("\n== edge on examples/authzen-todo (Cerbos-style policies + directory identities, AuthZEN API)")
+    def ctl(*args):
+        result = subprocess.run([wardenctl, *args, "--json"], env=ctl_env, capture_output=True, text=True, timeout=60)
+        if result.returncode != 0:
+            raise SystemExit(f"wardenctl {' '.join(args)} failed: {result.stdout}{result.stderr}")
+        return json.loads(result.stdout)
+
+    pushed = ctl("push", os.path.join(root, "examples", "drive"))
+    print(f"   wardenctl push examples/drive -> revision {pushed['revision']} of store {pushed.get('store_id', '?')}")
+    key_file = os.path.join(workdir, "edge.key")
+    with open(key_file, "w") as f:
+        f.write(token + "\n")
+    edges = [start("warden-edge", "--listen", "127.0.0.1:0", "--control-plane", control_plane, "--key-file", key_file,
+                   "--replica", os.path.join(workdir, f"replica-{i}.db"), "--sync-poll-interval", "50ms")
+             for i in (1, 2)]
+    for edge in edges:  # an edge is ready once it holds a revision from the control plane
+        for _ in range(200):
+            if call("GET", edge + "/readyz")[0] == 200:
+                break
+            time.sleep(0.05)
+    print(f"   control plane {control_plane}; edges {edges[0]} and {edges[1]}")
+
+    def at_edges(subject, action, document, revision, label):
+        for number, edge in enumerate(edges, 1):
+            body = {"subject": {"type": "user", "id": subject}, "action": {"name": action},
+                    "resource": {"type": "document", "id": document}, "context": {"warden": {"explain": True}}}
+            status, answer = call("POST", edge + "/access/v1/evaluation", body, {"Warden-Min-Revision": str(revision)})
+            if status != 200:
+                row(f"{label} @edge{number}", action, f"document:{document}", False, f"error {status}: {answer}")
+                continue
+            reason = answer["context"].get("reason_admin", {})
+            why = f"revision {answer['context']['revision']}; " + reason.get("reason", "")
+            row(f"{label} @edge{number}", action, f"document:{document}", answer["decision"], why)
+
+    at_edges("ada@example.com", "can_view", "roadmap", pushed["revision"], "ada")
+    at_edges("eve", "can_edit", "cobol-notes", pushed["revision"], "eve")
+    granted = ctl("relation", "set", "document:cobol-notes#editor@user:eve")
+    print(f"   wardenctl relation set document:cobol-notes#editor@user:eve -> revision {granted['revision']}")
+    at_edges("eve", "can_edit", "cobol-notes", granted["revision"], "eve")
+    revoked = ctl("relation", "rm", "document:cobol-notes#editor@user:eve")
+    print(f"   wardenctl relation rm document:cobol-notes#editor@user:eve -> revision {revoked['revision']}")
+    at_edges("eve", "can_edit", "cobol-notes", revoked["revision"], "eve")
+    status, body = call("GET", edges[0] + "/v1/status")
+    print(f"   edge1 /v1/status sync: {json.dumps(body.get('sync', {}))}")
+
+    print("\n== standalone edge on examples/authzen-todo (Cerbos-style policies + directory identities, AuthZEN API)")
     todo = start("warden-edge", "--listen", "127.0.0.1:0", "--data", os.path.join(root, "examples", "authzen-todo"))
     authzen(todo, PID["beth"], "can_read_todos", ("todo", "t1"), "beth (viewer, by PID)")
     authzen(todo, PID["beth"], "can_create_todo", ("todo", "t1"), "beth (viewer, by PID)")
@@ -101,13 +149,12 @@ try:
     authzen(todo, PID["morty"], "can_update_todo", ("todo", "t3"), "morty (editor)", {"ownerID": "rick@the-citadel.com"})
     authzen(todo, PID["rick"], "can_delete_todo", ("todo", "t3"), "rick (admin)", {"ownerID": "morty@the-citadel.com"})
 
-    print("\n== edge on examples/drive (ReBAC: nested groups, folder tree, exclusion; manifest permissions)")
-    drive = start("warden-edge", "--listen", "127.0.0.1:0", "--data", os.path.join(root, "examples", "drive"))
-    for subject, action, document in (("ada@example.com", "can_view", "roadmap"), ("eve", "can_view", "roadmap"),
-                                      ("brian", "can_edit", "driver-model"), ("grace", "can_comment", "handbook")):
-        authzen(drive, subject, action, ("document", document), subject)
+    print("\n== the drive example's relation paths (ReBAC: nested groups, folder tree, exclusion)")
+    for subject, action, document in (("eve", "can_view", "roadmap"), ("brian", "can_edit", "driver-model"),
+                                      ("grace", "can_comment", "handbook")):
+        authzen(edges[0], subject, action, ("document", document), subject)
 
-    print("\n== edge on examples/expenses (Cerbos API: derived roles, conditions on amount and status)")
+    print("\n== standalone edge on examples/expenses (Cerbos API: derived roles, conditions on amount and status)")
     expenses = start("warden-edge", "--listen", "127.0.0.1:0", "--data", os.path.join(root, "examples", "expenses"))
     principal = {"id": "sally", "roles": ["manager"], "attr": {"department": "sales", "region": "EMEA"}}
     report = {"kind": "expense", "id": "exp-7",
