@@ -82,6 +82,7 @@ class Planner {
         for (int si = 0; si < scopes.n; ++si) {
           if (child_override_allow && child_override_allow->IsTrue()) break;
           const std::string_view scope = scopes.items[si];
+          BindRuntime(is_principal ? nullptr : set_.FindResourcePolicy(resource_.kind, version, scope));
           Node scope_allow, scope_deny;
           auto visit = [&](const CompiledPolicy& policy) {
             for (const auto& rp : policy.rules) {
@@ -192,6 +193,25 @@ class Planner {
       if (node.IsFalse()) return;
       scope_deny = Add(scope_deny, node, false);
     }
+  }
+
+  // runtime.effectiveDerivedRoles for the rules of `policy`'s scope: the derived roles whose
+  // conditions hold knowing only the principal. (Cerbos also folds in roles that depend on the
+  // resource, as conditional list elements; Warden leaves those out.)
+  void BindRuntime(const CompiledPolicy* policy) {
+    std::vector<std::string_view> names;
+    if (policy != nullptr) {
+      for (const auto* dr : policy->derived_roles) {
+        bool parent = false;
+        for (const auto& pr : dr->parent_roles) {
+          for (const auto& role : principal_.roles) parent = parent || pr == "*" || pr == role;
+        }
+        if (parent && (dr->condition == nullptr || Condition(*dr->condition, dr->constants).IsTrue())) {
+          names.push_back(dr->name);
+        }
+      }
+    }
+    activation_.Bind("runtime", RuntimeValue(std::move(names)));
   }
 
   static cel::Residual True() { return cel::Residual::Known(cel::Value::Bool(true)); }

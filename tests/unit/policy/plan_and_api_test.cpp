@@ -73,6 +73,38 @@ TEST_CASE("plans fold away resource attributes the request gives") {
   CHECK(set->Plan(MakePrincipal("bob", {"user"}), known, "edit").kind == PlanResult::Kind::kAlwaysAllowed);
 }
 
+TEST_CASE("plans see derived roles that depend only on the principal") {
+  auto set = MustCompile({{"roles.yaml", R"(apiVersion: api.cerbos.dev/v1
+derivedRoles:
+  name: r
+  definitions:
+    - name: staff
+      parentRoles: ["user"]
+      condition:
+        match:
+          expr: P.attr.staff == true
+)"},
+                          {"doc.yaml", R"(apiVersion: api.cerbos.dev/v1
+resourcePolicy:
+  resource: doc
+  version: default
+  importDerivedRoles: [r]
+  rules:
+    - actions: ["comment"]
+      effect: EFFECT_ALLOW
+      roles: ["*"]
+      condition:
+        match:
+          expr: '"staff" in runtime.effectiveDerivedRoles && R.attr.open == true'
+)"}});
+  const Resource kind = MakeResource("doc", "");
+  const PlanResult staff = set->Plan(MakePrincipal("s", {"user"}, {{"staff", true}}), kind, "comment");
+  REQUIRE(staff.kind == PlanResult::Kind::kConditional);
+  CHECK(staff.FilterJson().dump().find("request.resource.attr.open") != std::string::npos);
+  CHECK(set->Plan(MakePrincipal("o", {"user"}, {{"staff", false}}), kind, "comment").kind ==
+        PlanResult::Kind::kAlwaysDenied);
+}
+
 TEST_CASE("filter evaluator: operators, errors and comprehensions") {
   auto eval = [](const std::string& cond, json attr) {
     return EvaluateFilterCondition(json::parse(cond), {{"attr", attr}});
