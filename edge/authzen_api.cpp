@@ -198,7 +198,9 @@ const Snapshot* AuthzenSnapshot(EdgeContext& context, const http::Request& reque
     error = http::ErrorResponse(wanted.status());
     return nullptr;
   }
-  if (*wanted > context.holder().revision() && context.holder().revision() != 0) {
+  // An edge that has no snapshot yet (just started, following a control plane) waits too: the
+  // revision asked for may be on its way.
+  if (*wanted > context.holder().revision()) {
     context.holder().WaitForRevision(*wanted, kMinRevisionWait);
   }
   const Snapshot* snapshot = context.SnapshotOrNull();
