@@ -13,6 +13,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
@@ -54,11 +55,25 @@ std::string_view LookupHeader(const void* message, std::string_view name) {
   return {value.data(), value.size()};
 }
 
-// What a connection is doing, so Stop() closes only connections that are not mid-request.
+int64_t NowNanoseconds() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// What a connection is doing, so Stop() closes only connections that are not mid-request, and
+// the sweeper closes those that overstay their deadline.
 struct Connection {
   std::function<void()> cancel;  // REQUIRES: called only on the connection's strand
+  std::function<void()> close;   // likewise; closes the socket
   bool idle = true;              // REQUIRES: read and written only on the connection's strand
   asio::any_io_executor executor;
+  // When the current phase (waiting, reading, writing) must be over; 0 for no deadline. Timeouts
+  // are a clock read and a store per phase, checked by one sweeper for all connections, instead
+  // of a timer armed and cancelled on every socket operation.
+  std::atomic<int64_t> deadline_ns{0};
+  void ExpireAfter(std::chrono::nanoseconds timeout) {
+    deadline_ns.store(NowNanoseconds() + timeout.count(), std::memory_order_relaxed);
+  }
 };
 
 }  // namespace
@@ -91,6 +106,7 @@ struct Server::Impl {
   }
 
   asio::awaitable<void> Accept();
+  asio::awaitable<void> SweepExpiredConnections();
   template <typename Stream>
   asio::awaitable<void> Serve(Stream stream, std::shared_ptr<Connection> connection);
   asio::awaitable<void> RefuseConnection(tcp::socket socket);
@@ -197,9 +213,10 @@ asio::awaitable<void> Server::Impl::Serve(Stream stream, std::shared_ptr<Connect
   auto& tcp_layer = beast::get_lowest_layer(stream);
   // Stop() cancels through this only while the connection is idle; cleared before the frame ends.
   connection->cancel = [&tcp_layer] { tcp_layer.cancel(); };
+  connection->close = [&tcp_layer] { tcp_layer.close(); };
 
   if constexpr (!std::is_same_v<Stream, beast::tcp_stream>) {
-    tcp_layer.expires_after(options.read_timeout);
+    connection->ExpireAfter(options.read_timeout);
     co_await stream.async_handshake(asio::ssl::stream_base::server,
                                     asio::redirect_error(asio::use_awaitable, error));
   }
@@ -209,7 +226,7 @@ asio::awaitable<void> Server::Impl::Serve(Stream stream, std::shared_ptr<Connect
     if (buffer.size() == 0) {
       if (stopping.load()) break;
       connection->idle = true;
-      tcp_layer.expires_after(options.idle_timeout);
+      connection->ExpireAfter(options.idle_timeout);
       size_t bytes = co_await stream.async_read_some(buffer.prepare(4096),
                                                      asio::redirect_error(asio::use_awaitable, error));
       buffer.commit(bytes);
@@ -219,32 +236,34 @@ asio::awaitable<void> Server::Impl::Serve(Stream stream, std::shared_ptr<Connect
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
     parser.body_limit(options.max_body_bytes);
-    tcp_layer.expires_after(options.read_timeout);
+    connection->ExpireAfter(options.read_timeout);
     co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, error));
     if (error == bhttp::error::end_of_stream || error == asio::error::operation_aborted ||
-        error == beast::error::timeout || error == asio::error::eof) {
+        error == beast::error::timeout || error == asio::error::eof || error == asio::error::bad_descriptor) {
       break;
     }
     if (error) {
       // The request cannot be understood; answer once and close, as the stream's framing is lost.
       BeastResponse out = ToBeast(ParseFailureResponse(error, options), 11, false, options.server_header);
       router.unmatched_stats().Record(out.result_int(), 0);
-      tcp_layer.expires_after(options.read_timeout);
+      connection->ExpireAfter(options.read_timeout);
       co_await bhttp::async_write(stream, out, asio::redirect_error(asio::use_awaitable, error));
       break;
     }
     BeastResponse out = Handle(parser.get());
     bool keep_alive = out.keep_alive();
-    tcp_layer.expires_after(options.read_timeout);
+    connection->ExpireAfter(options.read_timeout);
     co_await bhttp::async_write(stream, out, asio::redirect_error(asio::use_awaitable, error));
     if (!keep_alive) break;
   }
   connection->idle = true;
+  connection->deadline_ns.store(0, std::memory_order_relaxed);
   connection->cancel = nullptr;
+  connection->close = nullptr;
   if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
     stream.socket().shutdown(tcp::socket::shutdown_send, error);
   } else {
-    tcp_layer.expires_after(std::chrono::seconds(1));
+    connection->ExpireAfter(std::chrono::seconds(1));
     co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, error));
   }
   Unregister(registration);
@@ -261,6 +280,32 @@ asio::awaitable<void> Server::Impl::RefuseConnection(tcp::socket socket) {
   beast::error_code error;
   co_await bhttp::async_write(stream, out, asio::redirect_error(asio::use_awaitable, error));
   stream.socket().shutdown(tcp::socket::shutdown_send, error);
+}
+
+asio::awaitable<void> Server::Impl::SweepExpiredConnections() {
+  // Check often enough that a deadline is overshot by at most a quarter of the shortest timeout.
+  auto shortest = std::min(options.read_timeout, options.idle_timeout);
+  auto interval = std::clamp<std::chrono::milliseconds>(shortest / 4, std::chrono::milliseconds(10),
+                                                        std::chrono::milliseconds(1000));
+  asio::steady_timer timer(io);
+  while (!stopping.load()) {
+    timer.expires_after(interval);
+    beast::error_code error;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, error));
+    int64_t now = NowNanoseconds();
+    std::lock_guard lock(connections_mutex);
+    for (auto& connection : connections) {
+      int64_t deadline = connection->deadline_ns.load(std::memory_order_relaxed);
+      if (deadline == 0 || deadline > now) continue;
+      // If the connection moved on to its next phase meanwhile, it set a new deadline: leave it.
+      if (!connection->deadline_ns.compare_exchange_strong(deadline, 0, std::memory_order_relaxed)) continue;
+      // Closing (not just cancelling) makes every pending and later operation on it fail, so a
+      // connection caught between two operations cannot slip past its deadline.
+      asio::post(connection->executor, [connection] {
+        if (connection->deadline_ns.load(std::memory_order_relaxed) == 0 && connection->close) connection->close();
+      });
+    }
+  }
 }
 
 asio::awaitable<void> Server::Impl::Accept() {
@@ -342,6 +387,7 @@ Status Server::Start() {
                                std::to_string(options.port) + ": " + error.message());
   }
   asio::co_spawn(impl_->io, impl_->Accept(), asio::detached);
+  asio::co_spawn(impl_->io, impl_->SweepExpiredConnections(), asio::detached);
   int threads = std::max(1, options.threads);
   for (int i = 0; i < threads; ++i) {
     impl_->workers.emplace_back([this] { impl_->io.run(); });

@@ -18,6 +18,10 @@ sigset_t HandledSignals() {
 }  // namespace
 
 void BlockTerminationSignals() {
+  // A shell starts background jobs with SIGINT ignored, and an ignored signal is discarded rather
+  // than left pending for sigwait(); restore the default so Ctrl-C and `kill -INT` still stop us.
+  signal(SIGINT, SIG_DFL);
+  signal(SIGHUP, SIG_DFL);
   sigset_t set = HandledSignals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   // A client that vanishes mid-write must cost an error code, not the process.
