@@ -178,6 +178,8 @@ Result<LookupResult> LookupResources(const DirectorySnapshot& snap, const Lookup
   const MemberDef* member = model.Member(*ot, *perm);
   std::vector<char> allowed(found.size(), 1);
   if (!member->union_only) {
+    // In id order, consecutive candidates' relations sit in neighbouring index leaves.
+    std::sort(found.begin(), found.end());
     WARDEN_RETURN_IF_ERROR(CheckObjects(snap, *ot, found, *perm, SubjectRef{*st, sid, srel}, limits, allowed));
   }
   std::vector<std::string> ids;

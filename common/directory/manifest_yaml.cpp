@@ -1,8 +1,5 @@
 #include "common/directory/manifest_yaml.h"
 
-// GCC 12 reports a false "dangling pointer" inside yaml-cpp 0.7's node iterators.
-#pragma GCC diagnostic ignored "-Wdangling-pointer"
-
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
@@ -85,35 +82,40 @@ Status ParseType(const std::string& source, const std::string& name, const YAML:
   type.pos = PosOf(key);
   if (body.IsNull()) return Status::Ok();
   if (!body.IsMap()) return ErrorAt(source, body, "type '" + name + "' must be a map with relations and permissions");
+  // yaml-cpp's iterators hand out temporaries: copy the (cheap, shared) node handles, never
+  // keep references to `it->first` or `it->second`.
   for (auto it = body.begin(); it != body.end(); ++it) {
-    const std::string section = it->first.Scalar();
-    const YAML::Node& members = it->second;
+    const YAML::Node section_key = it->first;
+    const YAML::Node members = it->second;
+    const std::string section = section_key.Scalar();
     if (section != "relations" && section != "permissions") {
-      return ErrorAt(source, it->first, "type '" + name + "': unknown key '" + section +
+      return ErrorAt(source, section_key, "type '" + name + "': unknown key '" + section +
                                             "' (expected relations or permissions)");
     }
     if (members.IsNull()) continue;
     if (!members.IsMap()) return ErrorAt(source, members, "type '" + name + "': " + section + " must be a map");
     for (auto m = members.begin(); m != members.end(); ++m) {
-      const std::string member = m->first.Scalar();
-      if (!IsName(member)) return ErrorAt(source, m->first, "type '" + name + "': '" + member + "' is not a valid name");
-      if (!m->second.IsScalar()) {
-        return ErrorAt(source, m->second, name + "#" + member + ": expected a string");
+      const YAML::Node member_key = m->first;
+      const YAML::Node member_value = m->second;
+      const std::string member = member_key.Scalar();
+      if (!IsName(member)) return ErrorAt(source, member_key, "type '" + name + "': '" + member + "' is not a valid name");
+      if (!member_value.IsScalar()) {
+        return ErrorAt(source, member_value, name + "#" + member + ": expected a string");
       }
-      const std::string value = m->second.Scalar();
+      const std::string value = member_value.Scalar();
       if (section == "relations") {
         RelationAst relation;
         relation.name = member;
-        relation.pos = PosOf(m->first);
-        auto allowed = ParseSubjectTypes(value, source, m->second, name + "#" + member);
+        relation.pos = PosOf(member_key);
+        auto allowed = ParseSubjectTypes(value, source, member_value, name + "#" + member);
         if (!allowed.ok()) return allowed.status();
         relation.allowed = std::move(*allowed);
         type.relations.push_back(std::move(relation));
       } else {
         PermissionAst permission;
         permission.name = member;
-        permission.pos = PosOf(m->first);
-        auto expr = ParsePermissionExpression(value, source, PosOf(m->second));
+        permission.pos = PosOf(member_key);
+        auto expr = ParsePermissionExpression(value, source, PosOf(member_value));
         if (!expr.ok()) return Status::InvalidArgument(expr.status().message() + " (in permission " + name + "#" + member + ")");
         permission.expr = std::move(*expr);
         type.permissions.push_back(std::move(permission));
@@ -138,25 +140,30 @@ Result<ManifestAst> ParseManifestYaml(std::string_view text, const std::string& 
   if (!root.IsMap()) return ErrorAt(source, root, "a manifest must be a map with 'model' and 'types'");
   try {
     for (auto it = root.begin(); it != root.end(); ++it) {
-      const std::string key = it->first.Scalar();
+      const YAML::Node key_node = it->first;
+      const YAML::Node value = it->second;
+      const std::string key = key_node.Scalar();
       if (key == "model") {
-        const YAML::Node& version = it->second["version"];
-        if (!version) return ErrorAt(source, it->second, "model: missing 'version' (expected 3)");
+        if (!value.IsMap()) return ErrorAt(source, value, "model: must be a map with 'version: 3'");
+        const YAML::Node version = value["version"];
+        if (!version) return ErrorAt(source, value, "model: missing 'version' (expected 3)");
         if (version.Scalar() != "3") {
           return ErrorAt(source, version, "model.version: unsupported version '" + version.Scalar() + "' (expected 3)");
         }
       } else if (key == "types") {
-        if (it->second.IsNull()) continue;
-        if (!it->second.IsMap()) return ErrorAt(source, it->second, "types must be a map from type name to definition");
-        for (auto t = it->second.begin(); t != it->second.end(); ++t) {
-          const std::string name = t->first.Scalar();
-          if (!IsName(name)) return ErrorAt(source, t->first, "'" + name + "' is not a valid type name");
+        if (value.IsNull()) continue;
+        if (!value.IsMap()) return ErrorAt(source, value, "types must be a map from type name to definition");
+        for (auto t = value.begin(); t != value.end(); ++t) {
+          const YAML::Node type_key = t->first;
+          const YAML::Node type_body = t->second;
+          const std::string name = type_key.Scalar();
+          if (!IsName(name)) return ErrorAt(source, type_key, "'" + name + "' is not a valid type name");
           TypeAst type;
-          WARDEN_RETURN_IF_ERROR(ParseType(source, name, t->first, t->second, type));
+          WARDEN_RETURN_IF_ERROR(ParseType(source, name, type_key, type_body, type));
           ast.types.push_back(std::move(type));
         }
       } else {
-        return ErrorAt(source, it->first, "unknown top-level key '" + key + "' (expected model and types)");
+        return ErrorAt(source, key_node, "unknown top-level key '" + key + "' (expected model and types)");
       }
     }
   } catch (const YAML::Exception& e) {

@@ -435,12 +435,12 @@ Result<RelationPage> DirectorySnapshot::ListRelations(const RelationFilter& f, s
     if (!k.ok()) return k.status();
     start = *k + 1;
   }
+  if (!f.object_id.empty() && f.object_type.empty()) return Status::InvalidArgument("object_id: needs object_type");
+  if (!f.subject_id.empty() && f.subject_type.empty()) return Status::InvalidArgument("subject_id: needs subject_type");
   if (!sym(f.object_type, ot) || !sym(f.relation, rel) || !sym(f.subject_type, st) || !sym(f.subject_relation, srel) ||
       !idof(f.object_id, oid) || !idof(f.subject_id, sid)) {
     return page;
   }
-  if (!f.object_id.empty() && f.object_type.empty()) return Status::InvalidArgument("object_id: needs object_type");
-  if (!f.subject_id.empty() && f.subject_type.empty()) return Status::InvalidArgument("subject_id: needs subject_type");
   IndexKey prefix_lo = 0, prefix_hi = ~static_cast<IndexKey>(0);
   if (by_subject) {
     prefix_lo = ReverseKey(st, sid, 0, 0, 0, 0);

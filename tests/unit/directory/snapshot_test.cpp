@@ -122,6 +122,8 @@ TEST_CASE("relations list with filters and stable cursors") {
   CHECK(collect({"document", "nope", "", "", "", ""}, 10).empty());
   CHECK(s->ListRelations({}, 5, "garbage").status().message() == "cursor: not a cursor returned by this listing");
   CHECK(s->ListRelations({}, 0).status().message() == "page_size: must be between 1 and 10000");
+  CHECK(s->ListRelations({"", "unknown-id", "", "", "", ""}).status().message() == "object_id: needs object_type");
+  CHECK(s->ListRelations({"", "", "", "", "alice", ""}).status().message() == "subject_id: needs subject_type");
 }
 
 TEST_CASE("objects: later records replace earlier ones; listing pages by type") {
