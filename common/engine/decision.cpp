@@ -55,18 +55,17 @@ Result<DecisionResult> Decide(const Snapshot& snapshot, const DecisionInput& inp
   }
 
   if (snapshot.policies->CoversResourceKind(input.resource.type)) {
-    nlohmann::json subject_properties =
-        MergeProperties(StoredProperties(snapshot, subject_type, *subject_id), input.subject.properties);
+    const nlohmann::json* stored_subject = FindStoredProperties(snapshot, subject_type, *subject_id);
     policy::Principal principal;
     principal.id = *subject_id;
     AddRoles(input.subject.properties, principal.roles);
-    AddRoles(subject_properties, principal.roles);
-    principal.attr = cel::FromJson(subject_properties);
+    if (stored_subject != nullptr) AddRoles(*stored_subject, principal.roles);
+    principal.attr = PropertiesValue(stored_subject, input.subject.properties);
     policy::Resource resource;
     resource.kind = input.resource.type;
     resource.id = resource_id;
-    resource.attr = cel::FromJson(
-        MergeProperties(StoredProperties(snapshot, input.resource.type, resource_id), input.resource.properties));
+    resource.attr =
+        PropertiesValue(FindStoredProperties(snapshot, input.resource.type, resource_id), input.resource.properties);
     policy::DecideOptions options;
     options.oracle = snapshot.oracle.get();
     options.now = Now();

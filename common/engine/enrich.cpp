@@ -18,6 +18,24 @@ nlohmann::json StoredProperties(const Snapshot& snapshot, const std::string& typ
   return record->properties;
 }
 
+const nlohmann::json* FindStoredProperties(const Snapshot& snapshot, std::string_view type, std::string_view id) {
+  const auto& directory = *snapshot.directory;
+  auto type_symbol = directory.model().FindSymbol(type);
+  auto id_number = directory.FindId(id);
+  if (!type_symbol || !id_number) return nullptr;
+  const auto* record = directory.objects().Find(directory::DirectorySnapshot::ObjectKey(*type_symbol, *id_number));
+  return record == nullptr ? nullptr : &(*record)->properties;
+}
+
+cel::Value PropertiesValue(const nlohmann::json* stored, const nlohmann::json& given) {
+  bool has_given = given.is_object() && !given.empty();
+  if (stored == nullptr || !stored->is_object() || stored->empty()) {
+    return cel::FromJson(has_given ? given : nlohmann::json::object());
+  }
+  if (!has_given) return cel::FromJson(*stored);
+  return cel::FromJson(MergeProperties(*stored, given));
+}
+
 void AddRoles(const nlohmann::json& properties, std::vector<std::string>& roles) {
   if (!properties.is_object()) return;
   auto it = properties.find("roles");

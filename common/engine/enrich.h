@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/cel/value.h"
 #include "common/snapshot/snapshot.h"
 
 namespace warden::engine {
@@ -17,6 +18,13 @@ nlohmann::json MergeProperties(const nlohmann::json& stored, const nlohmann::jso
 
 // The properties stored on (type, id), or null when the object has no record.
 nlohmann::json StoredProperties(const Snapshot& snapshot, const std::string& type, const std::string& id);
+
+// The same without a copy: a pointer into the snapshot's record (valid while the snapshot lives),
+// or nullptr when the object has no record or the type is unknown.
+const nlohmann::json* FindStoredProperties(const Snapshot& snapshot, std::string_view type, std::string_view id);
+
+// Stored properties joined with the request's as a CEL value, copying JSON only when both exist.
+cel::Value PropertiesValue(const nlohmann::json* stored, const nlohmann::json& given);
 
 // Adds the strings of properties["roles"] to `roles`, skipping ones already there.
 void AddRoles(const nlohmann::json& properties, std::vector<std::string>& roles);
