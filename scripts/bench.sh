@@ -6,7 +6,7 @@
 #          route; AuthZEN evaluations on examples/authzen-todo beside the ceiling at 1/16/64
 #          connections with one and two worker threads; the real Cerbos server
 #          (../shared/peers/cerbos) beside the edge on the same policies and the same wrk script.
-# engines: the Google Benchmark targets (CEL, policies, directory), medians of 5 repetitions.
+# engines: the Google Benchmark targets (CEL, policies, directory), medians of 3 repetitions.
 # Machines here are shared and noisy: HTTP figures are only compared within one run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -57,9 +57,9 @@ fi
 
 if [ "$mode" = engines ] || [ "$mode" = all ]; then
   cmake --build "$build" -j2 >/dev/null
-  for bench in "$build"/tests/bench_*; do
+  for bench in "$build"/tests/bench/*/bench_*; do
     [ -x "$bench" ] || continue
-    "$bench" --benchmark_repetitions=5 --benchmark_report_aggregates_only=true --benchmark_format=json \
+    "$bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true --benchmark_format=json \
       >"$out/$(basename "$bench").json" 2>/dev/null || echo "$(basename "$bench") failed" >&2
   done
 fi

@@ -45,7 +45,7 @@ if os.path.exists(http_file):
 bench_files = sorted(glob.glob(os.path.join(out, "bench_*.json")))
 if bench_files:
     lines = ["## Engines (scripts/bench.sh engines)", "",
-             f"Measured {today} on {machine}, commit {commit}; Google Benchmark, median of 5 repetitions.", "",
+             f"Measured {today} on {machine}, commit {commit}; Google Benchmark, median of 3 repetitions.", "",
              "| benchmark | median time | counters |", "| --- | --- | --- |"]
     for path in bench_files:
         try:
