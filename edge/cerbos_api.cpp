@@ -11,17 +11,10 @@ namespace {
 
 using nlohmann::json;
 
-cel::Timestamp Now() {
-  auto now = std::chrono::system_clock::now().time_since_epoch();
-  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(now);
-  return cel::Timestamp{seconds.count(),
-                        static_cast<int32_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(now - seconds).count())};
-}
-
 policy::DecideOptions OptionsFor(const Snapshot& snapshot) {
   policy::DecideOptions options;
   options.oracle = snapshot.oracle.get();
-  options.now = Now();
+  options.now = policy::CurrentTime();
   return options;
 }
 

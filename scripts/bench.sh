@@ -36,6 +36,8 @@ measure() {  # label url conns [lua]
 
 if [ "$mode" = http ] || [ "$mode" = all ]; then
   cmake --build "$build" -j2 --target warden-edge >/dev/null
+  # Not a pipeline: start_edge must record its pids in this shell for the cleanup trap.
+  exec 3>&1 >"$out/http.txt"
   {
     start_edge ping
     if [ -x "$peers/http-ceiling/bench.sh" ]; then
@@ -52,7 +54,9 @@ if [ "$mode" = http ] || [ "$mode" = all ]; then
       "$peers/cerbos/bench.sh" "$seconds" | sed 's/^cerbos /cerbos-server /'
       rm -rf "$policies"
     fi
-  } | tee "$out/http.txt"
+  }
+  exec >&3 3>&-
+  cat "$out/http.txt"
 fi
 
 if [ "$mode" = engines ] || [ "$mode" = all ]; then

@@ -11,13 +11,6 @@ namespace {
 
 bool IsUserType(const std::string& type) { return type == "user" || type == "identity"; }
 
-cel::Timestamp Now() {
-  auto now = std::chrono::system_clock::now().time_since_epoch();
-  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(now);
-  auto nanos = std::chrono::duration_cast<std::chrono::nanoseconds>(now - seconds);
-  return cel::Timestamp{seconds.count(), static_cast<int32_t>(nanos.count())};
-}
-
 Status RequireField(const std::string& value, const char* field) {
   if (value.empty()) return Status::InvalidArgument(std::string(field) + ": must be a non-empty string");
   return Status::Ok();
@@ -68,7 +61,7 @@ Result<DecisionResult> Decide(const Snapshot& snapshot, const DecisionInput& inp
         PropertiesValue(FindStoredProperties(snapshot, input.resource.type, resource_id), input.resource.properties);
     policy::DecideOptions options;
     options.oracle = snapshot.oracle.get();
-    options.now = Now();
+    options.now = policy::CurrentTime();
     if (!input.context.is_null()) options.aux_data = cel::FromJson(nlohmann::json{{"context", input.context}});
     const std::string actions[] = {input.action};
     policy::Decision decision = snapshot.policies->Decide(principal, resource, actions, options);

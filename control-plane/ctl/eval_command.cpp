@@ -28,13 +28,6 @@ namespace {
 
 using nlohmann::json;
 
-cel::Timestamp Now() {
-  auto now = std::chrono::system_clock::now().time_since_epoch();
-  auto seconds = std::chrono::duration_cast<std::chrono::seconds>(now);
-  return cel::Timestamp{seconds.count(),
-                        static_cast<int32_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(now - seconds).count())};
-}
-
 json Decision(const Snapshot& snapshot, const engine::DecisionInput& input) {
   auto result = engine::Decide(snapshot, input);
   if (!result.ok()) return {{"decision", false}, {"context", {{"error", {{"message", result.status().message()}}}}}};
@@ -48,7 +41,7 @@ Result<json> Answer(const Snapshot& snapshot, json request) {
   if (!request.is_object()) return Status::InvalidArgument("a request must be a JSON object");
   policy::DecideOptions options;
   options.oracle = snapshot.oracle.get();
-  options.now = Now();
+  options.now = policy::CurrentTime();
   if (request.contains("principal")) {
     engine::EnrichCerbosPrincipal(snapshot, request["principal"]);
     if (request.contains("resources")) {
