@@ -151,12 +151,14 @@ Status ReadAuthzenEntity(const json& value, const std::string& field, bool id_re
   return Status::Ok();
 }
 
-Status ReadAuthzenAction(const json& value, const std::string& field, std::string& name) {
+Status ReadAuthzenAction(const json& value, const std::string& field, std::string& name, json& properties) {
   if (value.is_null()) return Status::InvalidArgument(field + ": is required");
   if (!value.is_object()) return Status::InvalidArgument(field + ": must be an object");
   WARDEN_RETURN_IF_ERROR(RequireString(value, "name", field));
   WARDEN_RETURN_IF_ERROR(OptionalObject(value, "properties", field));
   name = value["name"].get<std::string>();
+  auto given = value.find("properties");
+  if (given != value.end() && given->is_object()) properties = *given;
   return Status::Ok();
 }
 
@@ -164,7 +166,8 @@ Result<engine::DecisionInput> ParseAuthzenEvaluation(const json& item, const jso
   if (!item.is_object()) return Status::InvalidArgument(where.substr(0, where.size() - 1) + ": must be an object");
   engine::DecisionInput input;
   WARDEN_RETURN_IF_ERROR(ReadAuthzenEntity(Pick(item, defaults, "subject"), where + "subject", true, input.subject));
-  WARDEN_RETURN_IF_ERROR(ReadAuthzenAction(Pick(item, defaults, "action"), where + "action", input.action));
+  WARDEN_RETURN_IF_ERROR(
+      ReadAuthzenAction(Pick(item, defaults, "action"), where + "action", input.action, input.action_properties));
   WARDEN_RETURN_IF_ERROR(ReadAuthzenEntity(Pick(item, defaults, "resource"), where + "resource", true, input.resource));
   const json& context = Pick(item, defaults, "context");
   if (!context.is_null() && !context.is_object()) return Status::InvalidArgument(where + "context: must be an object");

@@ -49,7 +49,8 @@ Status ReadAuthzenEntity(const nlohmann::json& value, const std::string& field, 
 
 // Reads an AuthZEN Action object at `field` into `name`: `name` a non-empty string,
 // `properties` (optional) an object.
-Status ReadAuthzenAction(const nlohmann::json& value, const std::string& field, std::string& name);
+Status ReadAuthzenAction(const nlohmann::json& value, const std::string& field, std::string& name,
+                         nlohmann::json& properties);
 
 // ---- Shared by the evaluation and search handlers. ----
 

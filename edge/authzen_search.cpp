@@ -42,6 +42,7 @@ struct SearchRequest {
   SearchKind kind = SearchKind::kSubject;
   engine::Entity subject;   // kSubject: id empty (the searched entity)
   std::string action;       // empty for kAction
+  json action_properties;   // the action's properties, null when absent
   engine::Entity resource;  // kResource: id empty
   json context;
   bool explain = false;
@@ -128,7 +129,7 @@ Result<SearchRequest> ParseSearch(SearchKind kind, const json& body, size_t max_
   };
   WARDEN_RETURN_IF_ERROR(ReadAuthzenEntity(field("subject"), "subject", kind != SearchKind::kSubject, request.subject));
   if (kind != SearchKind::kAction) {
-    WARDEN_RETURN_IF_ERROR(ReadAuthzenAction(field("action"), "action", request.action));
+    WARDEN_RETURN_IF_ERROR(ReadAuthzenAction(field("action"), "action", request.action, request.action_properties));
   }
   WARDEN_RETURN_IF_ERROR(
       ReadAuthzenEntity(field("resource"), "resource", kind != SearchKind::kResource, request.resource));
@@ -251,6 +252,7 @@ engine::DecisionInput BaseInput(const SearchRequest& request) {
   engine::DecisionInput input;
   input.subject = request.subject;
   input.action = request.action;
+  input.action_properties = request.action_properties;
   input.resource = request.resource;
   input.context = request.context;
   return input;

@@ -62,7 +62,14 @@ Result<DecisionResult> Decide(const Snapshot& snapshot, const DecisionInput& inp
     policy::DecideOptions options;
     options.oracle = snapshot.oracle.get();
     options.now = policy::CurrentTime();
-    if (!input.context.is_null()) options.aux_data = cel::FromJson(nlohmann::json{{"context", input.context}});
+    if (!input.context.is_null() || !input.action_properties.is_null()) {
+      nlohmann::json aux = nlohmann::json::object();
+      if (!input.context.is_null()) aux["context"] = input.context;
+      if (!input.action_properties.is_null()) {
+        aux["action"] = {{"name", input.action}, {"properties", input.action_properties}};
+      }
+      options.aux_data = cel::FromJson(aux);
+    }
     const std::string actions[] = {input.action};
     policy::Decision decision = snapshot.policies->Decide(principal, resource, actions, options);
     const policy::ActionDecision& action = decision.actions.front();

@@ -32,6 +32,9 @@ struct Entity {
 struct DecisionInput {
   Entity subject;
   std::string action;
+  // The action's properties (AuthZEN `action.properties`), visible to conditions as
+  // request.auxData.action.properties; null when absent.
+  nlohmann::json action_properties;
   Entity resource;
   nlohmann::json context;  // visible to conditions as request.auxData.context; null when absent
   bool explain = false;

@@ -6,8 +6,7 @@ levels Basic, Batch, Search and Discovery, with the test ids used there).
 usage: certification.py BASE_URL [--scenario certification] [-v]
 
 Prints one line per failing case (every case with -v), then 'N passed, M failed, K skipped'.
-Exit status 0 only when nothing failed. Rules 7 and 8 (decisions on action.properties) are
-skipped: Warden's decision pipeline does not show action properties to policies yet.
+Exit status 0 only when nothing failed.
 """
 import argparse
 import json
@@ -98,8 +97,10 @@ def cases(pdp):
                                             "context": {"time": "2025-06-27T18:03-07:00", "ip": "192.168.1.1"}}, True)
     yield "c-2-2-4", lambda: decision(pdp, {"subject": ALICE, "action": WRITE, "resource": R2_ARCHIVED}, False)
     yield "c-2-2-5", lambda: decision(pdp, {"subject": BOB_ADMIN, "action": WRITE, "resource": R2_ARCHIVED}, True)
-    yield "c-2-2-6", None  # rule 7: action.properties.soft
-    yield "c-2-2-7", None  # rule 8
+    yield "c-2-2-6", lambda: decision(pdp, {  # rule 7: a soft delete is permitted
+        "subject": ALICE, "action": {"name": "delete", "properties": {"soft": True}}, "resource": R1}, True)
+    yield "c-2-2-7", lambda: decision(pdp, {  # rule 8: a delete that is not soft is not
+        "subject": ALICE, "action": {"name": "delete", "properties": {"soft": False}}, "resource": R1}, False)
     yield "c-2-2-8", lambda: decision(pdp, {
         "subject": dict(ALICE, properties={"department": "Sales", "role": "manager"}),
         "action": {"name": "read", "properties": {"method": "GET"}},
@@ -225,7 +226,7 @@ def main():
         if run is None:
             skipped += 1
             if args.verbose:
-                print(f"SKIP {test_id}: action.properties are not visible to policies yet")
+                print(f"SKIP {test_id}")
             continue
         try:
             run()
