@@ -1,5 +1,7 @@
 #include "edge/authzen_api.h"
 
+#include <functional>
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -228,6 +230,48 @@ http::Response FinishAuthzen(http::Response response, const http::Request& reque
   return response;
 }
 
+Result<json> EvaluateAuthzenBatch(const Snapshot& snapshot, const json& body, size_t max_items,
+                                  const std::function<void(bool)>& count) {
+  auto semantic = ReadSemantic(body);
+  if (!semantic.ok()) return semantic.status();
+  auto items = body.find("evaluations");
+  if (items == body.end() || !items->is_array()) return Status::InvalidArgument("evaluations: must be an array");
+  if (items->size() > max_items) {
+    return Status::ResourceExhausted("evaluations: " + std::to_string(items->size()) + " items exceed the limit of " +
+                                     std::to_string(max_items));
+  }
+  // A default of the wrong shape is wrong for the whole payload, even where items override it.
+  json defaults = json::object();
+  for (const char* name : {"subject", "action", "resource", "context"}) {
+    auto it = body.find(name);
+    if (it == body.end() || it->is_null()) continue;
+    if (!it->is_object()) return Status::InvalidArgument(std::string(name) + ": must be an object");
+    defaults[name] = *it;
+  }
+  json results = json::array();
+  for (size_t i = 0; i < items->size(); ++i) {
+    std::string where = "evaluations[" + std::to_string(i) + "].";
+    bool allowed = false;
+    // Problems with one item are that item's answer (closed, with the error in its context),
+    // as the spec's per-evaluation errors and its certification profile ask.
+    auto input = ParseAuthzenEvaluation((*items)[i], defaults, where);
+    if (!input.ok()) {
+      results.push_back(ItemError(input.status()));
+    } else if (auto result = engine::Decide(snapshot, *input); !result.ok()) {
+      results.push_back(ItemError(result.status().WithPrefix(where.substr(0, where.size() - 1))));
+    } else {
+      allowed = result->allowed;
+      if (count) count(allowed);
+      results.push_back(DecisionJson(*result, nullptr, input->explain));
+    }
+    if ((*semantic == Semantic::kDenyOnFirstDeny && !allowed) ||
+        (*semantic == Semantic::kPermitOnFirstPermit && allowed)) {
+      break;
+    }
+  }
+  return json{{"evaluations", results}, {"context", {{"revision", snapshot.revision}}}};
+}
+
 void AddAuthzenRoutes(http::Router& router, EdgeContext& context) {
   router.Add(http::Method::kPost, "/access/v1/evaluation", [&context](http::Request& request) {
     json body;
@@ -246,53 +290,21 @@ void AddAuthzenRoutes(http::Router& router, EdgeContext& context) {
     if (snapshot == nullptr) return FinishAuthzen(std::move(*error), request, nullptr);
     auto fail = [&](const Status& status) { return FinishAuthzen(http::ErrorResponse(status), request, snapshot); };
 
-    auto semantic = ReadSemantic(body);
-    if (!semantic.ok()) return fail(semantic.status());
     auto items = body.find("evaluations");
     if (items == body.end() || items->is_null() || (items->is_array() && items->empty())) {
       // No evaluations: the request is a single evaluation and gets a single decision (1.0, 7.1).
+      if (auto semantic = ReadSemantic(body); !semantic.ok()) return fail(semantic.status());
       return EvaluateOne(context, request, *snapshot, body);
     }
-    if (!items->is_array()) return fail(Status::InvalidArgument("evaluations: must be an array"));
-    if (items->size() > context.limits.max_batch_items) {
-      return FinishAuthzen(http::ErrorResponse(413, "batch_too_large",
-                                               "evaluations: " + std::to_string(items->size()) +
-                                                   " items exceed the limit of " +
-                                                   std::to_string(context.limits.max_batch_items)),
-                           request, snapshot);
-    }
-    // A default of the wrong shape is wrong for the whole payload, even where items override it.
-    json defaults = json::object();
-    for (const char* name : {"subject", "action", "resource", "context"}) {
-      auto it = body.find(name);
-      if (it == body.end() || it->is_null()) continue;
-      if (!it->is_object()) return fail(Status::InvalidArgument(std::string(name) + ": must be an object"));
-      defaults[name] = *it;
-    }
-
-    json results = json::array();
-    for (size_t i = 0; i < items->size(); ++i) {
-      std::string where = "evaluations[" + std::to_string(i) + "].";
-      bool allowed = false;
-      // Problems with one item are that item's answer (closed, with the error in its context),
-      // as the spec's per-evaluation errors and its certification profile ask.
-      auto input = ParseAuthzenEvaluation((*items)[i], defaults, where);
-      if (!input.ok()) {
-        results.push_back(ItemError(input.status()));
-      } else if (auto result = engine::Decide(*snapshot, *input); !result.ok()) {
-        results.push_back(ItemError(result.status().WithPrefix(where.substr(0, where.size() - 1))));
-      } else {
-        allowed = result->allowed;
-        context.CountDecision(EdgeContext::kAuthzen, allowed);
-        results.push_back(DecisionJson(*result, nullptr, input->explain));
+    auto answer = EvaluateAuthzenBatch(*snapshot, body, context.limits.max_batch_items,
+                                       [&context](bool allowed) { context.CountDecision(EdgeContext::kAuthzen, allowed); });
+    if (!answer.ok()) {
+      if (answer.status().code() == StatusCode::kResourceExhausted) {
+        return FinishAuthzen(http::ErrorResponse(413, "batch_too_large", answer.status().message()), request, snapshot);
       }
-      if ((*semantic == Semantic::kDenyOnFirstDeny && !allowed) ||
-          (*semantic == Semantic::kPermitOnFirstPermit && allowed)) {
-        break;
-      }
+      return fail(answer.status());
     }
-    return FinishAuthzen(http::JsonResponse({{"evaluations", results}, {"context", {{"revision", snapshot->revision}}}}),
-                         request, snapshot);
+    return FinishAuthzen(http::JsonResponse(*answer), request, snapshot);
   });
 
   router.Add(http::Method::kGet, "/.well-known/authzen-configuration", [](http::Request& request) {

@@ -23,6 +23,8 @@
 #include <optional>
 #include <string>
 
+#include <functional>
+
 #include <nlohmann/json.hpp>
 
 #include "common/engine/decision.h"
@@ -32,6 +34,13 @@
 namespace warden::edge {
 
 void AddAuthzenRoutes(http::Router& router, EdgeContext& context);
+
+// Answers an AuthZEN evaluations request that has an `evaluations` array, exactly as
+// POST /access/v1/evaluations does: request-level defaults, per-item errors as closed decisions,
+// options.evaluations_semantic. InvalidArgument for a malformed payload; ResourceExhausted when
+// it holds more than `max_items`. `count`, when set, sees every decision made.
+Result<nlohmann::json> EvaluateAuthzenBatch(const Snapshot& snapshot, const nlohmann::json& body, size_t max_items,
+                                            const std::function<void(bool)>& count = {});
 // The search endpoints; defined in authzen_search.cpp.
 void AddAuthzenSearchRoutes(http::Router& router, EdgeContext& context);
 

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <limits>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -65,18 +66,8 @@ Result<json> Answer(const Snapshot& snapshot, json request) {
       if (!input.ok()) return input.status();
       return Decision(snapshot, *input);
     }
-    if (!items->is_array()) return Status::InvalidArgument("evaluations: must be an array");
-    json defaults = json::object();
-    for (const char* name : {"subject", "action", "resource", "context"}) {
-      if (request.contains(name)) defaults[name] = request[name];
-    }
-    json results = json::array();
-    for (size_t i = 0; i < items->size(); ++i) {
-      auto input = edge::ParseAuthzenEvaluation((*items)[i], defaults, "evaluations[" + std::to_string(i) + "].");
-      if (!input.ok()) return input.status();
-      results.push_back(Decision(snapshot, *input));
-    }
-    return json{{"evaluations", results}};
+    // Exactly as the edge answers POST /access/v1/evaluations, semantics and per-item errors included.
+    return edge::EvaluateAuthzenBatch(snapshot, request, std::numeric_limits<size_t>::max());
   }
   return directory::DirectoryRequestJson(*snapshot.directory, request);
 }

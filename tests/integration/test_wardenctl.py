@@ -45,6 +45,20 @@ class Eval(WardenTestCase):
         self.assertEqual({"check": False}, {"check": answers[2]["check"]})
         self.assertEqual(["alice", "bob"], sorted(answers[3]["results"]))
 
+    def test_batches_answer_as_the_edge_does(self):
+        batch = {"subject": {"type": "user", "id": "bob"}, "action": {"name": "can_view"},
+                 "options": {"evaluations_semantic": "deny_on_first_deny"},
+                 "evaluations": [{"resource": {"type": "document", "id": "plan"}},
+                                 {"resource": {"type": "document", "id": "nothing-here"}},
+                                 {"resource": {"type": "document", "id": "plan"}}]}
+        result = self.eval([batch, dict(batch, options={"evaluations_semantic": "execute_all"},
+                                        evaluations=batch["evaluations"] + [{"resource": {"type": "nope"}}])])
+        self.assertEqual(0, result.returncode, result.stderr)
+        first, second = [json.loads(l) for l in result.stdout.splitlines()]
+        self.assertEqual([True, False], [e["decision"] for e in first["evaluations"]])  # stopped at the deny
+        self.assertEqual([True, False, True, False], [e["decision"] for e in second["evaluations"]])
+        self.assertIn("evaluations[3].resource.id", second["evaluations"][3]["context"]["error"]["message"])
+
     def test_a_bad_line_is_an_error_line_and_the_rest_go_on(self):
         result = self.eval(["{not json", {"subject": {"type": "user"}, "action": {"name": "x"}},
                             {"object_type": "document", "object_id": "plan", "relation": "can_view",
