@@ -4,45 +4,11 @@
 #include <random>
 
 #include <openssl/rand.h>
-#include <sqlite3.h>
-
-#include "common/directory/data_json.h"
 
 namespace warden::edge {
 namespace {
 
 constexpr int kSchemaVersion = 1;
-
-// A prepared statement, finalized on scope exit.
-class Statement {
- public:
-  Statement(sqlite3* db, const char* sql) { sqlite3_prepare_v2(db, sql, -1, &statement_, nullptr); }
-  ~Statement() { sqlite3_finalize(statement_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-  bool ok() const { return statement_ != nullptr; }
-  sqlite3_stmt* get() { return statement_; }
-  Statement& Bind(int index, const std::string& text) {
-    sqlite3_bind_text(statement_, index, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-    return *this;
-  }
-  int Step() { return sqlite3_step(statement_); }
-  void Reset() {
-    sqlite3_reset(statement_);
-    sqlite3_clear_bindings(statement_);
-  }
-  std::string Column(int index) {
-    auto* text = reinterpret_cast<const char*>(sqlite3_column_text(statement_, index));
-    return text == nullptr ? std::string() : std::string(text, static_cast<size_t>(sqlite3_column_bytes(statement_, index)));
-  }
-
- private:
-  sqlite3_stmt* statement_ = nullptr;
-};
-
-Status SqliteError(sqlite3* db, const std::string& what) {
-  return Status::Internal("replica: " + what + ": " + sqlite3_errmsg(db));
-}
 
 const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -58,10 +24,20 @@ CREATE TABLE IF NOT EXISTS relations(object_type TEXT NOT NULL, object_id TEXT N
                                                   subject_relation)) WITHOUT ROWID;
 )sql";
 
-bool QuickCheckPasses(sqlite3* db) {
-  Statement check(db, "PRAGMA quick_check");
+bool QuickCheckPasses(sqlite::Database& db) {
+  auto check = db.Prepare("PRAGMA quick_check");
   if (!check.ok()) return false;
-  return check.Step() == SQLITE_ROW && check.Column(0) == "ok";
+  auto row = check->Step();
+  return row.ok() && *row && check->ColumnText(0) == "ok";
+}
+
+// Runs a statement that returns no rows, binding `values` in order.
+Status RunWith(sqlite::Database& db, const char* sql, std::initializer_list<std::string_view> values) {
+  auto statement = db.Prepare(sql);
+  if (!statement.ok()) return statement.status();
+  int index = 1;
+  for (auto value : values) statement->Bind(index++, value);
+  return statement->Run();
 }
 
 }  // namespace
@@ -87,18 +63,16 @@ std::string NewUuid() {
 Result<std::unique_ptr<Replica>> Replica::Open(const std::string& path) {
   bool discarded = false;
   for (int attempt = 0; attempt < 2; ++attempt) {
-    sqlite3* db = nullptr;
-    int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-    bool healthy = rc == SQLITE_OK && QuickCheckPasses(db);
-    if (healthy) {
-      std::unique_ptr<Replica> replica(new Replica(db));
+    auto db = sqlite::Database::Open(path, /*create=*/true);
+    if (db.ok() && QuickCheckPasses(*db)) {
+      std::unique_ptr<Replica> replica(new Replica(std::move(*db)));
       replica->discarded_ = discarded;
+      // A readable file that Initialize() refuses (a newer schema) is not damage: say so, keep it.
       Status initialized = replica->Initialize();
-      if (initialized.ok()) return replica;
-      if (attempt == 1) return initialized;
-    } else {
-      sqlite3_close(db);
-      if (attempt == 1) return Status::Internal("replica: cannot create a database at " + path);
+      if (!initialized.ok()) return initialized;
+      return replica;
+    } else if (attempt == 1) {
+      return Status::Internal("replica: cannot create a database at " + path);
     }
     // Damaged: set it aside (kept for inspection) and start empty; sync will send a snapshot.
     std::error_code error;
@@ -110,99 +84,72 @@ Result<std::unique_ptr<Replica>> Replica::Open(const std::string& path) {
   return Status::Internal("replica: cannot open " + path);
 }
 
-Replica::~Replica() { sqlite3_close(db_); }
-
-Status Replica::Execute(const char* sql) {
-  char* message = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) != SQLITE_OK) {
-    std::string text = message != nullptr ? message : "unknown error";
-    sqlite3_free(message);
-    return Status::Internal(std::string("replica: ") + text);
-  }
-  return Status::Ok();
-}
-
 Status Replica::Initialize() {
-  sqlite3_busy_timeout(db_, 5000);
-  WARDEN_RETURN_IF_ERROR(Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
-  WARDEN_RETURN_IF_ERROR(Execute(kSchema));
-  Statement read(db_, "SELECT key, value FROM meta");
-  if (!read.ok()) return SqliteError(db_, "reading meta");
-  while (read.Step() == SQLITE_ROW) {
-    std::string key = read.Column(0);
-    if (key == "instance_id") instance_id_ = read.Column(1);
-    if (key == "store_id") store_id_ = read.Column(1);
-    if (key == "revision") revision_ = std::stoull(read.Column(1));
-    if (key == "schema" && std::stoi(read.Column(1)) > kSchemaVersion) {
-      return Status::FailedPrecondition("replica: schema version " + read.Column(1) + " is newer than this binary");
+  WARDEN_RETURN_IF_ERROR(db_.Exec("PRAGMA busy_timeout=5000; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
+  WARDEN_RETURN_IF_ERROR(db_.Exec(kSchema));
+  auto read = db_.Prepare("SELECT key, value FROM meta");
+  if (!read.ok()) return read.status();
+  while (true) {
+    auto row = read->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    std::string key = read->ColumnText(0);
+    if (key == "instance_id") instance_id_ = read->ColumnText(1);
+    if (key == "store_id") store_id_ = read->ColumnText(1);
+    if (key == "revision") revision_ = std::stoull(read->ColumnText(1));
+    if (key == "schema" && std::stoi(read->ColumnText(1)) > kSchemaVersion) {
+      return Status::FailedPrecondition("replica: schema version " + read->ColumnText(1) + " is newer than this binary");
     }
   }
-  if (instance_id_.empty()) {
-    instance_id_ = NewUuid();
-    WARDEN_RETURN_IF_ERROR(Execute("BEGIN IMMEDIATE"));
-    Status written = SetMeta("instance_id", instance_id_);
-    if (written.ok()) written = SetMeta("schema", std::to_string(kSchemaVersion));
-    WARDEN_RETURN_IF_ERROR(Execute(written.ok() ? "COMMIT" : "ROLLBACK"));
-    return written;
-  }
-  return Status::Ok();
+  if (!instance_id_.empty()) return Status::Ok();
+  instance_id_ = NewUuid();
+  auto transaction = sqlite::Transaction::Begin(db_);
+  if (!transaction.ok()) return transaction.status();
+  WARDEN_RETURN_IF_ERROR(SetMeta("instance_id", instance_id_));
+  WARDEN_RETURN_IF_ERROR(SetMeta("schema", std::to_string(kSchemaVersion)));
+  return transaction->Commit();
 }
 
 Status Replica::SetMeta(const std::string& key, const std::string& value) {
-  Statement upsert(db_, "INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
-  if (!upsert.ok() || upsert.Bind(1, key).Bind(2, value).Step() != SQLITE_DONE) return SqliteError(db_, "writing meta");
-  return Status::Ok();
+  return RunWith(db_, "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                 {key, value});
 }
 
 Status Replica::WriteOp(const protocol::DeltaOp& op) {
   using Kind = protocol::DeltaOp::Kind;
-  const char* sql = nullptr;
+  const auto& r = op.relation;
   switch (op.kind) {
     case Kind::kObjectSet:
-      sql = "INSERT INTO objects(type, id, display_name, properties) VALUES (?, ?, ?, ?) "
-            "ON CONFLICT(type, id) DO UPDATE SET display_name = excluded.display_name, properties = excluded.properties";
-      break;
-    case Kind::kObjectDelete: sql = "DELETE FROM objects WHERE type = ? AND id = ?"; break;
-    case Kind::kRelationSet: sql = "INSERT OR IGNORE INTO relations VALUES (?, ?, ?, ?, ?, ?)"; break;
-    case Kind::kRelationDelete:
-      sql = "DELETE FROM relations WHERE object_type = ? AND object_id = ? AND relation = ? AND subject_type = ? "
-            "AND subject_id = ? AND subject_relation = ?";
-      break;
-    case Kind::kManifestSet:
-      sql = "INSERT INTO manifest(singleton, format, name, text) VALUES (1, ?, ?, ?) ON CONFLICT(singleton) DO UPDATE "
-            "SET format = excluded.format, name = excluded.name, text = excluded.text";
-      break;
-    case Kind::kPolicySet:
-      sql = "INSERT INTO policies(path, text, sha256) VALUES (?, ?, ?) ON CONFLICT(path) DO UPDATE SET "
-            "text = excluded.text, sha256 = excluded.sha256";
-      break;
-    case Kind::kPolicyDelete: sql = "DELETE FROM policies WHERE path = ?"; break;
-  }
-  Statement statement(db_, sql);
-  if (!statement.ok()) return SqliteError(db_, "preparing a write");
-  switch (op.kind) {
-    case Kind::kObjectSet:
-      statement.Bind(1, op.object.type).Bind(2, op.object.id).Bind(3, op.object.display_name).Bind(4, op.object.properties.dump());
-      break;
-    case Kind::kObjectDelete: statement.Bind(1, op.object.type).Bind(2, op.object.id); break;
+      return RunWith(db_,
+                     "INSERT INTO objects(type, id, display_name, properties) VALUES (?1, ?2, ?3, ?4) "
+                     "ON CONFLICT(type, id) DO UPDATE SET display_name = excluded.display_name, "
+                     "properties = excluded.properties",
+                     {op.object.type, op.object.id, op.object.display_name, op.object.properties.dump()});
+    case Kind::kObjectDelete:
+      return RunWith(db_, "DELETE FROM objects WHERE type = ?1 AND id = ?2", {op.object.type, op.object.id});
     case Kind::kRelationSet:
-    case Kind::kRelationDelete: {
-      const auto& r = op.relation;
-      statement.Bind(1, r.object_type).Bind(2, r.object_id).Bind(3, r.relation).Bind(4, r.subject_type)
-          .Bind(5, r.subject_id).Bind(6, r.subject_relation);
-      break;
-    }
+      return RunWith(db_, "INSERT OR IGNORE INTO relations VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                     {r.object_type, r.object_id, r.relation, r.subject_type, r.subject_id, r.subject_relation});
+    case Kind::kRelationDelete:
+      return RunWith(db_,
+                     "DELETE FROM relations WHERE object_type = ?1 AND object_id = ?2 AND relation = ?3 AND "
+                     "subject_type = ?4 AND subject_id = ?5 AND subject_relation = ?6",
+                     {r.object_type, r.object_id, r.relation, r.subject_type, r.subject_id, r.subject_relation});
     case Kind::kManifestSet:
-      statement.Bind(1, op.manifest.format == directory::ManifestSource::Format::kZed ? "zed" : "yaml")
-          .Bind(2, op.manifest.name).Bind(3, op.manifest.text);
-      break;
+      return RunWith(db_,
+                     "INSERT INTO manifest(singleton, format, name, text) VALUES (1, ?1, ?2, ?3) ON CONFLICT(singleton) "
+                     "DO UPDATE SET format = excluded.format, name = excluded.name, text = excluded.text",
+                     {op.manifest.format == directory::ManifestSource::Format::kZed ? "zed" : "yaml", op.manifest.name,
+                      op.manifest.text});
     case Kind::kPolicySet:
-      statement.Bind(1, op.policy.path).Bind(2, op.policy.text).Bind(3, protocol::Sha256Hex(op.policy.text));
-      break;
-    case Kind::kPolicyDelete: statement.Bind(1, op.policy.path); break;
+      return RunWith(db_,
+                     "INSERT INTO policies(path, text, sha256) VALUES (?1, ?2, ?3) ON CONFLICT(path) DO UPDATE SET "
+                     "text = excluded.text, sha256 = excluded.sha256",
+                     {op.policy.path, op.policy.text, protocol::Sha256Hex(op.policy.text)});
+    case Kind::kPolicyDelete:
+      return RunWith(db_, "DELETE FROM policies WHERE path = ?1", {op.policy.path});
   }
-  if (statement.Step() != SQLITE_DONE) return SqliteError(db_, std::string("applying ") + std::string(OpName(op.kind)));
-  return Status::Ok();
+  return Status::Internal("replica: unknown op");
 }
 
 Status Replica::ApplyRevision(uint64_t revision, const std::vector<protocol::DeltaOp>& ops) {
@@ -210,65 +157,54 @@ Status Replica::ApplyRevision(uint64_t revision, const std::vector<protocol::Del
     return Status::FailedPrecondition("replica holds revision " + std::to_string(revision_) + ", cannot apply " +
                                       std::to_string(revision));
   }
-  WARDEN_RETURN_IF_ERROR(Execute("BEGIN IMMEDIATE"));
-  Status written;
-  for (const auto& op : ops) {
-    written = WriteOp(op);
-    if (!written.ok()) break;
-  }
-  if (written.ok()) written = SetMeta("revision", std::to_string(revision));
-  if (!written.ok()) {
-    (void)Execute("ROLLBACK");
-    return written;
-  }
-  WARDEN_RETURN_IF_ERROR(Execute("COMMIT"));
+  auto transaction = sqlite::Transaction::Begin(db_);
+  if (!transaction.ok()) return transaction.status();
+  for (const auto& op : ops) WARDEN_RETURN_IF_ERROR(WriteOp(op));  // the transaction rolls back on return
+  WARDEN_RETURN_IF_ERROR(SetMeta("revision", std::to_string(revision)));
+  WARDEN_RETURN_IF_ERROR(transaction->Commit());
   revision_ = revision;
   return Status::Ok();
 }
 
 Status Replica::ReplaceWith(const Snapshot& snapshot) {
-  WARDEN_RETURN_IF_ERROR(Execute("BEGIN IMMEDIATE"));
-  auto write_all = [&]() -> Status {
-    WARDEN_RETURN_IF_ERROR(Execute("DELETE FROM policies; DELETE FROM manifest; DELETE FROM objects; DELETE FROM relations;"));
-    for (const auto& source : *snapshot.policy_sources) {
-      WARDEN_RETURN_IF_ERROR(WriteOp(protocol::DeltaOp::SetPolicy(source.path, source.text)));
-    }
-    if (const auto& manifest = snapshot.directory->manifest_source()) {
-      WARDEN_RETURN_IF_ERROR(WriteOp(protocol::DeltaOp::SetManifest(*manifest)));
-    }
-    Statement object(db_, "INSERT INTO objects(type, id, display_name, properties) VALUES (?, ?, ?, ?)");
-    std::string cursor;
-    do {
-      auto page = snapshot.directory->ListObjects("", 10000, cursor);
-      if (!page.ok()) return page.status();
-      for (const auto& o : page->objects) {
-        object.Bind(1, o.type).Bind(2, o.id).Bind(3, o.display_name).Bind(4, o.properties.dump());
-        if (object.Step() != SQLITE_DONE) return SqliteError(db_, "writing objects");
-        object.Reset();
-      }
-      cursor = page->next_cursor;
-    } while (!cursor.empty());
-    Statement relation(db_, "INSERT OR IGNORE INTO relations VALUES (?, ?, ?, ?, ?, ?)");
-    do {
-      auto page = snapshot.directory->ListRelations({}, 10000, cursor);
-      if (!page.ok()) return page.status();
-      for (const auto& r : page->relations) {
-        relation.Bind(1, r.object_type).Bind(2, r.object_id).Bind(3, r.relation).Bind(4, r.subject_type)
-            .Bind(5, r.subject_id).Bind(6, r.subject_relation);
-        if (relation.Step() != SQLITE_DONE) return SqliteError(db_, "writing relations");
-        relation.Reset();
-      }
-      cursor = page->next_cursor;
-    } while (!cursor.empty());
-    WARDEN_RETURN_IF_ERROR(SetMeta("store_id", snapshot.store_id));
-    return SetMeta("revision", std::to_string(snapshot.revision));
-  };
-  Status written = write_all();
-  if (!written.ok()) {
-    (void)Execute("ROLLBACK");
-    return written;
+  auto transaction = sqlite::Transaction::Begin(db_);
+  if (!transaction.ok()) return transaction.status();
+  WARDEN_RETURN_IF_ERROR(db_.Exec("DELETE FROM policies; DELETE FROM manifest; DELETE FROM objects; DELETE FROM relations;"));
+  for (const auto& source : *snapshot.policy_sources) {
+    WARDEN_RETURN_IF_ERROR(WriteOp(protocol::DeltaOp::SetPolicy(source.path, source.text)));
   }
-  WARDEN_RETURN_IF_ERROR(Execute("COMMIT"));
+  if (const auto& manifest = snapshot.directory->manifest_source()) {
+    WARDEN_RETURN_IF_ERROR(WriteOp(protocol::DeltaOp::SetManifest(*manifest)));
+  }
+  auto object = db_.Prepare("INSERT INTO objects(type, id, display_name, properties) VALUES (?1, ?2, ?3, ?4)");
+  if (!object.ok()) return object.status();
+  std::string cursor;
+  do {
+    auto page = snapshot.directory->ListObjects("", 10000, cursor);
+    if (!page.ok()) return page.status();
+    for (const auto& o : page->objects) {
+      object->Bind(1, o.type).Bind(2, o.id).Bind(3, o.display_name).Bind(4, o.properties.dump());
+      WARDEN_RETURN_IF_ERROR(object->Run());
+      object->Reset();
+    }
+    cursor = page->next_cursor;
+  } while (!cursor.empty());
+  auto relation = db_.Prepare("INSERT OR IGNORE INTO relations VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+  if (!relation.ok()) return relation.status();
+  do {
+    auto page = snapshot.directory->ListRelations({}, 10000, cursor);
+    if (!page.ok()) return page.status();
+    for (const auto& r : page->relations) {
+      relation->Bind(1, r.object_type).Bind(2, r.object_id).Bind(3, r.relation).Bind(4, r.subject_type)
+          .Bind(5, r.subject_id).Bind(6, r.subject_relation);
+      WARDEN_RETURN_IF_ERROR(relation->Run());
+      relation->Reset();
+    }
+    cursor = page->next_cursor;
+  } while (!cursor.empty());
+  WARDEN_RETURN_IF_ERROR(SetMeta("store_id", snapshot.store_id));
+  WARDEN_RETURN_IF_ERROR(SetMeta("revision", std::to_string(snapshot.revision)));
+  WARDEN_RETURN_IF_ERROR(transaction->Commit());
   store_id_ = snapshot.store_id;
   revision_ = snapshot.revision;
   return Status::Ok();
@@ -276,43 +212,46 @@ Status Replica::ReplaceWith(const Snapshot& snapshot) {
 
 Result<std::shared_ptr<const Snapshot>> Replica::Load() const {
   if (revision_ == 0) return std::shared_ptr<const Snapshot>();
-  std::optional<directory::ManifestSource> manifest;
-  {
-    Statement read(db_, "SELECT format, name, text FROM manifest");
-    if (read.Step() == SQLITE_ROW) {
-      manifest = directory::ManifestSource{
-          read.Column(0) == "zed" ? directory::ManifestSource::Format::kZed : directory::ManifestSource::Format::kYaml,
-          read.Column(2), read.Column(1)};
+  // Reads each table in full; a step error ends the read with that error.
+  auto each_row = [this](const char* sql, auto&& use) -> Status {
+    auto statement = db_.Prepare(sql);
+    if (!statement.ok()) return statement.status();
+    while (true) {
+      auto row = statement->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) return Status::Ok();
+      WARDEN_RETURN_IF_ERROR(use(*statement));
     }
-  }
+  };
+  std::optional<directory::ManifestSource> manifest;
+  WARDEN_RETURN_IF_ERROR(each_row("SELECT format, name, text FROM manifest", [&](sqlite::Statement& row) {
+    manifest = directory::ManifestSource{
+        row.ColumnText(0) == "zed" ? directory::ManifestSource::Format::kZed : directory::ManifestSource::Format::kYaml,
+        row.ColumnText(2), row.ColumnText(1)};
+    return Status::Ok();
+  }));
   auto builder = directory::DirectorySnapshot::Builder::Create(manifest);
   if (!builder.ok()) return builder.status().WithPrefix("replica manifest");
-  {
-    Statement read(db_, "SELECT type, id, display_name, properties FROM objects");
-    while (read.Step() == SQLITE_ROW) {
-      directory::ObjectRecord record{read.Column(0), read.Column(1), read.Column(2),
-                                     nlohmann::json::parse(read.Column(3), nullptr, false)};
-      if (record.properties.is_discarded()) record.properties = nlohmann::json::object();
-      WARDEN_RETURN_IF_ERROR(builder->AddObject(std::move(record)));
-    }
-  }
-  {
-    Statement read(db_, "SELECT object_type, object_id, relation, subject_type, subject_id, subject_relation FROM relations");
-    while (read.Step() == SQLITE_ROW) {
-      WARDEN_RETURN_IF_ERROR(builder->AddRelation(
-          {read.Column(0), read.Column(1), read.Column(2), read.Column(3), read.Column(4), read.Column(5)}));
-    }
-  }
+  WARDEN_RETURN_IF_ERROR(each_row("SELECT type, id, display_name, properties FROM objects", [&](sqlite::Statement& row) {
+    directory::ObjectRecord record{row.ColumnText(0), row.ColumnText(1), row.ColumnText(2),
+                                   nlohmann::json::parse(row.ColumnText(3), nullptr, false)};
+    if (record.properties.is_discarded()) record.properties = nlohmann::json::object();
+    return builder->AddObject(std::move(record));
+  }));
+  WARDEN_RETURN_IF_ERROR(each_row(
+      "SELECT object_type, object_id, relation, subject_type, subject_id, subject_relation FROM relations",
+      [&](sqlite::Statement& row) {
+        return builder->AddRelation({row.ColumnText(0), row.ColumnText(1), row.ColumnText(2), row.ColumnText(3),
+                                     row.ColumnText(4), row.ColumnText(5)});
+      }));
   std::vector<policy::SourceDocument> sources;
-  {
-    Statement read(db_, "SELECT path, text, sha256 FROM policies ORDER BY path");
-    while (read.Step() == SQLITE_ROW) {
-      if (protocol::Sha256Hex(read.Column(1)) != read.Column(2)) {
-        return Status::FailedPrecondition("replica policy " + read.Column(0) + " does not match its hash");
-      }
-      sources.push_back({read.Column(0), read.Column(1)});
+  WARDEN_RETURN_IF_ERROR(each_row("SELECT path, text, sha256 FROM policies ORDER BY path", [&](sqlite::Statement& row) {
+    if (protocol::Sha256Hex(row.ColumnText(1)) != row.ColumnText(2)) {
+      return Status::FailedPrecondition("replica policy " + row.ColumnText(0) + " does not match its hash");
     }
-  }
+    sources.push_back({row.ColumnText(0), row.ColumnText(1)});
+    return Status::Ok();
+  }));
   return MakeSnapshot(std::move(sources), builder->Build(revision_), revision_, store_id_);
 }
 

@@ -20,8 +20,7 @@
 
 #include "common/protocol/delta.h"
 #include "common/snapshot/snapshot.h"
-
-struct sqlite3;
+#include "common/store/sqlite.h"
 
 namespace warden::edge {
 
@@ -30,7 +29,6 @@ class Replica {
   // Opens or creates the replica at `path`. A file that is not a database or fails quick_check is
   // renamed to `<path>.corrupt` and a fresh replica created in its place (see discarded()).
   static Result<std::unique_ptr<Replica>> Open(const std::string& path);
-  ~Replica();
   Replica(const Replica&) = delete;
   Replica& operator=(const Replica&) = delete;
 
@@ -54,13 +52,12 @@ class Replica {
   Status ApplyRevision(uint64_t revision, const std::vector<protocol::DeltaOp>& ops);
 
  private:
-  explicit Replica(sqlite3* db) : db_(db) {}
+  explicit Replica(sqlite::Database db) : db_(std::move(db)) {}
   Status Initialize();
-  Status Execute(const char* sql);
   Status SetMeta(const std::string& key, const std::string& value);
   Status WriteOp(const protocol::DeltaOp& op);
 
-  sqlite3* db_;
+  mutable sqlite::Database db_;
   bool discarded_ = false;
   std::string instance_id_;
   std::string store_id_;

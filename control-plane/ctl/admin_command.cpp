@@ -11,7 +11,7 @@
 #include "control-plane/ctl/client.h"
 #include "control-plane/ctl/commands.h"
 #include "control-plane/store/schema.h"
-#include "control-plane/store/sqlite.h"
+#include "common/store/sqlite.h"
 #include "control-plane/store/store.h"
 
 namespace warden::ctl {
@@ -176,7 +176,7 @@ int RestoreCommand(const std::vector<std::string>& args) {
   }
   if (fs::exists(db)) {
     // Leaving WAL mode needs the only connection; it fails while a control plane holds the file.
-    auto live = control_plane::sqlite::Database::Open(db, false);
+    auto live = sqlite::Database::Open(db, false);
     if (!live.ok() || !live->Exec("PRAGMA busy_timeout=0; PRAGMA journal_mode=DELETE").ok()) {
       std::fprintf(stderr, "wardenctl restore: %s is in use; stop the control plane first\n", db.c_str());
       return kExitRefused;

@@ -9,7 +9,7 @@
 
 #include <string>
 
-#include "control-plane/store/sqlite.h"
+#include "common/store/sqlite.h"
 
 namespace warden::control_plane {
 

@@ -21,7 +21,7 @@
 #include "common/policy/source.h"
 #include "common/protocol/delta.h"
 #include "common/snapshot/snapshot.h"
-#include "control-plane/store/sqlite.h"
+#include "common/store/sqlite.h"
 
 namespace warden::control_plane {
 

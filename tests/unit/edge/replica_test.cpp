@@ -138,3 +138,16 @@ TEST_CASE("a damaged file is set aside and replaced by an empty replica") {
   CHECK((*replica)->revision() == 0);
   CHECK(std::filesystem::exists(path + ".corrupt"));
 }
+
+TEST_CASE("a replica written by a newer schema is refused, not misread") {
+  std::string path = TempPath("newer.db");
+  { REQUIRE(Replica::Open(path).ok()); }
+  {
+    auto db = sqlite::Database::Open(path, false);
+    REQUIRE(db.ok());
+    REQUIRE(db->Exec("UPDATE meta SET value = '99' WHERE key = 'schema'").ok());
+  }
+  auto reopened = Replica::Open(path);
+  REQUIRE_FALSE(reopened.ok());
+  CHECK(reopened.status().message() == "replica: schema version 99 is newer than this binary");
+}

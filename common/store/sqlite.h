@@ -1,7 +1,7 @@
 // A thin RAII layer over SQLite's C API: a connection and prepared statements whose failures come
 // back as Status values naming the SQL that failed.
 //
-// Nothing here knows Warden's schema (see schema.h) or its rules (see store.h).
+// Shared by the control plane's store and the edge's replica; it knows no schema.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +14,7 @@
 struct sqlite3;
 struct sqlite3_stmt;
 
-namespace warden::control_plane::sqlite {
+namespace warden::sqlite {
 
 class Statement;
 
@@ -94,4 +94,4 @@ class Transaction {
   Database* db_;
 };
 
-}  // namespace warden::control_plane::sqlite
+}  // namespace warden::sqlite

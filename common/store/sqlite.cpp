@@ -1,10 +1,10 @@
-#include "control-plane/store/sqlite.h"
+#include "common/store/sqlite.h"
 
 #include <sqlite3.h>
 
 #include <utility>
 
-namespace warden::control_plane::sqlite {
+namespace warden::sqlite {
 namespace {
 
 Status ErrorFor(sqlite3* db, int rc, std::string_view what) {
@@ -153,4 +153,4 @@ Status Transaction::Commit() {
   return status;
 }
 
-}  // namespace warden::control_plane::sqlite
+}  // namespace warden::sqlite
