@@ -8,7 +8,7 @@
 #include "control-plane/api_support.h"
 #include "control-plane/control_plane.h"
 #include "control-plane/store/schema.h"
-#include "control-plane/store/sqlite.h"
+#include "common/store/sqlite.h"
 #include "control-plane/store/store.h"
 
 namespace fs = std::filesystem;
