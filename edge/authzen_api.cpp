@@ -230,6 +230,10 @@ http::Response FinishAuthzen(http::Response response, const http::Request& reque
   return response;
 }
 
+json AuthzenDecisionJson(const engine::DecisionResult& result, const Snapshot& snapshot, bool explain) {
+  return DecisionJson(result, &snapshot, explain);
+}
+
 Result<json> EvaluateAuthzenBatch(const Snapshot& snapshot, const json& body, size_t max_items,
                                   const std::function<void(bool)>& count) {
   auto semantic = ReadSemantic(body);

@@ -35,6 +35,10 @@ namespace warden::edge {
 
 void AddAuthzenRoutes(http::Router& router, EdgeContext& context);
 
+// One decision in AuthZEN's response shape: {"decision", "context": {"revision", "reason_admin"?}},
+// the explanation only when `explain`.
+nlohmann::json AuthzenDecisionJson(const engine::DecisionResult& result, const Snapshot& snapshot, bool explain);
+
 // Answers an AuthZEN evaluations request that has an `evaluations` array, exactly as
 // POST /access/v1/evaluations does: request-level defaults, per-item errors as closed decisions,
 // options.evaluations_semantic. InvalidArgument for a malformed payload; ResourceExhausted when

@@ -29,15 +29,6 @@ namespace {
 
 using nlohmann::json;
 
-json Decision(const Snapshot& snapshot, const engine::DecisionInput& input) {
-  auto result = engine::Decide(snapshot, input);
-  if (!result.ok()) return {{"decision", false}, {"context", {{"error", {{"message", result.status().message()}}}}}};
-  json context = {{"revision", snapshot.revision}, {"reason", result->reason}};
-  if (!result->rule.empty()) context["rule"] = result->rule;
-  if (!result->path.empty()) context["relation_path"] = result->path;
-  return {{"decision", result->allowed}, {"context", context}};
-}
-
 Result<json> Answer(const Snapshot& snapshot, json request) {
   if (!request.is_object()) return Status::InvalidArgument("a request must be a JSON object");
   policy::DecideOptions options;
@@ -64,7 +55,9 @@ Result<json> Answer(const Snapshot& snapshot, json request) {
     if (items == request.end() || (items->is_array() && items->empty())) {
       auto input = edge::ParseAuthzenEvaluation(request, json(), "");
       if (!input.ok()) return input.status();
-      return Decision(snapshot, *input);
+      auto result = engine::Decide(snapshot, *input);
+      if (!result.ok()) return result.status();  // the edge answers these 4xx; here, an error line
+      return edge::AuthzenDecisionJson(*result, snapshot, input->explain);
     }
     // Exactly as the edge answers POST /access/v1/evaluations, semantics and per-item errors included.
     return edge::EvaluateAuthzenBatch(snapshot, request, std::numeric_limits<size_t>::max());
