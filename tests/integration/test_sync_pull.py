@@ -118,6 +118,19 @@ class PullSync(WardenTestCase):
         result = self.run_binary("warden-edge", "--control-plane", "http://127.0.0.1:9")
         self.assertEqual(2, result.returncode)
         self.assertIn("--key-file", result.stderr)
+        empty_key = os.path.join(self.dir, "empty.key")
+        open(empty_key, "w").close()
+        result = self.run_binary("warden-edge", "--control-plane", "http://127.0.0.1:9", "--key-file", empty_key)
+        self.assertEqual(2, result.returncode)
+        self.assertIn("is empty", result.stderr)
+        folder = os.path.join(SOURCE_DIR, "examples", "drive")
+        result = self.run_binary("warden-edge", "--data", folder, "--replica", os.path.join(self.dir, "r.db"))
+        self.assertEqual(2, result.returncode)
+        self.assertIn("exclude each other", result.stderr)
+        result = self.run_binary("warden-edge", "--data", folder, "--control-plane", "http://127.0.0.1:9",
+                                 "--key-file", self.key)
+        self.assertEqual(2, result.returncode)
+        self.assertIn("exclude each other", result.stderr)
 
 
 if __name__ == "__main__":
