@@ -14,24 +14,6 @@ void AddAdminRoutes(http::Router& router, ControlPlane& cp, const AdminLimits& l
                return http::JsonResponse({{"revision", cp.current()->revision}, {"store_id", cp.store_id()}});
              }));
 
-  // The change log, for audits and for tools that follow writes (sync streams the same entries).
-  router.Add(Method::kGet, "/v1/changes", Authed(cp, Scope::kRead, 0, [&cp](http::Request& request, const Caller&) {
-               auto after = QueryUint(request, "after", 0, 0, UINT64_MAX);
-               if (!after.ok()) return http::ErrorResponse(after.status());
-               auto limit = QueryUint(request, "limit", 100, 1, 10'000);
-               if (!limit.ok()) return http::ErrorResponse(limit.status());
-               auto changes = cp.store().Changes(*after, *limit);
-               if (!changes.ok()) return http::ErrorResponse(changes.status());
-               nlohmann::json out = nlohmann::json::array();
-               for (const auto& c : *changes) {
-                 out.push_back({{"revision", c.revision},
-                                {"author", c.author},
-                                {"time", Rfc3339(c.created_at)},
-                                {"ops", nlohmann::json::parse(c.ops_json)}});
-               }
-               return http::JsonResponse({{"changes", out}, {"revision", cp.current()->revision}});
-             }));
-
   // A consistent copy of the whole database, for `wardenctl backup FILE`.
   router.Add(Method::kGet, "/v1/backup", Authed(cp, Scope::kWrite, 0, [&cp](http::Request&, const Caller&) {
                std::string path = cp.store().path() + ".download-" + RandomHex(8) + ".tmp";

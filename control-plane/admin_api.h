@@ -17,6 +17,6 @@ void AddAdminRoutes(http::Router& router, ControlPlane& cp, const AdminLimits& l
 void AddDirectoryRoutes(http::Router& router, ControlPlane& cp, const AdminLimits& limits);   // objects, relations, manifest
 void AddPolicyRoutes(http::Router& router, ControlPlane& cp, const AdminLimits& limits);      // policies, policy sets, rollback
 void AddBulkRoutes(http::Router& router, ControlPlane& cp, const AdminLimits& limits);        // push, import
-void AddCredentialRoutes(http::Router& router, ControlPlane& cp, const AdminLimits& limits);  // keys, tokens, edges
+void AddCredentialRoutes(http::Router& router, ControlPlane& cp, const AdminLimits& limits);  // keys, tokens
 
 }  // namespace warden::control_plane

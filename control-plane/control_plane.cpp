@@ -35,6 +35,7 @@ Result<std::unique_ptr<ControlPlane>> ControlPlane::Open(const std::string& db_p
     }
   }
   WARDEN_RETURN_IF_ERROR(cp->ReloadTokens());
+  WARDEN_RETURN_IF_ERROR(cp->ReloadKeys());
 
   cp->writes_ = &registry.AddCounter("warden_cp_writes_total", "Writes committed (each took one revision)");
   cp->write_refusals_ = &registry.AddCounter("warden_cp_write_refusals_total", "Writes refused by validation");
@@ -96,6 +97,7 @@ Result<WriteOutcome> ControlPlane::Write(const Planner& plan, const std::string&
   }
   writes_->Increment();
   ops_written_->Increment(ops->size());
+  if (on_commit_) on_commit_(revision);
   if (ops->size() >= 10'000) {
     auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
     spdlog::info("revision {}: {} ops by {}; validated and applied in memory in {:.0f} ms, committed in {:.0f} ms",
@@ -105,17 +107,62 @@ Result<WriteOutcome> ControlPlane::Write(const Planner& plan, const std::string&
   return WriteOutcome{revision, true, ops->size()};
 }
 
-Result<Caller> ControlPlane::Authenticate(std::string_view token) const {
-  std::string presented = protocol::Sha256Hex(token);
-  std::shared_lock lock(tokens_mutex_);
+namespace {
+
+// The credential whose hash is that of `secret`, or null. Every stored hash is compared in full,
+// so timing says nothing about which (if any) matched.
+const CredentialHash* FindCredential(const std::vector<CredentialHash>& candidates, std::string_view secret) {
+  std::string presented = protocol::Sha256Hex(secret);
   const CredentialHash* match = nullptr;
-  // Every stored hash is compared in full, so timing says nothing about which (if any) matched.
-  for (const auto& candidate : tokens_) {
+  for (const auto& candidate : candidates) {
     bool same = candidate.sha256.size() == presented.size() &&
                 CRYPTO_memcmp(candidate.sha256.data(), presented.data(), presented.size()) == 0;
     if (same) match = &candidate;
   }
-  if (!match || token.empty()) return Status::Unauthenticated("invalid or revoked token");
+  return secret.empty() ? nullptr : match;
+}
+
+}  // namespace
+
+Result<ControlPlane::EdgeKey> ControlPlane::AuthenticateKey(std::string_view key) const {
+  std::shared_lock lock(tokens_mutex_);
+  const CredentialHash* match = FindCredential(keys_, key);
+  if (!match) return Status::Unauthenticated("invalid or revoked key");
+  return EdgeKey{match->id, match->name};
+}
+
+Result<Store::NewSecret> ControlPlane::CreateKey(const std::string& name) {
+  auto key = store_->CreateApiKey(name);
+  if (!key.ok()) return key.status();
+  WARDEN_RETURN_IF_ERROR(ReloadKeys());
+  return key;
+}
+
+Status ControlPlane::RevokeKey(const std::string& id) {
+  WARDEN_RETURN_IF_ERROR(store_->DeleteApiKey(id));
+  WARDEN_RETURN_IF_ERROR(ReloadKeys());
+  if (on_key_revoked_) on_key_revoked_(id);
+  return Status::Ok();
+}
+
+Status ControlPlane::ReloadKeys() {
+  auto hashes = store_->KeyHashes();
+  if (!hashes.ok()) return hashes.status();
+  std::unique_lock lock(tokens_mutex_);
+  keys_ = std::move(*hashes);
+  return Status::Ok();
+}
+
+void ControlPlane::SetListeners(std::function<void(uint64_t)> on_commit,
+                                std::function<void(const std::string&)> on_key_revoked) {
+  on_commit_ = std::move(on_commit);
+  on_key_revoked_ = std::move(on_key_revoked);
+}
+
+Result<Caller> ControlPlane::Authenticate(std::string_view token) const {
+  std::shared_lock lock(tokens_mutex_);
+  const CredentialHash* match = FindCredential(tokens_, token);
+  if (!match) return Status::Unauthenticated("invalid or revoked token");
   Caller caller;
   caller.token_id = match->id;
   caller.name = match->name;

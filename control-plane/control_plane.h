@@ -69,6 +69,22 @@ class ControlPlane {
   // Re-reads the token hashes after tokens were created or deleted.
   Status ReloadTokens();
 
+  // Edge keys (scope: sync and log upload). AuthenticateKey compares in constant time like
+  // Authenticate; CreateKey and RevokeKey keep the in-memory list current, and RevokeKey tells
+  // the key listener so live sessions end at once.
+  struct EdgeKey {
+    std::string id;
+    std::string name;
+  };
+  Result<EdgeKey> AuthenticateKey(std::string_view key) const;
+  Result<Store::NewSecret> CreateKey(const std::string& name);
+  Status RevokeKey(const std::string& id);
+
+  // Listeners, set once before serving: `on_commit` runs after each committed write (on the
+  // writer's thread, after the new snapshot is published); `on_key_revoked` after a revocation.
+  void SetListeners(std::function<void(uint64_t revision)> on_commit,
+                    std::function<void(const std::string& key_id)> on_key_revoked);
+
   // For /metrics.
   metrics::Counter& import_rows() { return *import_rows_; }
 
@@ -81,6 +97,10 @@ class ControlPlane {
   std::mutex write_mutex_;                   // held across plan, validate, commit, publish
   mutable std::shared_mutex tokens_mutex_;
   std::vector<CredentialHash> tokens_;  // GUARDED_BY(tokens_mutex_)
+  std::vector<CredentialHash> keys_;    // GUARDED_BY(tokens_mutex_)
+  std::function<void(uint64_t)> on_commit_;
+  std::function<void(const std::string&)> on_key_revoked_;
+  Status ReloadKeys();
   metrics::Counter* writes_ = nullptr;
   metrics::Counter* write_refusals_ = nullptr;
   metrics::Counter* ops_written_ = nullptr;

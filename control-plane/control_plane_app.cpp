@@ -3,6 +3,11 @@
 #include "common/http/server_config.h"
 #include "common/http/standard_routes.h"
 #include "control-plane/admin_api.h"
+#include "control-plane/sync_api.h"
+
+#include <cstdio>
+
+#include <spdlog/spdlog.h>
 
 namespace warden::control_plane {
 
@@ -22,6 +27,14 @@ void AddControlPlaneOptions(config::Options& options) {
   options.Add("max-write-body", config::OptionType::kBytes, "16MiB",
               "largest body of a single write (push and import may use up to max-body, 512MiB unless set)");
   options.Add("max-import-lines", config::OptionType::kInt, "5000000", "most lines one /v1/import may hold");
+  options.Add("sync-listen", config::OptionType::kString, "",
+              "HOST:PORT for the sync endpoints on a listener of their own (default: the main listener)");
+  options.Add("sync-heartbeat", config::OptionType::kDuration, "10s",
+              "interval of sync heartbeats; a session silent for 3 intervals ends");
+  options.Add("sync-window", config::OptionType::kInt, "64", "unacked revisions in flight per edge");
+  options.Add("sync-window-bytes", config::OptionType::kBytes, "8MiB", "unacked bytes in flight per edge");
+  options.Add("change-log-retain", config::OptionType::kInt, "100000",
+              "revisions whose ops the change log keeps (0: all); edges further behind get a snapshot");
 }
 
 Result<std::unique_ptr<ControlPlaneApp>> ControlPlaneApp::Create(const config::Options& options) {
@@ -43,11 +56,58 @@ Result<std::unique_ptr<ControlPlaneApp>> ControlPlaneApp::Create(const config::O
   if (!cp.ok()) return cp.status();
   app->control_plane_ = std::move(*cp);
   app->host_ = server_options->host;
+  int64_t retain = options.GetInt("change-log-retain");
+  if (retain < 0) return Status::InvalidArgument("--change-log-retain: must be 0 (keep all) or more");
+  app->control_plane_->store().SetChangeLogRetention(static_cast<uint64_t>(retain));
+  HubOptions hub_options;
+  hub_options.heartbeat = options.GetDuration("sync-heartbeat");
+  if (hub_options.heartbeat.count() < 10) return Status::InvalidArgument("--sync-heartbeat: at least 10ms");
+  int64_t window = options.GetInt("sync-window");
+  if (window < 1) return Status::InvalidArgument("--sync-window: at least 1");
+  hub_options.window_revisions = static_cast<size_t>(window);
+  hub_options.window_bytes = std::max<uint64_t>(1, options.GetBytes("sync-window-bytes"));
+  // Long polls hold a worker each; one is always left for everything else.
+  hub_options.max_long_polls = static_cast<size_t>(std::max(0, server_options->threads - 1));
+  app->hub_ = std::make_unique<SyncHub>(*app->control_plane_, hub_options, app->registry_);
+  SyncHub* hub = app->hub_.get();
+  app->control_plane_->SetListeners([hub](uint64_t revision) { hub->OnCommit(revision); },
+                                    [hub](const std::string& key_id) { hub->OnKeyRevoked(key_id); });
+
   app->router_ = std::make_unique<http::Router>(app->registry_);
   http::AddStandardRoutes(*app->router_, [] { return std::string(); });
   AddAdminRoutes(*app->router_, *app->control_plane_, limits);
+  const std::string& sync_listen = options.GetString("sync-listen");
+  if (sync_listen.empty()) {
+    AddSyncRoutes(*app->router_, *app->control_plane_, *hub);
+  } else {
+    auto sync_options = *server_options;
+    size_t colon = sync_listen.rfind(':');
+    if (colon == std::string::npos) return Status::InvalidArgument("--sync-listen: must be HOST:PORT");
+    sync_options.host = sync_listen.substr(0, colon);
+    try {
+      int port = std::stoi(sync_listen.substr(colon + 1));
+      if (port < 0 || port > 65535) throw std::out_of_range("port");
+      sync_options.port = static_cast<uint16_t>(port);
+    } catch (const std::exception&) {
+      return Status::InvalidArgument("--sync-listen: '" + sync_listen + "' has no valid port");
+    }
+    app->sync_router_ = std::make_unique<http::Router>(app->registry_);
+    AddSyncRoutes(*app->sync_router_, *app->control_plane_, *hub);
+    app->sync_server_ = std::make_unique<http::Server>(sync_options, *app->sync_router_);
+    WARDEN_RETURN_IF_ERROR(app->sync_server_->Start());
+    std::printf("warden-control-plane sync listening on %s://%s:%u\n", sync_options.tls_cert_file.empty() ? "ws" : "wss",
+                sync_options.host.c_str(), app->sync_server_->port());
+    std::fflush(stdout);
+  }
   app->server_ = std::make_unique<http::Server>(std::move(*server_options), *app->router_);
+  hub->Start();
   return app;
+}
+
+ControlPlaneApp::~ControlPlaneApp() {
+  if (sync_server_) sync_server_->Stop();
+  if (server_) server_->Stop();
+  if (hub_) hub_->Stop();
 }
 
 }  // namespace warden::control_plane

@@ -8,6 +8,7 @@
 #include "common/http/server.h"
 #include "common/metrics/registry.h"
 #include "control-plane/control_plane.h"
+#include "control-plane/sync_hub.h"
 
 namespace warden::control_plane {
 
@@ -24,14 +25,20 @@ class ControlPlaneApp {
   http::Server& server() { return *server_; }
   const std::string& host() const { return host_; }
   ControlPlane& control_plane() { return *control_plane_; }
+  SyncHub& hub() { return *hub_; }
+  ~ControlPlaneApp();
 
  private:
   ControlPlaneApp() = default;
 
   metrics::Registry registry_;
   std::unique_ptr<ControlPlane> control_plane_;
+  std::unique_ptr<SyncHub> hub_;
   std::unique_ptr<http::Router> router_;
   std::unique_ptr<http::Server> server_;
+  // --sync-listen: the sync endpoints on a listener of their own.
+  std::unique_ptr<http::Router> sync_router_;
+  std::unique_ptr<http::Server> sync_server_;
   std::string host_;
 };
 

@@ -1,4 +1,4 @@
-// /v1/keys (edge keys), /v1/tokens (admin tokens) and /v1/edges.
+// /v1/keys (edge keys) and /v1/tokens (admin tokens).
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -35,7 +35,7 @@ void AddCredentialRoutes(http::Router& router, ControlPlane& cp, const AdminLimi
                if (auto error = http::ParseJsonBody(request, json)) return *error;
                auto name = NameFrom(json, {"name"});
                if (!name.ok()) return http::ErrorResponse(name.status());
-               auto key = cp.store().CreateApiKey(*name);
+               auto key = cp.CreateKey(*name);
                if (!key.ok()) return http::ErrorResponse(key.status());
                spdlog::info("edge key {} ('{}') created by {}", key->id, *name, caller.name);
                return http::JsonResponse({{"id", key->id}, {"name", *name}, {"key", key->secret}}, 201);
@@ -49,7 +49,7 @@ void AddCredentialRoutes(http::Router& router, ControlPlane& cp, const AdminLimi
              }));
   router.Add(Method::kDelete, "/v1/keys/{id}", Authed(cp, Scope::kWrite, body, [&cp](http::Request& request, const Caller& caller) {
                std::string id(request.path_param("id"));
-               Status status = cp.store().DeleteApiKey(id);
+               Status status = cp.RevokeKey(id);
                if (!status.ok()) return http::ErrorResponse(status);
                spdlog::info("edge key {} revoked by {}", id, caller.name);
                return http::JsonResponse({{"id", id}, {"revoked", true}});
@@ -89,24 +89,6 @@ void AddCredentialRoutes(http::Router& router, ControlPlane& cp, const AdminLimi
                if (Status s = cp.ReloadTokens(); !s.ok()) return http::ErrorResponse(s);
                spdlog::info("admin token {} revoked by {}", id, caller.name);
                return http::JsonResponse({{"id", id}, {"revoked", true}});
-             }));
-
-  router.Add(Method::kGet, "/v1/edges", Authed(cp, Scope::kRead, 0, [&cp](http::Request&, const Caller&) {
-               auto edges = cp.store().Edges();
-               if (!edges.ok()) return http::ErrorResponse(edges.status());
-               uint64_t latest = cp.current()->revision;
-               nlohmann::json list = nlohmann::json::array();
-               for (const auto& e : *edges) {
-                 list.push_back({{"instance", e.instance_id},
-                                 {"key_id", e.key_id},
-                                 {"address", e.address},
-                                 {"version", e.version},
-                                 {"revision", e.revision},
-                                 {"lag", latest > e.revision ? latest - e.revision : 0},
-                                 {"state", e.state},
-                                 {"last_seen", Rfc3339(e.last_seen)}});
-               }
-               return http::JsonResponse({{"edges", list}, {"revision", latest}});
              }));
 }
 

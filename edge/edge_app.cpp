@@ -15,8 +15,9 @@
 namespace warden::edge {
 
 EdgeApp::~EdgeApp() {
-  // The follower publishes into the context's holder; stop it before either goes away.
-  if (follower_) follower_->Stop();
+  // The followers publish into the context's holder; stop them before either goes away.
+  if (ws_follower_) ws_follower_->Stop();
+  if (pull_follower_) pull_follower_->Stop();
 }
 
 Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options) {
@@ -60,19 +61,35 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
     FollowOptions follow;
     follow.control_plane_url = control_plane;
     while (!follow.control_plane_url.empty() && follow.control_plane_url.back() == '/') follow.control_plane_url.pop_back();
-    if (follow.control_plane_url.rfind("http://", 0) != 0) {
+    if (follow.control_plane_url.rfind("http://", 0) != 0 ||
+        follow.control_plane_url.find(':', 7) == std::string::npos) {
       return Status::InvalidArgument("option 'control-plane': '" + control_plane + "' must be http://HOST:PORT");
+    }
+    const std::string& mode = options.GetString("sync-mode");
+    if (mode != "ws" && mode != "pull" && mode != "auto") {
+      return Status::InvalidArgument("option 'sync-mode': '" + mode + "' must be ws, pull or auto");
     }
     const std::string& key_file = options.GetString("key-file");
     if (key_file.empty()) return Status::InvalidArgument("--control-plane needs --key-file");
     std::ifstream key(key_file);
     if (!key) return Status::InvalidArgument("option 'key-file': cannot read '" + key_file + "'");
-    std::getline(key, follow.token);
-    while (!follow.token.empty() && (follow.token.back() == '\r' || follow.token.back() == ' ')) follow.token.pop_back();
-    if (follow.token.empty()) return Status::InvalidArgument("option 'key-file': '" + key_file + "' is empty");
+    std::getline(key, follow.key);
+    while (!follow.key.empty() && (follow.key.back() == '\r' || follow.key.back() == ' ')) follow.key.pop_back();
+    if (follow.key.empty()) return Status::InvalidArgument("option 'key-file': '" + key_file + "' is empty");
     follow.poll_interval = options.GetDuration("sync-poll-interval");
-    app->follower_ = std::make_unique<PullFollower>(follow, app->context_->holder(), app->replica_.get());
-    app->follower_->Start();
+    app->applier_ = std::make_unique<SyncApplier>(app->context_->holder(), app->replica_.get(), app->registry_);
+    if (mode == "pull") {
+      app->pull_follower_ = std::make_unique<PullFollower>(follow, *app->applier_);
+      app->pull_follower_->Start();
+    } else {
+      WsFollowOptions ws;
+      ws.follow = follow;
+      ws.fall_back_to_pull = mode == "auto";
+      ws.build = WARDEN_EDGE_VERSION;
+      ws.address = server_options->host + ":" + std::to_string(server_options->port);
+      app->ws_follower_ = std::make_unique<WsFollower>(ws, *app->applier_);
+      app->ws_follower_->Start();
+    }
   }
   if (!data.empty()) {
     app->standalone_ = std::make_unique<StandaloneSource>(data, app->context_->holder(), options.GetDuration("poll-interval"));
@@ -93,7 +110,7 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
     auto snapshot = self->context_->holder().Current();
     nlohmann::json status = {{"ready", self->NotReadyReason().empty()},
                              {"mode", self->standalone_ ? "standalone"
-                                      : self->follower_ ? "pull"
+                                      : self->applier_ ? "following"
                                       : (self->replica_ ? "replica" : "none")},
                              {"revision", snapshot ? snapshot->revision : 0}};
     if (!self->NotReadyReason().empty()) status["reason"] = self->NotReadyReason();
@@ -106,7 +123,7 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
                                                                           snapshot->created_at).count()}};
     }
     if (self->replica_) status["instance_id"] = self->replica_->instance_id();
-    if (self->follower_) status["sync"] = self->follower_->Status();
+    if (self->applier_) status["sync"] = self->applier_->StatusJson();
     if (self->standalone_) {
       std::string error = self->standalone_->last_error();
       status["last_load_error"] = error.empty() ? nlohmann::json() : nlohmann::json(error);
@@ -124,7 +141,7 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
 std::string EdgeApp::NotReadyReason() const {
   if (context_->holder().revision() == 0) {
     if (standalone_) return "the data folder has not loaded";
-    if (follower_) return "no revision received from the control plane yet (this edge has never synced)";
+    if (applier_) return "no revision received from the control plane yet (this edge has never synced)";
     if (replica_) return "the replica holds no snapshot yet (this edge has never synced)";
     return "no snapshot loaded: start with --data DIR or --replica FILE";
   }

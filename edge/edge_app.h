@@ -1,5 +1,5 @@
 // EdgeApp: the edge authorizer assembled: its routes, its server, and where its snapshots come
-// from (a standalone folder today; the control plane once sync lands).
+// from (a standalone folder, or a control plane followed over sync, with a replica).
 #pragma once
 
 #include <memory>
@@ -10,6 +10,8 @@
 #include "common/metrics/registry.h"
 #include "edge/edge_context.h"
 #include "edge/pull_follower.h"
+#include "edge/sync_applier.h"
+#include "edge/ws_follower.h"
 #include "edge/replica.h"
 #include "edge/standalone_source.h"
 
@@ -37,7 +39,9 @@ class EdgeApp {
   std::unique_ptr<EdgeContext> context_;
   std::unique_ptr<StandaloneSource> standalone_;
   std::unique_ptr<Replica> replica_;
-  std::unique_ptr<PullFollower> follower_;
+  std::unique_ptr<SyncApplier> applier_;
+  std::unique_ptr<PullFollower> pull_follower_;
+  std::unique_ptr<WsFollower> ws_follower_;
   std::unique_ptr<http::Router> router_;
   std::unique_ptr<http::Server> server_;
   std::string host_;

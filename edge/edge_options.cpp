@@ -11,11 +11,13 @@ void AddEdgeOptions(config::Options& options) {
   options.Add("replica", config::OptionType::kString, "",
               "SQLite replica of the store this edge follows; loaded at start so the edge serves at once");
   options.Add("control-plane", config::OptionType::kString, "",
-              "follow this control plane (http://HOST:PORT), polling its change log; pair with --replica");
+              "follow this control plane (http://HOST:PORT) over sync; pair with --replica");
   options.Add("key-file", config::OptionType::kString, "",
-              "file holding the bearer token the edge presents to the control plane");
+              "file holding the edge key (wardenctl keys create) the edge presents to the control plane");
+  options.Add("sync-mode", config::OptionType::kString, "auto",
+              "ws (WebSocket only), pull (HTTP long polling only), or auto (WebSocket, falling back to pull)");
   options.Add("sync-poll-interval", config::OptionType::kDuration, "200ms",
-              "how often a following edge asks the control plane for new revisions");
+              "pull mode: the pause between polls when nothing is new, and the first retry delay");
   options.Add("poll-interval", config::OptionType::kDuration, "1s",
               "standalone mode: how often the data folder is checked for changes");
   options.Add("max-batch", config::OptionType::kInt, "1000",

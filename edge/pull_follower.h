@@ -1,69 +1,52 @@
-// PullFollower: an edge following a control plane over plain HTTP, by polling its change log
-// (`GET /v1/changes?after=N`). This is the pull path of the sync design; the WebSocket hub, the
-// snapshot endpoint and long polling come with the sync issue and replace the polling here.
-//
-// Each revision is applied to a new in-memory snapshot (protocol::ApplyRevision, O(k log n)) and
-// to the SQLite replica in one transaction, then published; checks never wait on it. A revision
-// that cannot be applied leaves the edge serving the last good one, marked degraded, and is
-// retried with backoff. A change of store_id (a different or restored store) starts over from
-// an empty replica.
+// PullFollower: an edge following a control plane over plain HTTP (docs/sync-protocol.md,
+// section 7), for edges that cannot hold a WebSocket: it fetches GET /v1/snapshot when it holds
+// nothing (or another store, or the hub is behind it, or its revision was compacted), then
+// long-polls GET /v1/changes?since=R&wait=30s and applies each revision through the SyncApplier.
 #pragma once
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <string>
 #include <thread>
 
-#include <nlohmann/json.hpp>
-
-#include "common/snapshot/snapshot_holder.h"
-#include "edge/replica.h"
+#include "common/util/status.h"
+#include "edge/sync_applier.h"
 
 namespace warden::edge {
 
 struct FollowOptions {
   std::string control_plane_url;  // http://host:port
-  std::string token;              // bearer token with read scope
-  std::chrono::milliseconds poll_interval{200};
+  std::string key;                // the edge key (or an admin token with read scope)
+  std::chrono::milliseconds poll_interval{200};  // pause between rounds when nothing is new
+  std::chrono::milliseconds long_poll{30'000};   // how long the control plane may hold a poll
   size_t batch = 500;  // revisions per request
 };
 
 class PullFollower {
  public:
-  // `replica` may be null (memory only). Both must outlive the follower.
-  PullFollower(FollowOptions options, SnapshotHolder& holder, Replica* replica);
+  PullFollower(FollowOptions options, SyncApplier& applier);
   ~PullFollower();  // stops
 
+  // Runs rounds on a thread of its own until Stop().
   void Start();
   void Stop();
 
-  // {"state": "connecting|following|degraded|unreachable", "hub_revision", "lag", "last_sync",
-  //  "error"} for /v1/status.
-  nlohmann::json Status() const;
+  // One round: a snapshot if needed, then one (long) poll of the change log and its revisions
+  // applied. Returns how many revisions were applied. Used by Start()'s thread, and by the
+  // WebSocket follower when it falls back to pull.
+  Result<size_t> Round(std::chrono::milliseconds long_poll);
 
  private:
   void Run();
-  // One round: fetch and apply what is new. Returns how many revisions were applied.
-  Result<size_t> Poll();
-  warden::Status StartOver(const std::string& store_id);
-  void SetState(const char* state, const std::string& error);
+  Status FetchSnapshot();
 
   FollowOptions options_;
-  SnapshotHolder& holder_;
-  Replica* replica_;
+  SyncApplier& applier_;
   std::thread thread_;
-  mutable std::mutex mutex_;
+  std::mutex mutex_;
   std::condition_variable wake_;
   bool stopping_ = false;
-  std::string state_ = "connecting";
-  std::string error_;
-  uint64_t hub_revision_ = 0;
-  std::chrono::system_clock::time_point last_sync_{};
-  // The follower's own latest snapshot (only its thread touches it): what the holder serves, or
-  // after a store change the revision-0 base being rebuilt on (never published at revision 0).
-  std::shared_ptr<const Snapshot> latest_;
 };
 
 }  // namespace warden::edge

@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config git curl ca-certificates
   libboost1.81-all-dev nlohmann-json3-dev libsqlite3-dev sqlite3 libssl-dev
   libspdlog-dev libfmt-dev doctest-dev libyaml-cpp-dev libre2-dev libbenchmark-dev
-  python3 wrk valgrind clang libclang-rt-14-dev procps openssl
+  zlib1g-dev python3 wrk valgrind clang libclang-rt-14-dev procps openssl
 )
 
 missing=()

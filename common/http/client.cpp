@@ -48,7 +48,7 @@ Result<ClientResponse> Fetch(const ClientRequest& request) {
   ClientResponse response;
   beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::string_body> parser;
-  parser.body_limit(1ull << 30);
+  parser.body_limit(4ull << 30);
   bool connected = false;
   stream.expires_after(request.timeout);
   stream.async_connect(endpoints, [&](beast::error_code c, const asio::ip::tcp::endpoint&) {
@@ -70,6 +70,9 @@ Result<ClientResponse> Fetch(const ClientRequest& request) {
   if (error && !connected) return Status::Unavailable("cannot connect to " + authority + ": " + error.message());
   if (error) return Status::Unavailable("request to " + authority + " failed: " + error.message());
   response.status = parser.get().result_int();
+  for (const auto& field : parser.get()) {
+    response.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+  }
   response.body = std::move(parser.get().body());
   stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, error);
   return response;

@@ -13,6 +13,7 @@ namespace warden::http {
 
 struct ClientResponse {
   unsigned status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // as received, names as sent
   std::string body;
 };
 

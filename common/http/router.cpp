@@ -1,6 +1,7 @@
 #include "common/http/router.h"
 
 #include "common/http/route_stats.h"
+#include "common/http/json.h"
 
 namespace warden::http {
 namespace {
@@ -77,6 +78,30 @@ Router::Match Router::Find(Method method, std::string_view path) const {
     match.allow += MethodName(route->method);
   }
   return match;
+}
+
+}  // namespace warden::http
+
+namespace warden::http {
+
+void Router::AddUpgrade(std::string path, UpgradeHandler handler, WebSocketLimits limits) {
+  // A plain GET (no Upgrade header) reaches this ordinary route and is told what is expected.
+  Add(Method::kGet, path, [path](Request&) {
+    return ErrorResponse(426, "upgrade_required", path + " is a WebSocket endpoint: send an Upgrade: websocket request")
+        .with_header("Upgrade", "websocket");
+  });
+  auto route = std::make_unique<UpgradeRoute>();
+  route->path = std::move(path);
+  route->handler = std::move(handler);
+  route->limits = limits;
+  upgrades_.push_back(std::move(route));
+}
+
+const Router::UpgradeRoute* Router::FindUpgrade(std::string_view path) const {
+  for (const auto& route : upgrades_) {
+    if (route->path == path) return route.get();
+  }
+  return nullptr;
 }
 
 }  // namespace warden::http

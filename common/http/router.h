@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "common/http/request.h"
+#include "common/http/websocket.h"
 #include "common/metrics/registry.h"
 
 namespace warden::http {
@@ -39,6 +40,17 @@ class Router {
   // handler.
   void Add(Method method, std::string pattern, Handler handler);
 
+  // A WebSocket endpoint at exactly `path`: upgrade requests there go to `handler`; any other
+  // request to it gets 400 naming the need for an upgrade. REQUIRES: before the server starts.
+  void AddUpgrade(std::string path, UpgradeHandler handler, WebSocketLimits limits = {});
+  struct UpgradeRoute {
+    std::string path;
+    UpgradeHandler handler;
+    WebSocketLimits limits;
+  };
+  // The upgrade route at `path`, or null.
+  const UpgradeRoute* FindUpgrade(std::string_view path) const;
+
   enum class MatchKind { kFound, kNoPath, kWrongMethod };
   struct Match {
     MatchKind kind = MatchKind::kNoPath;
@@ -57,6 +69,7 @@ class Router {
   metrics::Registry& registry_;
   std::shared_ptr<RouteStats> unmatched_stats_;
   std::vector<std::unique_ptr<Route>> routes_;
+  std::vector<std::unique_ptr<UpgradeRoute>> upgrades_;
 };
 
 }  // namespace warden::http

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <deque>
 #include <list>
 #include <mutex>
 #include <thread>
@@ -10,6 +11,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl.hpp>
@@ -19,6 +21,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <spdlog/spdlog.h>
 
 #include "common/http/json.h"
@@ -76,6 +80,139 @@ struct Connection {
   }
 };
 
+namespace websocket = boost::beast::websocket;
+
+// One accepted WebSocket: the Beast stream, and the queue that lets any thread send on it. Every
+// socket operation runs on the connection's executor (a strand when there are several workers),
+// so one read and one write may be in progress at once, as Beast allows.
+template <typename Stream>
+class WebSocketConnection final : public WebSocketChannel,
+                                  public std::enable_shared_from_this<WebSocketConnection<Stream>> {
+ public:
+  WebSocketConnection(Stream stream, std::string remote, std::shared_ptr<Connection> connection)
+      : ws(std::move(stream)), remote_(std::move(remote)), connection_(std::move(connection)) {}
+
+  void Send(std::string text) override {
+    std::lock_guard lock(mutex_);
+    if (closing_ || ended_) return;
+    queued_bytes_ += text.size();
+    queue_.push_back(std::move(text));
+    StartWriterLocked();
+  }
+
+  void Close(uint16_t code, std::string reason) override {
+    std::lock_guard lock(mutex_);
+    if (closing_ || ended_) return;
+    closing_ = true;
+    close_code_ = code;
+    close_reason_ = std::move(reason);
+    // A peer that stops reading could hold the close forever; the sweeper ends it instead.
+    connection_->ExpireAfter(std::chrono::seconds(5));
+    StartWriterLocked();
+  }
+
+  size_t queued_bytes() const override {
+    std::lock_guard lock(mutex_);
+    return queued_bytes_;
+  }
+  const std::string& remote_address() const override { return remote_; }
+
+  void Attach(std::shared_ptr<WebSocketSession> session) {
+    std::lock_guard lock(mutex_);
+    session_ = std::move(session);
+  }
+  // The read side ended: nothing more is sent, and the session is let go (it holds us too).
+  std::shared_ptr<WebSocketSession> End() {
+    std::lock_guard lock(mutex_);
+    ended_ = true;
+    queue_.clear();
+    queued_bytes_ = 0;
+    return std::move(session_);
+  }
+
+  websocket::stream<Stream> ws;
+
+ private:
+  void StartWriterLocked() {
+    if (writing_) return;
+    writing_ = true;
+    // Posted, never dispatched: co_spawn may start the writer inline on this thread, which holds
+    // mutex_ right now.
+    auto self = this->shared_from_this();
+    asio::post(ws.get_executor(), [self] { asio::co_spawn(self->ws.get_executor(), self->Write(self), asio::detached); });
+  }
+
+  // What the writer does next. The locked steps are plain functions, so no lock is ever held in
+  // a coroutine frame across a suspension or a co_return.
+  enum class Step { kMessage, kClose, kDone };
+  Step TakeNext(std::string& message) {
+    std::lock_guard lock(mutex_);
+    if (!ended_ && !queue_.empty()) {
+      message = std::move(queue_.front());
+      queue_.pop_front();
+      return Step::kMessage;
+    }
+    if (!ended_ && closing_ && !close_sent_) {
+      close_sent_ = true;
+      return Step::kClose;
+    }
+    writing_ = false;
+    return Step::kDone;
+  }
+  // Returns false when the write failed (the writer stops; the read side sees the socket end).
+  bool Written(size_t bytes, bool failed) {
+    std::lock_guard lock(mutex_);
+    queued_bytes_ -= std::min(queued_bytes_, bytes);
+    if (!failed) return true;
+    writing_ = false;
+    closing_ = true;
+    queue_.clear();
+    queued_bytes_ = 0;
+    return false;
+  }
+  void WriterStopped() {
+    std::lock_guard lock(mutex_);
+    writing_ = false;
+  }
+  std::shared_ptr<WebSocketSession> CurrentSession() {
+    std::lock_guard lock(mutex_);
+    return session_;
+  }
+
+  // `self` keeps the connection alive while the writer runs.
+  asio::awaitable<void> Write([[maybe_unused]] std::shared_ptr<WebSocketConnection> self) {
+    beast::error_code error;
+    std::string next;
+    while (true) {
+      Step step = TakeNext(next);
+      if (step == Step::kDone) break;
+      if (step == Step::kClose) {
+        co_await ws.async_close(websocket::close_reason(static_cast<websocket::close_code>(close_code_), close_reason_),
+                                asio::redirect_error(asio::use_awaitable, error));
+        WriterStopped();
+        co_return;
+      }
+      ws.text(true);
+      co_await ws.async_write(asio::buffer(next), asio::redirect_error(asio::use_awaitable, error));
+      if (!Written(next.size(), static_cast<bool>(error))) co_return;
+    }
+    if (auto session = CurrentSession()) session->OnDrained();
+  }
+
+  mutable std::mutex mutex_;
+  std::deque<std::string> queue_;
+  size_t queued_bytes_ = 0;
+  bool writing_ = false;
+  bool closing_ = false;
+  bool close_sent_ = false;
+  bool ended_ = false;
+  uint16_t close_code_ = 1000;
+  std::string close_reason_;
+  std::string remote_;
+  std::shared_ptr<Connection> connection_;
+  std::shared_ptr<WebSocketSession> session_;
+};
+
 }  // namespace
 
 struct Server::Impl {
@@ -110,6 +247,10 @@ struct Server::Impl {
   template <typename Stream>
   asio::awaitable<void> Serve(Stream stream, std::shared_ptr<Connection> connection);
   asio::awaitable<void> RefuseConnection(tcp::socket socket);
+  template <typename Stream>
+  asio::awaitable<void> ServeWebSocket(Stream stream, BeastRequest request, const Router::UpgradeRoute& route,
+                                       std::shared_ptr<WebSocketSession> session,
+                                       std::shared_ptr<Connection> connection);
   BeastResponse Handle(BeastRequest& request);
 
   std::list<std::shared_ptr<Connection>>::iterator Register(std::shared_ptr<Connection> c) {
@@ -250,6 +391,25 @@ asio::awaitable<void> Server::Impl::Serve(Stream stream, std::shared_ptr<Connect
       co_await bhttp::async_write(stream, out, asio::redirect_error(asio::use_awaitable, error));
       break;
     }
+    if (websocket::is_upgrade(parser.get())) {
+      std::string_view target(parser.get().target().data(), parser.get().target().size());
+      const Router::UpgradeRoute* upgrade = router.FindUpgrade(target.substr(0, target.find('?')));
+      if (upgrade != nullptr) {
+        BeastRequest& beast_request = parser.get();
+        Request request(ToMethod(beast_request.method()), target, std::string(), &beast_request, &LookupHeader);
+        UpgradeDecision decision = upgrade->handler(request);
+        if (decision.session) {
+          co_await ServeWebSocket(std::move(stream), parser.release(), *upgrade, std::move(decision.session),
+                                  connection);
+          Unregister(registration);
+          co_return;
+        }
+        BeastResponse out = ToBeast(std::move(decision.refusal), beast_request.version(), false, options.server_header);
+        connection->ExpireAfter(options.read_timeout);
+        co_await bhttp::async_write(stream, out, asio::redirect_error(asio::use_awaitable, error));
+        break;
+      }
+    }
     BeastResponse out = Handle(parser.get());
     bool keep_alive = out.keep_alive();
     connection->ExpireAfter(options.read_timeout);
@@ -267,6 +427,66 @@ asio::awaitable<void> Server::Impl::Serve(Stream stream, std::shared_ptr<Connect
     co_await stream.async_shutdown(asio::redirect_error(asio::use_awaitable, error));
   }
   Unregister(registration);
+}
+
+template <typename Stream>
+asio::awaitable<void> Server::Impl::ServeWebSocket(Stream stream, BeastRequest request,
+                                                   const Router::UpgradeRoute& route,
+                                                   std::shared_ptr<WebSocketSession> session,
+                                                   std::shared_ptr<Connection> connection) {
+  beast::error_code error;
+  std::string remote;
+  {
+    auto endpoint = beast::get_lowest_layer(stream).socket().remote_endpoint(error);
+    if (!error) remote = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  }
+  auto channel = std::make_shared<WebSocketConnection<Stream>>(std::move(stream), remote, connection);
+  auto& ws = channel->ws;
+  auto& tcp_layer = beast::get_lowest_layer(ws);
+  connection->cancel = [&tcp_layer] { tcp_layer.cancel(); };
+  connection->close = [&tcp_layer] { tcp_layer.close(); };
+  websocket::permessage_deflate deflate;
+  deflate.server_enable = true;
+  ws.set_option(deflate);
+  ws.read_message_max(route.limits.max_message_bytes);
+  websocket::stream_base::timeout timeouts{};
+  timeouts.handshake_timeout = std::chrono::seconds(10);
+  timeouts.idle_timeout = websocket::stream_base::none();  // the application's heartbeats decide
+  timeouts.keep_alive_pings = false;
+  ws.set_option(timeouts);
+  std::string server_header = options.server_header;
+  ws.set_option(websocket::stream_base::decorator(
+      [server_header](websocket::response_type& response) { response.set(bhttp::field::server, server_header); }));
+  connection->ExpireAfter(options.read_timeout);
+  co_await ws.async_accept(request, asio::redirect_error(asio::use_awaitable, error));
+  // An open WebSocket has no deadline of its own (heartbeats end dead sessions) and counts as
+  // idle, so Stop() ends it.
+  connection->deadline_ns.store(0, std::memory_order_relaxed);
+  connection->idle = true;
+  if (!error) {
+    channel->Attach(session);
+    session->OnOpen(channel);
+    beast::flat_buffer buffer;
+    while (!stopping.load()) {
+      co_await ws.async_read(buffer, asio::redirect_error(asio::use_awaitable, error));
+      if (error) break;
+      std::string message = beast::buffers_to_string(buffer.data());
+      buffer.consume(buffer.size());
+      session->OnMessage(std::move(message));
+    }
+    if (stopping.load() && ws.is_open()) {
+      co_await ws.async_close(websocket::close_reason(websocket::close_code::going_away, "server stopping"),
+                              asio::redirect_error(asio::use_awaitable, error));
+    }
+    auto ended = channel->End();
+    if (ended) ended->OnClose();
+  }
+  connection->deadline_ns.store(0, std::memory_order_relaxed);
+  connection->cancel = nullptr;
+  connection->close = nullptr;
+  beast::error_code ignored;
+  tcp_layer.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  tcp_layer.close();
 }
 
 asio::awaitable<void> Server::Impl::RefuseConnection(tcp::socket socket) {

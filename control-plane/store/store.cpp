@@ -64,6 +64,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
     std::string key = meta->ColumnText(0);
     if (key == "store_id") store->store_id_ = meta->ColumnText(1);
     if (key == "revision") store->revision_ = std::stoull(meta->ColumnText(1));
+    if (key == "compacted_through") store->compacted_through_ = std::stoull(meta->ColumnText(1));
   }
   if (store->store_id_.empty()) return Status::Internal("database " + path + " has no store_id");
   store->path_ = path;
@@ -255,8 +256,24 @@ Result<uint64_t> Store::Append(const std::vector<protocol::DeltaOp>& ops, const 
     stmt->Bind(1, std::to_string(revision));
     WARDEN_RETURN_IF_ERROR(stmt->Run());
   }
+  uint64_t compact_to = compacted_through_;
+  if (retain_revisions_ > 0 && revision > retain_revisions_ && revision - retain_revisions_ > compacted_through_) {
+    // The rows stay as history; only the ops go, and an edge that needs them gets a snapshot.
+    compact_to = revision - retain_revisions_;
+    auto compact = db.Prepare("UPDATE change_log SET ops = '' WHERE revision > ?1 AND revision <= ?2");
+    if (!compact.ok()) return compact.status();
+    compact->Bind(1, static_cast<int64_t>(compacted_through_)).Bind(2, static_cast<int64_t>(compact_to));
+    WARDEN_RETURN_IF_ERROR(compact->Run());
+    auto mark = db.Prepare(
+        "INSERT INTO meta(key, value) VALUES ('compacted_through', ?1) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+    if (!mark.ok()) return mark.status();
+    mark->Bind(1, std::to_string(compact_to));
+    WARDEN_RETURN_IF_ERROR(mark->Run());
+  }
   auto log_done = std::chrono::steady_clock::now();
   WARDEN_RETURN_IF_ERROR(tx->Commit());
+  compacted_through_ = compact_to;
   if (ops.size() >= 10'000) {
     auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
     spdlog::info("revision {}: tables {:.0f} ms, change log {:.0f} ms, commit {:.0f} ms", revision,
@@ -266,8 +283,23 @@ Result<uint64_t> Store::Append(const std::vector<protocol::DeltaOp>& ops, const 
   return revision;
 }
 
+void Store::SetChangeLogRetention(uint64_t revisions) {
+  std::lock_guard lock(mutex_);
+  retain_revisions_ = revisions;
+}
+
+uint64_t Store::compacted_through() const {
+  std::lock_guard lock(mutex_);
+  return compacted_through_;
+}
+
 Result<std::vector<ChangeEntry>> Store::Changes(uint64_t after, size_t limit) {
   std::lock_guard lock(mutex_);
+  if (after < compacted_through_) {
+    return Status::OutOfRange("revisions up to " + std::to_string(compacted_through_) +
+                              " were compacted out of the change log; revision " + std::to_string(after + 1) +
+                              " needs a snapshot");
+  }
   auto stmt = db_->Prepare(
       "SELECT revision, ops, author, created_at FROM change_log WHERE revision > ?1 ORDER BY revision LIMIT ?2");
   if (!stmt.ok()) return stmt.status();
@@ -474,6 +506,25 @@ Result<std::vector<EdgeInfo>> Store::Edges() {
                    stmt->ColumnText(4), static_cast<uint64_t>(stmt->ColumnInt(5)), stmt->ColumnInt(6)});
   }
   return out;
+}
+
+Status Store::UpsertEdges(const std::vector<EdgeInfo>& edges) {
+  std::lock_guard lock(mutex_);
+  auto tx = sqlite::Transaction::Begin(*db_);
+  if (!tx.ok()) return tx.status();
+  auto stmt = db_->Prepare(
+      "INSERT INTO edges(instance_id, key_id, address, version, revision, state, last_seen) "
+      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(instance_id) DO UPDATE SET key_id = excluded.key_id, "
+      "address = excluded.address, version = excluded.version, revision = excluded.revision, "
+      "state = excluded.state, last_seen = excluded.last_seen");
+  if (!stmt.ok()) return stmt.status();
+  for (const auto& edge : edges) {
+    stmt->Bind(1, edge.instance_id).Bind(2, edge.key_id).Bind(3, edge.address).Bind(4, edge.version)
+        .Bind(5, static_cast<int64_t>(edge.revision)).Bind(6, edge.state).Bind(7, edge.last_seen);
+    WARDEN_RETURN_IF_ERROR(stmt->Run());
+    stmt->Reset();
+  }
+  return tx->Commit();
 }
 
 Status Store::Backup(const std::string& path) {

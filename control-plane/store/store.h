@@ -89,8 +89,16 @@ class Store {
   Result<uint64_t> Append(const std::vector<protocol::DeltaOp>& ops, const std::string& author,
                           const std::vector<policy::SourceDocument>* policy_set);
 
-  // Change log entries with revision > `after`, oldest first, at most `limit`.
+  // Change log entries with revision > `after`, oldest first, at most `limit`. OutOfRange when
+  // revision after+1 has been compacted (a snapshot is needed instead).
   Result<std::vector<ChangeEntry>> Changes(uint64_t after, size_t limit);
+
+  // Compaction keeps the ops of the latest `revisions` revisions (0: keep all). The change log's
+  // rows stay (revision, author, time: the history), older ones lose their ops. Applied by every
+  // Append after this is set.
+  void SetChangeLogRetention(uint64_t revisions);
+  // The newest revision whose ops were compacted away (0 when none).
+  uint64_t compacted_through() const;
 
   // Policy history, newest first.
   Result<std::vector<PolicySetInfo>> PolicySets();
@@ -119,6 +127,8 @@ class Store {
   Result<std::vector<CredentialHash>> KeyHashes();
 
   Result<std::vector<EdgeInfo>> Edges();
+  // Records (inserts or replaces) what is known of an edge.
+  Status UpsertEdges(const std::vector<EdgeInfo>& edges);
 
   // A consistent copy of the whole database at `path` (VACUUM INTO); the file must not exist.
   Status Backup(const std::string& path);
@@ -133,6 +143,8 @@ class Store {
   std::string store_id_;
   std::string migration_backup_;
   uint64_t revision_ = 0;  // GUARDED_BY(mutex_)
+  uint64_t retain_revisions_ = 0;   // GUARDED_BY(mutex_)
+  uint64_t compacted_through_ = 0;  // GUARDED_BY(mutex_)
 };
 
 // `bytes` random bytes as lower-case hex.

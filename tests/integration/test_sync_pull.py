@@ -36,7 +36,7 @@ class PullSync(WardenTestCase):
 
     def start_edge(self, cp_url, replica="replica.db"):
         return self.start("warden-edge", "--control-plane", cp_url, "--key-file", self.key, "--replica",
-                          os.path.join(self.dir, replica), "--listen", "127.0.0.1:0", "--sync-poll-interval", "50ms")
+                          os.path.join(self.dir, replica), "--listen", "127.0.0.1:0", "--sync-mode", "pull", "--sync-poll-interval", "50ms")
 
     def can_view(self, edge, user, document, min_revision=None):
         headers = {"Warden-Min-Revision": str(min_revision)} if min_revision else {}

@@ -1,0 +1,118 @@
+// SyncHub: the control plane's side of the sync protocol (docs/sync-protocol.md, section 5).
+//
+// Each edge holds one WebSocket session. The server's threads only hand the hub what arrives
+// (hello, ack, nack, heartbeat) and tell it when a socket drained or closed; one hub thread does
+// the protocol for every session: it answers hello, streams each edge from the change log by
+// cursor within a window of unacked revisions and bytes, streams a snapshot only as the socket
+// drains, sends heartbeats and ends silent or revoked sessions. So the hub holds no per-edge
+// queue beyond the window, and a slow edge slows only itself.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/http/websocket.h"
+#include "common/metrics/registry.h"
+#include "common/protocol/snapshot_format.h"
+#include "control-plane/control_plane.h"
+
+namespace warden::control_plane {
+
+struct HubOptions {
+  std::chrono::milliseconds heartbeat{10'000};
+  size_t window_revisions = 64;
+  size_t window_bytes = 8u << 20;
+  size_t max_long_polls = 3;  // GET /v1/changes?wait= requests allowed to wait at once
+};
+
+// What the hub knows of one edge, live (GET /v1/edges merges it with the stored list).
+struct LiveEdge {
+  std::string instance_id, key_id, key_name, address, build, state, error, session_id;
+  uint64_t revision = 0;  // acked
+  int feature_level = 0;
+  int64_t last_seen = 0;  // unix seconds
+};
+
+// A serialized snapshot cut into whole-line chunks of about protocol::kMaxMessagePayload.
+struct ChunkedSnapshot {
+  std::shared_ptr<const protocol::SerializedSnapshot> snapshot;
+  std::vector<size_t> chunk_ends;  // end offset of each chunk in snapshot->body
+};
+
+class SyncHub {
+ public:
+  SyncHub(ControlPlane& cp, HubOptions options, metrics::Registry& registry);
+  ~SyncHub();  // stops
+  SyncHub(const SyncHub&) = delete;
+  SyncHub& operator=(const SyncHub&) = delete;
+
+  void Start();
+  // Ends every session (close code 1001) and the hub thread.
+  void Stop();
+
+  // GET /v1/sync: 401 before any upgrade unless the bearer is a live edge key.
+  http::UpgradeDecision Upgrade(http::Request& request);
+
+  // ControlPlane listeners.
+  void OnCommit(uint64_t revision);
+  void OnKeyRevoked(const std::string& key_id);
+
+  // The snapshot of the current revision, built once per revision and shared.
+  std::shared_ptr<const ChunkedSnapshot> CurrentSnapshot();
+
+  // Edges with a live session.
+  std::vector<LiveEdge> LiveEdges() const;
+
+  // Waits until a revision after `after` commits or `timeout` passes (the long poll of
+  // GET /v1/changes). Returns at once, false, when max_long_polls requests already wait.
+  bool WaitForRevisionAfter(uint64_t after, std::chrono::milliseconds timeout);
+
+  const HubOptions& options() const { return options_; }
+
+ private:
+  class Session;
+  void Run();
+  void Wake();
+  void Pump(Session& session);
+  void Handle(Session& session, const std::string& message);
+  void HandleHello(Session& session, const nlohmann::json& hello);
+  void StartSnapshot(Session& session);
+  void SendSnapshotChunks(Session& session);
+  void SendDeltas(Session& session);
+  void Heartbeat(std::chrono::steady_clock::time_point now);
+  void Fail(Session& session, const std::string& code, uint16_t close_code, const std::string& message);
+  void PersistEdges(bool only_dirty);
+
+  ControlPlane& cp_;
+  HubOptions options_;
+  std::thread thread_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;
+  bool woken_ = false;
+  bool stopping_ = false;
+  std::vector<std::shared_ptr<Session>> sessions_;  // GUARDED_BY(mutex_)
+
+  std::mutex snapshot_mutex_;  // held while building, so concurrent requests build once
+  std::shared_ptr<const ChunkedSnapshot> snapshot_;
+
+  std::mutex revision_mutex_;
+  std::condition_variable revision_committed_;
+  uint64_t latest_revision_ = 0;
+  bool long_polls_released_ = false;  // GUARDED_BY(revision_mutex_): set by Stop()
+  std::atomic<size_t> long_polls_{0};
+
+  metrics::Counter* snapshots_sent_ = nullptr;
+  metrics::Counter* revisions_sent_ = nullptr;
+  metrics::Counter* nacks_ = nullptr;
+  metrics::Counter* sessions_refused_ = nullptr;
+};
+
+}  // namespace warden::control_plane

@@ -1,0 +1,182 @@
+#include "edge/sync_applier.h"
+
+#include <cstdlib>
+
+#include <spdlog/spdlog.h>
+
+#include "common/protocol/apply.h"
+#include "common/protocol/snapshot_format.h"
+
+namespace warden::edge {
+
+namespace {
+
+// Test hook (never set in production): a revision whose policies contain this text is refused as
+// if this build lacked a feature they use, so the nack path can be exercised end to end.
+std::string RefusedPolicyMarker() {
+  const char* marker = std::getenv("WARDEN_TEST_REFUSE_POLICY_MARKER");
+  return marker ? marker : "";
+}
+
+}  // namespace
+
+SyncApplier::SyncApplier(SnapshotHolder& holder, Replica* replica, metrics::Registry& registry)
+    : holder_(holder), replica_(replica) {
+  instance_id_ = replica_ ? replica_->instance_id() : NewUuid();
+  latest_ = holder_.Current();
+  applied_ = &registry.AddCounter("warden_edge_sync_applied_revisions_total", "Revisions applied from the control plane");
+  snapshots_ = &registry.AddCounter("warden_edge_sync_snapshots_total", "Snapshots applied from the control plane");
+  refused_ = &registry.AddCounter("warden_edge_sync_refused_total", "Revisions or snapshots this edge could not apply");
+  registry.AddCallbackGauge("warden_edge_sync_connected", "1 while following the control plane", {}, [this] {
+    std::lock_guard lock(mutex_);
+    return state_ == "following" ? 1.0 : 0.0;
+  });
+  registry.AddCallbackGauge("warden_edge_sync_degraded", "1 while a revision cannot be applied or the key is refused", {},
+                            [this] {
+                              std::lock_guard lock(mutex_);
+                              return state_ == "degraded" ? 1.0 : 0.0;
+                            });
+  registry.AddCallbackGauge("warden_edge_sync_lag_revisions", "Revisions the control plane holds beyond this edge", {},
+                            [this] {
+                              std::lock_guard lock(mutex_);
+                              uint64_t held = latest_ ? latest_->revision : 0;
+                              return static_cast<double>(hub_revision_ > held ? hub_revision_ - held : 0);
+                            });
+  registry.AddCallbackGauge("warden_edge_sync_hub_revision", "The control plane's latest revision, as last heard", {},
+                            [this] {
+                              std::lock_guard lock(mutex_);
+                              return static_cast<double>(hub_revision_);
+                            });
+}
+
+uint64_t SyncApplier::revision() const {
+  std::lock_guard lock(mutex_);
+  return latest_ ? latest_->revision : 0;
+}
+
+std::string SyncApplier::store_id() const {
+  std::lock_guard lock(mutex_);
+  return latest_ ? latest_->store_id : "";
+}
+
+Status SyncApplier::ApplyDelta(uint64_t revision, const std::vector<protocol::DeltaOp>& ops) {
+  std::shared_ptr<const Snapshot> base;
+  {
+    std::lock_guard lock(mutex_);
+    base = latest_;
+  }
+  uint64_t held = base ? base->revision : 0;
+  if (revision <= held) return Status::Ok();  // already held: idempotent
+  if (!base || revision != held + 1) {
+    return Status::FailedPrecondition("gap: holding revision " + std::to_string(held) + ", offered " +
+                                      std::to_string(revision));
+  }
+  std::string marker = RefusedPolicyMarker();
+  if (!marker.empty()) {
+    for (const auto& op : ops) {
+      if (op.kind == protocol::DeltaOp::Kind::kPolicySet && op.policy.text.find(marker) != std::string::npos) {
+        refused_->Increment();
+        return Status::InvalidArgument("cannot_apply: policy " + op.policy.path +
+                                       " uses a feature this edge lacks (test hook)");
+      }
+    }
+  }
+  auto next = protocol::ApplyRevision(*base, revision, ops);
+  if (!next.ok()) {
+    refused_->Increment();
+    return Status::InvalidArgument("cannot_apply: revision " + std::to_string(revision) + ": " + next.status().message());
+  }
+  if (replica_) {
+    Status written = replica_->ApplyRevision(revision, ops);
+    if (!written.ok()) return Status::Internal("storage: " + written.message());
+  }
+  holder_.Publish(*next);
+  applied_->Increment();
+  std::lock_guard lock(mutex_);
+  latest_ = std::move(*next);
+  last_sync_ = std::chrono::system_clock::now();
+  return Status::Ok();
+}
+
+Status SyncApplier::ApplySnapshot(std::string_view body, std::string_view sha256, uint64_t revision,
+                                  const std::string& store_id) {
+  std::string actual = protocol::Sha256Hex(body);
+  if (actual != sha256) {
+    refused_->Increment();
+    return Status::InvalidArgument("hash_mismatch: the snapshot of revision " + std::to_string(revision) +
+                                   " hashes to " + actual + ", its trailer says " + std::string(sha256));
+  }
+  auto started = std::chrono::steady_clock::now();
+  auto snapshot = protocol::ParseSnapshot(body, revision, store_id);
+  if (!snapshot.ok()) {
+    refused_->Increment();
+    return Status::InvalidArgument("cannot_apply: snapshot of revision " + std::to_string(revision) + ": " +
+                                   snapshot.status().message());
+  }
+  if (replica_) {
+    Status written = replica_->ReplaceWith(**snapshot);
+    if (!written.ok()) return Status::Internal("storage: " + written.message());
+  }
+  holder_.Publish(*snapshot);
+  snapshots_->Increment();
+  spdlog::info("sync: applied the snapshot of revision {} ({} relations) in {:.0f} ms", revision,
+               (*snapshot)->directory->relation_count(),
+               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
+  std::lock_guard lock(mutex_);
+  latest_ = std::move(*snapshot);
+  last_sync_ = std::chrono::system_clock::now();
+  return Status::Ok();
+}
+
+std::string SyncApplier::NackCode(const Status& status) {
+  const std::string& message = status.message();
+  for (const char* code : {"gap", "hash_mismatch", "cannot_apply", "storage"}) {
+    std::string prefix = std::string(code) + ":";
+    if (message.rfind(prefix, 0) == 0) return code;
+  }
+  return "cannot_apply";
+}
+
+void SyncApplier::SetMode(const std::string& mode) {
+  std::lock_guard lock(mutex_);
+  mode_ = mode;
+}
+
+void SyncApplier::SetState(const std::string& state, const std::string& error) {
+  std::lock_guard lock(mutex_);
+  if (state_ != state || error_ != error) {
+    if (error.empty()) {
+      spdlog::info("sync ({}): {}", mode_, state);
+    } else {
+      spdlog::warn("sync ({}): {}: {}", mode_, state, error);
+    }
+  }
+  state_ = state;
+  error_ = error;
+}
+
+void SyncApplier::SetHubRevision(uint64_t revision) {
+  std::lock_guard lock(mutex_);
+  hub_revision_ = revision;
+  last_sync_ = std::chrono::system_clock::now();
+}
+
+nlohmann::json SyncApplier::StatusJson() const {
+  std::lock_guard lock(mutex_);
+  uint64_t held = latest_ ? latest_->revision : 0;
+  nlohmann::json status = {{"mode", mode_},
+                           {"state", state_},
+                           {"revision", held},
+                           {"hub_revision", hub_revision_},
+                           {"lag", hub_revision_ > held ? hub_revision_ - held : 0},
+                           {"degraded", state_ == "degraded"},
+                           {"instance_id", instance_id_}};
+  if (last_sync_.time_since_epoch().count() != 0) {
+    status["last_sync_seconds_ago"] =
+        std::chrono::duration<double>(std::chrono::system_clock::now() - last_sync_).count();
+  }
+  if (!error_.empty()) status["error"] = error_;
+  return status;
+}
+
+}  // namespace warden::edge

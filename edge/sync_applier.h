@@ -1,0 +1,71 @@
+// SyncApplier: how a following edge takes in what the control plane sends, whichever transport
+// carried it (the WebSocket follower or the pull follower), and what /v1/status says of it.
+//
+// A delta is applied to a new in-memory snapshot (protocol::ApplyRevision, O(k log n)) and to the
+// replica in one transaction, then published: checks switch at once and never wait. A snapshot is
+// hash-checked, built, written to the replica in one transaction, then published. Whatever fails
+// leaves the edge serving the last good revision whole.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/metrics/registry.h"
+#include "common/protocol/delta.h"
+#include "common/snapshot/snapshot_holder.h"
+#include "edge/replica.h"
+
+namespace warden::edge {
+
+class SyncApplier {
+ public:
+  // `replica` may be null (memory only). All must outlive the applier.
+  SyncApplier(SnapshotHolder& holder, Replica* replica, metrics::Registry& registry);
+
+  // The revision and store held (0 and "" before anything was applied).
+  uint64_t revision() const;
+  std::string store_id() const;
+  // The UUID this edge says hello with (the replica's, or one made for this process).
+  const std::string& instance_id() const { return instance_id_; }
+
+  // Applies revision `revision`. FailedPrecondition (code "gap") unless the edge holds exactly
+  // revision-1 of the same store; a revision already held is OK and changes nothing;
+  // InvalidArgument ("cannot_apply") when the ops do not fit; Internal ("storage") when the
+  // replica cannot be written.
+  Status ApplyDelta(uint64_t revision, const std::vector<protocol::DeltaOp>& ops);
+  // Applies a whole snapshot body (docs/sync-protocol.md, section 2). DataLoss-like
+  // InvalidArgument starting "hash_mismatch" when `sha256` does not match `body`.
+  Status ApplySnapshot(std::string_view body, std::string_view sha256, uint64_t revision, const std::string& store_id);
+
+  // The nack code for a Status returned above.
+  static std::string NackCode(const Status& status);
+
+  // Status reporting, for /v1/status and /metrics.
+  void SetMode(const std::string& mode);
+  void SetState(const std::string& state, const std::string& error);
+  void SetHubRevision(uint64_t revision);
+  nlohmann::json StatusJson() const;
+
+ private:
+  SnapshotHolder& holder_;
+  Replica* replica_;
+  std::string instance_id_;
+  // The latest applied snapshot (may differ from what the holder serves only at revision 0).
+  std::shared_ptr<const Snapshot> latest_;  // GUARDED_BY(mutex_)
+  mutable std::mutex mutex_;
+  std::string mode_, state_ = "connecting", error_;
+  uint64_t hub_revision_ = 0;
+  std::chrono::system_clock::time_point last_sync_{};
+  metrics::Counter* applied_ = nullptr;
+  metrics::Counter* snapshots_ = nullptr;
+  metrics::Counter* refused_ = nullptr;
+};
+
+}  // namespace warden::edge

@@ -1,0 +1,383 @@
+#include "edge/ws_follower.h"
+
+#include <deque>
+#include <random>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/websocket.hpp>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "common/protocol/sync_messages.h"
+
+namespace warden::edge {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace websocket = boost::beast::websocket;
+using nlohmann::json;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+constexpr std::chrono::milliseconds kFirstBackoff{200};
+constexpr std::chrono::milliseconds kMaxBackoff{10'000};
+constexpr std::chrono::minutes kPullFallbackSpan{5};
+// After a nack the edge cannot move on; it reconnects after this long in case the hub has.
+constexpr std::chrono::seconds kRetryAfterNack{60};
+
+}  // namespace
+
+// The state of one connection; lives on the session's io_context thread only.
+struct WsFollower::Session {
+  websocket::stream<beast::tcp_stream> ws;
+  std::deque<std::string> outbox;
+  bool writing = false;
+  bool upgraded = false;
+  bool key_refused = false;
+  Status ended;
+  std::chrono::milliseconds heartbeat{10'000};
+  // A revision streamed in parts, and a snapshot streamed in chunks.
+  uint64_t parts_revision = 0;
+  std::vector<protocol::DeltaOp> parts_ops;
+  bool in_snapshot = false;
+  uint64_t snapshot_revision = 0;
+  std::string snapshot_store;
+  std::string snapshot_body;
+  size_t next_chunk = 0;
+  std::chrono::steady_clock::time_point halted_at{};
+  bool halted = false;
+
+  asio::steady_timer timer;  // the heartbeat's
+  bool done = false;
+
+  explicit Session(asio::io_context& io) : ws(io), timer(io) {}
+
+  void Send(json message) {
+    outbox.push_back(message.dump());
+    if (!writing) {
+      writing = true;
+      asio::co_spawn(ws.get_executor(), Flush(), asio::detached);
+    }
+  }
+  asio::awaitable<void> Flush() {
+    beast::error_code error;
+    while (!outbox.empty()) {
+      std::string next = std::move(outbox.front());
+      outbox.pop_front();
+      ws.text(true);
+      co_await ws.async_write(asio::buffer(next), asio::redirect_error(asio::use_awaitable, error));
+      if (error) break;
+    }
+    writing = false;
+  }
+};
+
+namespace {
+
+// Heartbeats from this side, every interval the welcome gave, until the session is done.
+asio::awaitable<void> SendHeartbeats(WsFollower::Session* session, SyncApplier* applier) {
+  while (!session->done) {
+    session->timer.expires_after(session->heartbeat);
+    beast::error_code ignored;
+    co_await session->timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    if (session->done) break;
+    session->Send({{"type", "heartbeat"}, {"revision", applier->revision()}});
+  }
+}
+
+}  // namespace
+
+WsFollower::WsFollower(WsFollowOptions options, SyncApplier& applier)
+    : options_(std::move(options)), applier_(applier) {
+  if (options_.fall_back_to_pull) pull_ = std::make_unique<PullFollower>(options_.follow, applier_);
+}
+
+WsFollower::~WsFollower() { Stop(); }
+
+void WsFollower::Start() {
+  applier_.SetMode("ws");
+  thread_ = std::thread([this] { Run(); });
+}
+
+void WsFollower::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    if (cancel_) cancel_();
+  }
+  wake_.notify_all();
+  if (thread_.joinable()) thread_.join();
+}
+
+bool WsFollower::WaitFor(std::chrono::milliseconds duration) {
+  std::unique_lock lock(mutex_);
+  return !wake_.wait_for(lock, duration, [this] { return stopping_; });
+}
+
+void WsFollower::Run() {
+  std::mt19937 random(std::random_device{}());
+  std::chrono::milliseconds backoff{0};
+  int failed_upgrades = 0;
+  while (true) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+    }
+    bool upgraded = false;
+    bool key_refused = false;
+    Status ended = RunSession(upgraded, key_refused);
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_) return;
+    }
+    if (upgraded) {
+      failed_upgrades = 0;
+      backoff = std::chrono::milliseconds(0);
+    } else if (!key_refused) {
+      ++failed_upgrades;
+    }
+    if (key_refused) {
+      applier_.SetState("degraded", ended.message());
+    } else if (!ended.ok()) {
+      bool degraded = ended.code() == StatusCode::kInvalidArgument || ended.code() == StatusCode::kFailedPrecondition;
+      applier_.SetState(degraded ? "degraded" : "unreachable", ended.message());
+    }
+    if (pull_ && failed_upgrades >= 3) {
+      spdlog::warn("sync: the WebSocket could not be held ({} failed upgrades); falling back to pull for {} minutes",
+                   failed_upgrades, kPullFallbackSpan.count());
+      applier_.SetMode("pull");
+      auto until = std::chrono::steady_clock::now() + kPullFallbackSpan;
+      while (std::chrono::steady_clock::now() < until) {
+        auto round = pull_->Round(std::chrono::seconds(30));
+        if (round.ok()) {
+          applier_.SetState("following", "");
+        } else {
+          applier_.SetState(round.status().code() == StatusCode::kUnavailable ? "unreachable" : "degraded",
+                            round.status().message());
+        }
+        if (!WaitFor(round.ok() && *round > 0 ? std::chrono::milliseconds(0) : options_.follow.poll_interval)) return;
+      }
+      applier_.SetMode("ws");
+      failed_upgrades = 0;
+      continue;
+    }
+    backoff = std::min(kMaxBackoff, std::max(kFirstBackoff, backoff * 2));
+    std::uniform_int_distribution<int64_t> jitter(0, backoff.count() / 2);
+    if (!WaitFor(backoff + std::chrono::milliseconds(jitter(random)))) return;
+  }
+}
+
+Status WsFollower::RunSession(bool& upgraded, bool& key_refused) {
+  // The URL was checked at start: http://HOST:PORT.
+  std::string authority = options_.follow.control_plane_url.substr(std::string("http://").size());
+  size_t colon = authority.rfind(':');
+  std::string host = authority.substr(0, colon);
+  std::string port = authority.substr(colon + 1);
+
+  asio::io_context io;
+  auto session = std::make_shared<Session>(io);
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return Status::Ok();
+    cancel_ = [&io] { io.stop(); };
+  }
+
+  auto run = [&]() -> asio::awaitable<void> {
+    beast::error_code error;
+    auto& ws = session->ws;
+    tcp::resolver resolver(io);
+    auto endpoints = co_await resolver.async_resolve(host, port, asio::redirect_error(asio::use_awaitable, error));
+    if (error) {
+      session->ended = Status::Unavailable("cannot resolve " + authority + ": " + error.message());
+      co_return;
+    }
+    beast::get_lowest_layer(ws).expires_after(std::chrono::seconds(10));
+    co_await beast::get_lowest_layer(ws).async_connect(endpoints, asio::redirect_error(asio::use_awaitable, error));
+    if (error) {
+      session->ended = Status::Unavailable("cannot connect to " + authority + ": " + error.message());
+      co_return;
+    }
+    beast::get_lowest_layer(ws).expires_never();  // the WebSocket's own timeouts take over
+    websocket::permessage_deflate deflate;
+    deflate.client_enable = true;
+    ws.set_option(deflate);
+    ws.read_message_max(protocol::kMaxIncomingMessage);
+    websocket::stream_base::timeout timeouts{};
+    timeouts.handshake_timeout = std::chrono::seconds(10);
+    timeouts.idle_timeout = std::chrono::seconds(30);
+    timeouts.keep_alive_pings = false;
+    ws.set_option(timeouts);
+    std::string key = options_.follow.key;
+    ws.set_option(websocket::stream_base::decorator([key](websocket::request_type& request) {
+      request.set(beast::http::field::authorization, "Bearer " + key);
+      request.set(beast::http::field::user_agent, "warden-edge");
+    }));
+    websocket::response_type response;
+    co_await ws.async_handshake(response, authority, "/v1/sync", asio::redirect_error(asio::use_awaitable, error));
+    if (error) {
+      if (response.result_int() == 401 || response.result_int() == 403) {
+        session->key_refused = true;
+        session->ended = Status::PermissionDenied("the control plane refused the edge key (HTTP " +
+                                                  std::to_string(response.result_int()) + ")");
+      } else {
+        session->ended = Status::Unavailable("WebSocket upgrade at " + authority + " failed" +
+                                             (response.result_int() ? " (HTTP " + std::to_string(response.result_int()) + ")" : "") +
+                                             ": " + error.message());
+      }
+      co_return;
+    }
+    session->upgraded = true;
+    session->Send({{"type", "hello"},
+                   {"protocol_versions", {protocol::kProtocolVersion}},
+                   {"build", options_.build},
+                   {"feature_level", protocol::kEngineFeatureLevel},
+                   {"instance_id", applier_.instance_id()},
+                   {"store_id", applier_.store_id()},
+                   {"revision", applier_.revision()},
+                   {"address", options_.address}});
+
+    bool heartbeats_started = false;
+
+    beast::flat_buffer buffer;
+    while (true) {
+      if (session->halted && std::chrono::steady_clock::now() - session->halted_at > kRetryAfterNack) {
+        session->ended = Status::FailedPrecondition("reconnecting to retry the revision this edge could not apply");
+        break;
+      }
+      co_await ws.async_read(buffer, asio::redirect_error(asio::use_awaitable, error));
+      if (error) {
+        if (session->ended.ok()) {
+          std::string reason = ws.reason().reason.empty() ? error.message() : std::string(ws.reason().reason.data(), ws.reason().reason.size());
+          session->ended = Status::Unavailable("sync connection closed: " + reason);
+          if (ws.reason().code == protocol::kCloseKeyRevoked) {
+            session->key_refused = true;
+            session->ended = Status::PermissionDenied("the control plane revoked this edge's key");
+          }
+        }
+        break;
+      }
+      std::string text = beast::buffers_to_string(buffer.data());
+      buffer.consume(buffer.size());
+      json message = json::parse(text, nullptr, false);
+      if (message.is_discarded() || !message.is_object()) {
+        session->ended = Status::Unavailable("the hub sent a message that is not a JSON object");
+        break;
+      }
+      std::string type = message.value("type", std::string());
+      uint64_t revision = message.contains("revision") && message["revision"].is_number_unsigned()
+                              ? message["revision"].get<uint64_t>()
+                              : 0;
+      auto apply_and_answer = [&](Status applied, uint64_t rev) {
+        if (applied.ok()) {
+          session->Send({{"type", "ack"}, {"revision", rev}});
+          applier_.SetState("following", "");
+          return true;
+        }
+        std::string code = SyncApplier::NackCode(applied);
+        session->Send({{"type", "nack"}, {"revision", rev}, {"code", code}, {"message", applied.message()}});
+        if (code == "gap" || code == "hash_mismatch") {
+          session->ended = Status::Unavailable("resyncing after " + code + ": " + applied.message());
+          return false;
+        }
+        // Keeps serving the last good revision whole; stays connected for heartbeats only.
+        applier_.SetState("degraded", applied.message());
+        session->halted = true;
+        session->halted_at = std::chrono::steady_clock::now();
+        return true;
+      };
+      if (type == "welcome") {
+        session->heartbeat = std::chrono::milliseconds(message.value("heartbeat_ms", int64_t{10'000}));
+        timeouts.idle_timeout = 3 * session->heartbeat;
+        ws.set_option(timeouts);
+        applier_.SetHubRevision(message.value("revision", uint64_t{0}));
+        applier_.SetState("following", "");
+        if (!heartbeats_started) {
+          heartbeats_started = true;
+          asio::co_spawn(io, SendHeartbeats(session.get(), &applier_), asio::detached);
+        }
+      } else if (type == "heartbeat") {
+        applier_.SetHubRevision(revision);
+      } else if (session->halted) {
+        continue;  // nothing past the refused revision can be applied
+      } else if (type == "delta") {
+        auto ops = protocol::OpsFromJson(message.value("ops", json::array()));
+        Status applied = ops.ok() ? applier_.ApplyDelta(revision, *ops)
+                                  : Status::InvalidArgument("cannot_apply: " + ops.status().message());
+        if (!apply_and_answer(applied, revision)) break;
+      } else if (type == "rev_begin") {
+        session->parts_revision = revision;
+        session->parts_ops.clear();
+      } else if (type == "rev_part") {
+        auto ops = protocol::OpsFromJson(message.value("ops", json::array()));
+        if (!ops.ok() || revision != session->parts_revision) {
+          if (!apply_and_answer(Status::InvalidArgument("cannot_apply: a bad rev_part"), revision)) break;
+          continue;
+        }
+        for (auto& op : *ops) session->parts_ops.push_back(std::move(op));
+      } else if (type == "rev_commit") {
+        Status applied = revision == session->parts_revision
+                             ? applier_.ApplyDelta(revision, session->parts_ops)
+                             : Status::FailedPrecondition("gap: rev_commit without its rev_begin");
+        session->parts_ops.clear();
+        if (!apply_and_answer(applied, revision)) break;
+      } else if (type == "snapshot_begin") {
+        session->in_snapshot = true;
+        session->snapshot_revision = revision;
+        session->snapshot_store = message.value("store_id", std::string());
+        session->snapshot_body.clear();
+        if (message.contains("counts") && message["counts"].is_object()) {
+          session->snapshot_body.reserve(message["counts"].value("bytes", size_t{0}));
+        }
+        session->next_chunk = 0;
+        spdlog::info("sync: receiving the snapshot of revision {} ({} chunks)", revision, message.value("chunks", 0));
+      } else if (type == "snapshot_chunk") {
+        if (!session->in_snapshot || message.value("index", size_t{0}) != session->next_chunk) {
+          session->ended = Status::Unavailable("snapshot chunk out of order");
+          break;
+        }
+        session->snapshot_body += message.value("data", std::string());
+        ++session->next_chunk;
+      } else if (type == "snapshot_end") {
+        session->in_snapshot = false;
+        Status applied = applier_.ApplySnapshot(session->snapshot_body, message.value("sha256", std::string()),
+                                                session->snapshot_revision, session->snapshot_store);
+        std::string().swap(session->snapshot_body);
+        if (!apply_and_answer(applied, session->snapshot_revision)) break;
+      } else if (type == "error") {
+        std::string code = message.value("code", std::string());
+        session->ended = code == "key_revoked"
+                             ? Status::PermissionDenied("the control plane revoked this edge's key")
+                             : Status::Unavailable("the hub ended the session: " + code + ": " +
+                                                   message.value("message", std::string()));
+        if (code == "key_revoked") session->key_refused = true;
+        if (code == "unsupported_protocol") {
+          session->ended = Status::FailedPrecondition("unsupported_protocol: " + message.value("message", std::string()));
+        }
+      }
+    }
+    session->done = true;
+    session->timer.cancel();
+    beast::error_code ignored;
+    beast::get_lowest_layer(ws).socket().shutdown(tcp::socket::shutdown_both, ignored);
+    beast::get_lowest_layer(ws).close();
+  };
+  asio::co_spawn(io, run(), asio::detached);
+  io.run();
+  {
+    std::lock_guard lock(mutex_);
+    cancel_ = nullptr;
+  }
+  upgraded = session->upgraded;
+  key_refused = session->key_refused;
+  return session->ended;
+}
+
+}  // namespace warden::edge

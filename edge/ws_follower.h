@@ -1,0 +1,54 @@
+// WsFollower: an edge following a control plane over the sync WebSocket (docs/sync-protocol.md,
+// section 6): hello with its instance UUID, store and revision; each delta or snapshot applied
+// through the SyncApplier and acked (or nacked); heartbeats both ways; reconnects with backoff and
+// jitter. In `auto` mode it falls back to the pull follower after 3 failed upgrades that were not
+// refusals of the key, and tries the socket again every 5 minutes.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "edge/pull_follower.h"
+#include "edge/sync_applier.h"
+
+namespace warden::edge {
+
+struct WsFollowOptions {
+  FollowOptions follow;        // control plane URL and key, as for pull
+  bool fall_back_to_pull = true;  // --sync-mode auto
+  std::string address;         // where this edge's API listens, sent in hello
+  std::string build;           // this build's version
+};
+
+class WsFollower {
+ public:
+  WsFollower(WsFollowOptions options, SyncApplier& applier);
+  ~WsFollower();  // stops
+
+  void Start();
+  void Stop();
+
+  struct Session;  // one connection's state (public for the heartbeat coroutine)
+
+ private:
+  void Run();
+  // One connection, from connect to close. Returns why it ended; `upgraded` says whether the
+  // WebSocket handshake succeeded, `key_refused` whether the hub refused the key.
+  Status RunSession(bool& upgraded, bool& key_refused);
+  bool WaitFor(std::chrono::milliseconds duration);  // false when stopping
+
+  WsFollowOptions options_;
+  SyncApplier& applier_;
+  std::unique_ptr<PullFollower> pull_;  // for auto mode's fallback rounds
+  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  std::function<void()> cancel_;  // ends the current session's I/O; GUARDED_BY(mutex_)
+};
+
+}  // namespace warden::edge
