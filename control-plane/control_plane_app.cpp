@@ -95,7 +95,7 @@ Result<std::unique_ptr<ControlPlaneApp>> ControlPlaneApp::Create(const config::O
     AddSyncRoutes(*app->sync_router_, *app->control_plane_, *hub);
     app->sync_server_ = std::make_unique<http::Server>(sync_options, *app->sync_router_);
     WARDEN_RETURN_IF_ERROR(app->sync_server_->Start());
-    std::printf("warden-control-plane sync listening on %s://%s:%u\n", sync_options.tls_cert_file.empty() ? "ws" : "wss",
+    std::printf("warden-control-plane sync endpoints on %s://%s:%u\n", sync_options.tls_cert_file.empty() ? "ws" : "wss",
                 sync_options.host.c_str(), app->sync_server_->port());
     std::fflush(stdout);
   }

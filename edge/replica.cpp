@@ -1,9 +1,13 @@
 #include "edge/replica.h"
 
+#include <chrono>
+#include <cstdlib>
 #include <filesystem>
+#include <thread>
 #include <random>
 
 #include <openssl/rand.h>
+#include <spdlog/spdlog.h>
 
 namespace warden::edge {
 namespace {
@@ -204,6 +208,13 @@ Status Replica::ReplaceWith(const Snapshot& snapshot) {
   } while (!cursor.empty());
   WARDEN_RETURN_IF_ERROR(SetMeta("store_id", snapshot.store_id));
   WARDEN_RETURN_IF_ERROR(SetMeta("revision", std::to_string(snapshot.revision)));
+  // Test hook (never set in production): pause with everything written but not committed, so a
+  // test can kill the process provably in the middle of applying a snapshot.
+  if (const char* pause = std::getenv("WARDEN_TEST_SNAPSHOT_COMMIT_PAUSE_MS")) {
+    spdlog::warn("replica: snapshot of revision {} written, not yet committed (test pause {} ms)", snapshot.revision,
+                 pause);
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::atoi(pause)));
+  }
   WARDEN_RETURN_IF_ERROR(transaction->Commit());
   store_id_ = snapshot.store_id;
   revision_ = snapshot.revision;

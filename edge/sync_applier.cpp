@@ -1,5 +1,6 @@
 #include "edge/sync_applier.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include <spdlog/spdlog.h>
@@ -90,11 +91,15 @@ Status SyncApplier::ApplyDelta(uint64_t revision, const std::vector<protocol::De
     Status written = replica_->ApplyRevision(revision, ops);
     if (!written.ok()) return Status::Internal("storage: " + written.message());
   }
-  holder_.Publish(*next);
   applied_->Increment();
-  std::lock_guard lock(mutex_);
-  latest_ = std::move(*next);
-  last_sync_ = std::chrono::system_clock::now();
+  {
+    std::lock_guard lock(mutex_);
+    latest_ = *next;
+    hub_revision_ = std::max(hub_revision_, revision);
+    last_sync_ = std::chrono::system_clock::now();
+  }
+  // Published last, so whoever sees the revision also sees the status and counters that go with it.
+  holder_.Publish(std::move(*next));
   return Status::Ok();
 }
 
@@ -117,14 +122,17 @@ Status SyncApplier::ApplySnapshot(std::string_view body, std::string_view sha256
     Status written = replica_->ReplaceWith(**snapshot);
     if (!written.ok()) return Status::Internal("storage: " + written.message());
   }
-  holder_.Publish(*snapshot);
   snapshots_->Increment();
   spdlog::info("sync: applied the snapshot of revision {} ({} relations) in {:.0f} ms", revision,
                (*snapshot)->directory->relation_count(),
                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
-  std::lock_guard lock(mutex_);
-  latest_ = std::move(*snapshot);
-  last_sync_ = std::chrono::system_clock::now();
+  {
+    std::lock_guard lock(mutex_);
+    latest_ = *snapshot;
+    hub_revision_ = std::max(hub_revision_, revision);
+    last_sync_ = std::chrono::system_clock::now();
+  }
+  holder_.Publish(std::move(*snapshot));
   return Status::Ok();
 }
 

@@ -369,8 +369,16 @@ Status WsFollower::RunSession(bool& upgraded, bool& key_refused) {
     beast::get_lowest_layer(ws).socket().shutdown(tcp::socket::shutdown_both, ignored);
     beast::get_lowest_layer(ws).close();
   };
-  asio::co_spawn(io, run(), asio::detached);
+  asio::co_spawn(io, run(), [&session](std::exception_ptr thrown) {
+    if (!thrown) return;
+    try {
+      std::rethrow_exception(thrown);
+    } catch (const std::exception& error) {
+      session->ended = Status::Internal(std::string("sync session failed: ") + error.what());
+    }
+  });
   io.run();
+  spdlog::info("sync: session ended (upgraded {}): {}", session->upgraded, session->ended.message());
   {
     std::lock_guard lock(mutex_);
     cancel_ = nullptr;

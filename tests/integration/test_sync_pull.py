@@ -109,7 +109,7 @@ class PullSync(WardenTestCase):
                 break
             time.sleep(0.05)
         self.assertEqual("degraded", sync["state"])
-        self.assertIn("refused the token", sync["error"])
+        self.assertIn("refused the edge key", sync["error"])
 
     def test_bad_follow_options_are_refused_at_start(self):
         result = self.run_binary("warden-edge", "--control-plane", "ftp://x", "--key-file", self.key)
