@@ -80,7 +80,6 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
     app->applier_ = std::make_unique<SyncApplier>(app->context_->holder(), app->replica_.get(), app->registry_);
     if (mode == "pull") {
       app->pull_follower_ = std::make_unique<PullFollower>(follow, *app->applier_);
-      app->pull_follower_->Start();
     } else {
       WsFollowOptions ws;
       ws.follow = follow;
@@ -88,7 +87,6 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
       ws.build = WARDEN_EDGE_VERSION;
       ws.address = server_options->host + ":" + std::to_string(server_options->port);
       app->ws_follower_ = std::make_unique<WsFollower>(ws, *app->applier_);
-      app->ws_follower_->Start();
     }
   }
   if (!data.empty()) {
@@ -146,6 +144,16 @@ std::string EdgeApp::NotReadyReason() const {
     return "no snapshot loaded: start with --data DIR or --replica FILE";
   }
   return "";
+}
+
+void EdgeApp::StartFollowing() {
+  if (following_started_) return;
+  following_started_ = true;
+  if (pull_follower_) pull_follower_->Start();
+  if (ws_follower_) {
+    ws_follower_->SetAddress(host_ + ":" + std::to_string(server_->port()));
+    ws_follower_->Start();
+  }
 }
 
 void EdgeApp::Reload() {

@@ -29,6 +29,9 @@ class EdgeApp {
   EdgeContext& context() { return *context_; }
   // Why the edge cannot answer checks yet ("" when it can); /readyz reports it.
   std::string NotReadyReason() const;
+  // Starts following the control plane (when configured) once the server listens, so the hello
+  // names the edge's real address. Tests and tools that embed the app call it themselves.
+  void StartFollowing();
   // SIGHUP: reload the data folder now.
   void Reload();
 
@@ -45,6 +48,7 @@ class EdgeApp {
   std::unique_ptr<http::Router> router_;
   std::unique_ptr<http::Server> server_;
   std::string host_;
+  bool following_started_ = false;
 };
 
 }  // namespace warden::edge

@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   }
   auto& edge = **app;
   warden::http::DaemonHooks hooks;
+  hooks.on_started = [&edge] { edge.StartFollowing(); };
   hooks.on_reload = [&edge] { edge.Reload(); };
   return warden::http::RunUntilSignalled("warden-edge", edge.host(), edge.server(), hooks);
 }

@@ -29,6 +29,8 @@ class WsFollower {
   WsFollower(WsFollowOptions options, SyncApplier& applier);
   ~WsFollower();  // stops
 
+  // REQUIRES: before Start().
+  void SetAddress(std::string address) { options_.address = std::move(address); }
   void Start();
   void Stop();
 

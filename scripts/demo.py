@@ -105,12 +105,16 @@ try:
 
     pushed = ctl("push", os.path.join(root, "examples", "drive"))
     print(f"   wardenctl push examples/drive -> revision {pushed['revision']} of store {pushed.get('store_id', '?')}")
+    key = ctl("keys", "create", "demo-edges")
+    print(f"   wardenctl keys create demo-edges -> key {key['id']} (the secret is shown once)")
     key_file = os.path.join(workdir, "edge.key")
     with open(key_file, "w") as f:
-        f.write(token + "\n")
+        f.write(key["key"] + "\n")
+    # Both edges follow over the sync WebSocket; the second would fall back to HTTP pull on its own
+    # if the socket could not be held (--sync-mode auto).
     edges = [start("warden-edge", "--listen", "127.0.0.1:0", "--control-plane", control_plane, "--key-file", key_file,
-                   "--replica", os.path.join(workdir, f"replica-{i}.db"), "--sync-poll-interval", "50ms")
-             for i in (1, 2)]
+                   "--replica", os.path.join(workdir, f"replica-{i}.db"), "--sync-mode", mode)
+             for i, mode in ((1, "ws"), (2, "auto"))]
     for edge in edges:  # an edge is ready once it holds a revision from the control plane
         for _ in range(200):
             if call("GET", edge + "/readyz")[0] == 200:
@@ -139,7 +143,17 @@ try:
     print(f"   wardenctl relation rm document:cobol-notes#editor@user:eve -> revision {revoked['revision']}")
     at_edges("eve", "can_edit", "cobol-notes", revoked["revision"], "eve")
     status, body = call("GET", edges[0] + "/v1/status")
-    print(f"   edge1 /v1/status sync: {json.dumps(body.get('sync', {}))}")
+    sync = body.get("sync", {})
+    print(f"   edge1 /v1/status sync: mode {sync.get('mode')}, state {sync.get('state')}, revision "
+          f"{sync.get('revision')}, hub revision {sync.get('hub_revision')}, lag {sync.get('lag')}")
+    for _ in range(40):  # acks reach the control plane's edge list right after each revision
+        listed = ctl("edges")["edges"]
+        if len(listed) == 2 and all(e["revision"] == revoked["revision"] for e in listed):
+            break
+        time.sleep(0.05)
+    for e in listed:
+        print(f"   wardenctl edges: {e['instance'][:8]}… at {e['address']} key '{e['key']}' {e['state']}, "
+              f"revision {e['revision']}, lag {e['lag']}")
 
     print("\n== standalone edge on examples/authzen-todo (Cerbos-style policies + directory identities, AuthZEN API)")
     todo = start("warden-edge", "--listen", "127.0.0.1:0", "--data", os.path.join(root, "examples", "authzen-todo"))

@@ -17,6 +17,7 @@ namespace warden::http {
 std::optional<int> ParseCommandLineOrExit(config::Options& options, int argc, const char* const* argv);
 
 struct DaemonHooks {
+  std::function<void()> on_started;     // once the server listens (its port is known)
   std::function<void()> on_reload;      // SIGHUP
   std::function<void()> before_stop;    // after the server stopped, before the process exits
 };

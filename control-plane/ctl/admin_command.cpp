@@ -89,8 +89,10 @@ int EdgesCommand(const std::vector<std::string>& args) {
   return client.Call("GET", "/v1/edges", nullptr, [](const nlohmann::json& j) {
     std::vector<std::vector<std::string>> rows;
     for (const auto& e : j["edges"]) {
-      rows.push_back({e["instance"], e["key_id"], e["address"], e["version"], U64(e, "revision"), U64(e, "lag"),
-                      e["state"], e["last_seen"]});
+      std::string state = e.value("state", "");
+      if (e.contains("error")) state += " (" + e["error"].get<std::string>() + ")";
+      rows.push_back({e["instance"], e.value("key", e.value("key_id", "")), e["address"], e["version"],
+                      U64(e, "revision"), U64(e, "lag"), state, e["last_seen"]});
     }
     PrintTable({"INSTANCE", "KEY", "ADDRESS", "VERSION", "REVISION", "LAG", "STATE", "LAST SEEN"}, rows);
   });
