@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "common/http/client.h"
 #include "common/http/json.h"
 #include "common/http/server_config.h"
 #include "common/http/standard_routes.h"
@@ -61,9 +62,14 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
     FollowOptions follow;
     follow.control_plane_url = control_plane;
     while (!follow.control_plane_url.empty() && follow.control_plane_url.back() == '/') follow.control_plane_url.pop_back();
-    if (follow.control_plane_url.rfind("http://", 0) != 0 ||
-        follow.control_plane_url.find(':', 7) == std::string::npos) {
-      return Status::InvalidArgument("option 'control-plane': '" + control_plane + "' must be http://HOST:PORT");
+    if (!http::ParseUrl(follow.control_plane_url).ok()) {
+      return Status::InvalidArgument("option 'control-plane': '" + control_plane +
+                                     "' must be http://HOST:PORT or https://HOST:PORT");
+    }
+    follow.ca_file = options.GetString("control-plane-ca");
+    if (!follow.ca_file.empty()) {
+      auto checked = http::MakeClientTlsContext(follow.ca_file);
+      if (!checked.ok()) return Status::InvalidArgument("option 'control-plane-ca': " + checked.status().message());
     }
     const std::string& mode = options.GetString("sync-mode");
     if (mode != "ws" && mode != "pull" && mode != "auto") {
@@ -86,7 +92,9 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
       ws.fall_back_to_pull = mode == "auto";
       ws.build = WARDEN_EDGE_VERSION;
       ws.address = server_options->host + ":" + std::to_string(server_options->port);
-      app->ws_follower_ = std::make_unique<WsFollower>(ws, *app->applier_);
+      auto follower = WsFollower::Create(ws, *app->applier_);
+      if (!follower.ok()) return follower.status();
+      app->ws_follower_ = std::move(*follower);
     }
   }
   if (!data.empty()) {

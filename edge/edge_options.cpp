@@ -11,9 +11,11 @@ void AddEdgeOptions(config::Options& options) {
   options.Add("replica", config::OptionType::kString, "",
               "SQLite replica of the store this edge follows; loaded at start so the edge serves at once");
   options.Add("control-plane", config::OptionType::kString, "",
-              "follow this control plane (http://HOST:PORT) over sync; pair with --replica");
+              "follow this control plane (http://HOST:PORT, or https:// for TLS) over sync; pair with --replica");
   options.Add("key-file", config::OptionType::kString, "",
               "file holding the edge key (wardenctl keys create) the edge presents to the control plane");
+  options.Add("control-plane-ca", config::OptionType::kString, "",
+              "CA bundle (PEM) that verifies an https:// control plane (default: the system's CAs)");
   options.Add("sync-mode", config::OptionType::kString, "auto",
               "ws (WebSocket only), pull (HTTP long polling only), or auto (WebSocket, falling back to pull)");
   options.Add("sync-poll-interval", config::OptionType::kDuration, "200ms",

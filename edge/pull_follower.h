@@ -16,7 +16,8 @@
 namespace warden::edge {
 
 struct FollowOptions {
-  std::string control_plane_url;  // http://host:port
+  std::string control_plane_url;  // http://host:port or https://host:port
+  std::string ca_file;            // https: the CA bundle that verifies the control plane
   std::string key;                // the edge key (or an admin token with read scope)
   std::chrono::milliseconds poll_interval{200};  // pause between rounds when nothing is new
   std::chrono::milliseconds long_poll{30'000};   // how long the control plane may hold a poll

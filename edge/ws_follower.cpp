@@ -8,13 +8,17 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "common/http/client.h"
 #include "common/protocol/sync_messages.h"
 
 namespace warden::edge {
@@ -35,9 +39,11 @@ constexpr std::chrono::seconds kRetryAfterNack{60};
 
 }  // namespace
 
-// The state of one connection; lives on the session's io_context thread only.
-struct WsFollower::Session {
-  websocket::stream<beast::tcp_stream> ws;
+// The state of one connection; lives on the session's io_context thread only. `Stream` is
+// beast::tcp_stream (ws://) or beast::ssl_stream<beast::tcp_stream> (wss://).
+template <typename Stream>
+struct WsSession {
+  websocket::stream<Stream> ws;
   std::deque<std::string> outbox;
   bool writing = false;
   bool upgraded = false;
@@ -58,7 +64,16 @@ struct WsFollower::Session {
   asio::steady_timer timer;  // the heartbeat's
   bool done = false;
 
-  explicit Session(asio::io_context& io) : ws(io), timer(io) {}
+  WsSession(asio::io_context& io, asio::ssl::context* tls) : ws(MakeStream(io, tls)), timer(io) {}
+
+  static Stream MakeStream(asio::io_context& io, asio::ssl::context* tls) {
+    if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
+      (void)tls;
+      return Stream(io);
+    } else {
+      return Stream(io, *tls);
+    }
+  }
 
   void Send(json message) {
     outbox.push_back(message.dump());
@@ -83,7 +98,8 @@ struct WsFollower::Session {
 namespace {
 
 // Heartbeats from this side, every interval the welcome gave, until the session is done.
-asio::awaitable<void> SendHeartbeats(WsFollower::Session* session, SyncApplier* applier) {
+template <typename Session>
+asio::awaitable<void> SendHeartbeats(Session* session, SyncApplier* applier) {
   while (!session->done) {
     session->timer.expires_after(session->heartbeat);
     beast::error_code ignored;
@@ -94,6 +110,19 @@ asio::awaitable<void> SendHeartbeats(WsFollower::Session* session, SyncApplier* 
 }
 
 }  // namespace
+
+Result<std::unique_ptr<WsFollower>> WsFollower::Create(WsFollowOptions options, SyncApplier& applier) {
+  auto url = http::ParseUrl(options.follow.control_plane_url);
+  if (!url.ok()) return url.status();
+  std::unique_ptr<WsFollower> follower(new WsFollower(std::move(options), applier));
+  follower->url_ = *url;
+  if (url->tls) {
+    auto context = http::MakeClientTlsContext(follower->options_.follow.ca_file);
+    if (!context.ok()) return context.status();
+    follower->tls_ = *context;
+  }
+  return follower;
+}
 
 WsFollower::WsFollower(WsFollowOptions options, SyncApplier& applier)
     : options_(std::move(options)), applier_(applier) {
@@ -133,7 +162,8 @@ void WsFollower::Run() {
     }
     bool upgraded = false;
     bool key_refused = false;
-    Status ended = RunSession(upgraded, key_refused);
+    Status ended = tls_ ? RunSession<beast::ssl_stream<beast::tcp_stream>>(upgraded, key_refused)
+                        : RunSession<beast::tcp_stream>(upgraded, key_refused);
     {
       std::lock_guard lock(mutex_);
       if (stopping_) return;
@@ -175,15 +205,17 @@ void WsFollower::Run() {
   }
 }
 
+template <typename Stream>
 Status WsFollower::RunSession(bool& upgraded, bool& key_refused) {
-  // The URL was checked at start: http://HOST:PORT.
-  std::string authority = options_.follow.control_plane_url.substr(std::string("http://").size());
-  size_t colon = authority.rfind(':');
-  std::string host = authority.substr(0, colon);
-  std::string port = authority.substr(colon + 1);
+  using Session = WsSession<Stream>;
+  constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
+  // The URL was checked at start: http[s]://HOST:PORT.
+  const std::string& host = url_.host;
+  const std::string& port = url_.port;
+  std::string authority = host + ":" + port;
 
   asio::io_context io;
-  auto session = std::make_shared<Session>(io);
+  auto session = std::make_shared<Session>(io, tls_.get());
   {
     std::lock_guard lock(mutex_);
     if (stopping_) return Status::Ok();
@@ -204,6 +236,19 @@ Status WsFollower::RunSession(bool& upgraded, bool& key_refused) {
     if (error) {
       session->ended = Status::Unavailable("cannot connect to " + authority + ": " + error.message());
       co_return;
+    }
+    if constexpr (kTls) {
+      if (!SSL_set_tlsext_host_name(ws.next_layer().native_handle(), host.c_str())) {
+        session->ended = Status::InvalidArgument("cannot use '" + host + "' as a TLS server name");
+        co_return;
+      }
+      ws.next_layer().set_verify_callback(asio::ssl::host_name_verification(host));
+      co_await ws.next_layer().async_handshake(asio::ssl::stream_base::client,
+                                               asio::redirect_error(asio::use_awaitable, error));
+      if (error) {
+        session->ended = Status::Unavailable("TLS handshake with " + authority + " failed: " + error.message());
+        co_return;
+      }
     }
     beast::get_lowest_layer(ws).expires_never();  // the WebSocket's own timeouts take over
     websocket::permessage_deflate deflate;

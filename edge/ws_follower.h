@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "common/http/client.h"
 #include "edge/pull_follower.h"
 #include "edge/sync_applier.h"
 
@@ -26,7 +27,8 @@ struct WsFollowOptions {
 
 class WsFollower {
  public:
-  WsFollower(WsFollowOptions options, SyncApplier& applier);
+  // InvalidArgument for a URL that is not http[s]://HOST:PORT or an unreadable CA bundle.
+  static Result<std::unique_ptr<WsFollower>> Create(WsFollowOptions options, SyncApplier& applier);
   ~WsFollower();  // stops
 
   // REQUIRES: before Start().
@@ -34,17 +36,19 @@ class WsFollower {
   void Start();
   void Stop();
 
-  struct Session;  // one connection's state (public for the heartbeat coroutine)
-
  private:
+  WsFollower(WsFollowOptions options, SyncApplier& applier);
   void Run();
   // One connection, from connect to close. Returns why it ended; `upgraded` says whether the
   // WebSocket handshake succeeded, `key_refused` whether the hub refused the key.
+  template <typename Stream>
   Status RunSession(bool& upgraded, bool& key_refused);
   bool WaitFor(std::chrono::milliseconds duration);  // false when stopping
 
   WsFollowOptions options_;
   SyncApplier& applier_;
+  http::ParsedUrl url_;
+  std::shared_ptr<boost::asio::ssl::context> tls_;  // for https:// control planes
   std::unique_ptr<PullFollower> pull_;  // for auto mode's fallback rounds
   std::thread thread_;
   std::mutex mutex_;

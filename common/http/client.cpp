@@ -3,8 +3,11 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 
 namespace warden::http {
 
@@ -12,28 +15,59 @@ namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace bhttp = boost::beast::http;
 
-Result<ClientResponse> Fetch(const ClientRequest& request) {
-  const std::string prefix = "http://";
-  if (request.url.rfind(prefix, 0) != 0) {
-    return Status::InvalidArgument("url '" + request.url + "' must start with http://");
+Result<ParsedUrl> ParseUrl(const std::string& url) {
+  ParsedUrl parsed;
+  std::string rest;
+  if (url.rfind("http://", 0) == 0) {
+    rest = url.substr(7);
+  } else if (url.rfind("https://", 0) == 0) {
+    parsed.tls = true;
+    rest = url.substr(8);
+  } else {
+    return Status::InvalidArgument("url '" + url + "' must start with http:// or https://");
   }
-  std::string rest = request.url.substr(prefix.size());
   auto slash = rest.find('/');
   std::string authority = rest.substr(0, slash);
-  std::string target = slash == std::string::npos ? "/" : rest.substr(slash);
+  parsed.target = slash == std::string::npos ? "/" : rest.substr(slash);
   auto colon = authority.rfind(':');
-  if (colon == std::string::npos) return Status::InvalidArgument("url '" + request.url + "' needs a port");
-  std::string host = authority.substr(0, colon);
-  std::string port = authority.substr(colon + 1);
+  if (colon == std::string::npos || colon == 0 || colon + 1 == authority.size()) {
+    return Status::InvalidArgument("url '" + url + "' needs HOST:PORT");
+  }
+  parsed.host = authority.substr(0, colon);
+  parsed.port = authority.substr(colon + 1);
+  if (parsed.port.find_first_not_of("0123456789") != std::string::npos) {
+    return Status::InvalidArgument("url '" + url + "' has a port that is not a number");
+  }
+  return parsed;
+}
+
+Result<std::shared_ptr<asio::ssl::context>> MakeClientTlsContext(const std::string& ca_file) {
+  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
+  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
+  beast::error_code error;
+  if (ca_file.empty()) {
+    context->set_default_verify_paths(error);
+  } else {
+    context->load_verify_file(ca_file, error);
+  }
+  if (error) return Status::InvalidArgument("cannot load CA bundle '" + ca_file + "': " + error.message());
+  context->set_verify_mode(asio::ssl::verify_peer);
+  return context;
+}
+
+Result<ClientResponse> Fetch(const ClientRequest& request) {
+  auto url = ParseUrl(request.url);
+  if (!url.ok()) return url.status();
+  std::string authority = url->host + ":" + url->port;
 
   asio::io_context io;
-  beast::tcp_stream stream(io);
   beast::error_code error;
   asio::ip::tcp::resolver resolver(io);
-  auto endpoints = resolver.resolve(host, port, error);
+  auto endpoints = resolver.resolve(url->host, url->port, error);
   if (error) return Status::Unavailable("cannot resolve " + authority + ": " + error.message());
 
-  bhttp::request<bhttp::string_body> outgoing{bhttp::string_to_verb(request.method), target, 11};
+  bhttp::request<bhttp::string_body> outgoing{bhttp::string_to_verb(request.method), url->target, 11};
   outgoing.set(bhttp::field::host, authority);
   outgoing.set(bhttp::field::user_agent, "warden");
   for (const auto& [name, value] : request.headers) outgoing.set(name, value);
@@ -44,19 +78,12 @@ Result<ClientResponse> Fetch(const ClientRequest& request) {
   outgoing.prepare_payload();
 
   // Blocking calls on a beast::tcp_stream do not honour expires_after; run them asynchronously
-  // so the one deadline bounds connect, write and read together.
-  ClientResponse response;
+  // so the one deadline bounds connect, handshake, write and read together.
   beast::flat_buffer buffer;
   bhttp::response_parser<bhttp::string_body> parser;
   parser.body_limit(4ull << 30);
   bool connected = false;
-  stream.expires_after(request.timeout);
-  stream.async_connect(endpoints, [&](beast::error_code c, const asio::ip::tcp::endpoint&) {
-    if (c) {
-      error = c;
-      return;
-    }
-    connected = true;
+  auto exchange = [&](auto& stream) {
     bhttp::async_write(stream, outgoing, [&](beast::error_code w, size_t) {
       if (w) {
         error = w;
@@ -64,17 +91,51 @@ Result<ClientResponse> Fetch(const ClientRequest& request) {
       }
       bhttp::async_read(stream, buffer, parser, [&](beast::error_code r, size_t) { error = r; });
     });
+  };
+  std::shared_ptr<asio::ssl::context> tls;
+  std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls_stream;
+  beast::tcp_stream plain_stream(io);
+  if (url->tls) {
+    auto context = MakeClientTlsContext(request.ca_file);
+    if (!context.ok()) return context.status();
+    tls = *context;
+    tls_stream = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(io, *tls);
+    if (!SSL_set_tlsext_host_name(tls_stream->native_handle(), url->host.c_str())) {
+      return Status::InvalidArgument("cannot use '" + url->host + "' as a TLS server name");
+    }
+    tls_stream->set_verify_callback(asio::ssl::host_name_verification(url->host));
+  }
+  beast::tcp_stream& tcp = tls_stream ? beast::get_lowest_layer(*tls_stream) : plain_stream;
+  tcp.expires_after(request.timeout);
+  tcp.async_connect(endpoints, [&](beast::error_code c, const asio::ip::tcp::endpoint&) {
+    if (c) {
+      error = c;
+      return;
+    }
+    connected = true;
+    if (!tls_stream) {
+      exchange(plain_stream);
+      return;
+    }
+    tls_stream->async_handshake(asio::ssl::stream_base::client, [&](beast::error_code h) {
+      if (h) {
+        error = h;
+        return;
+      }
+      exchange(*tls_stream);
+    });
   });
   io.run();
   if (error == beast::error::timeout) return Status::DeadlineExceeded("no answer from " + authority + " in time");
   if (error && !connected) return Status::Unavailable("cannot connect to " + authority + ": " + error.message());
   if (error) return Status::Unavailable("request to " + authority + " failed: " + error.message());
+  ClientResponse response;
   response.status = parser.get().result_int();
   for (const auto& field : parser.get()) {
     response.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
   }
   response.body = std::move(parser.get().body());
-  stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, error);
+  tcp.socket().shutdown(asio::ip::tcp::socket::shutdown_both, error);
   return response;
 }
 

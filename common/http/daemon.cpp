@@ -39,7 +39,8 @@ int RunUntilSignalled(const std::string& name, const std::string& host, Server& 
     return 1;
   }
   std::string url_host = host.find(':') != std::string::npos ? "[" + host + "]" : host;
-  std::printf("%s listening on http://%s:%u\n", name.c_str(), url_host.c_str(), server.port());
+  std::printf("%s listening on %s://%s:%u\n", name.c_str(), server.tls() ? "https" : "http", url_host.c_str(),
+              server.port());
   if (hooks.on_started) hooks.on_started();
   std::fflush(stdout);
   spdlog::info("{} listening on {}:{}", name, url_host, server.port());

@@ -615,6 +615,10 @@ Status Server::Start() {
   return Status::Ok();
 }
 
+bool Server::tls() const {
+  return !impl_->options.tls_cert_file.empty() && !impl_->options.tls_key_file.empty();
+}
+
 uint16_t Server::port() const {
   beast::error_code error;
   auto endpoint = impl_->acceptor.local_endpoint(error);

@@ -55,6 +55,8 @@ class Server {
   Status Start();
   // The bound port (useful with port 0). REQUIRES: Start() succeeded.
   uint16_t port() const;
+  // Whether connections speak TLS (both certificate options were set).
+  bool tls() const;
   // Graceful stop as described above; safe to call more than once and from any thread but a worker.
   void Stop();
 

@@ -7,11 +7,15 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/asio/ssl/host_name_verification.hpp>
+#include <boost/beast/ssl.hpp>
 
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+
+#include "common/http/client.h"
 
 namespace warden::ctl {
 namespace {
@@ -49,8 +53,10 @@ bool LoadConfig(const std::string& path, bool must_exist, RemoteOptions& options
       options.url = value;
     } else if (key == "token") {
       options.token = value;
+    } else if (key == "ca") {
+      options.ca_file = value;
     } else {
-      std::fprintf(stderr, "wardenctl: %s:%d: unknown key '%s' (expected url, token)\n", path.c_str(), number,
+      std::fprintf(stderr, "wardenctl: %s:%d: unknown key '%s' (expected url, token, ca)\n", path.c_str(), number,
                    key.c_str());
       return false;
     }
@@ -59,33 +65,39 @@ bool LoadConfig(const std::string& path, bool must_exist, RemoteOptions& options
 }
 
 struct Url {
+  bool tls = false;
   std::string host;
   std::string port;
   std::string base_path;
 };
 
 Result<Url> ParseUrl(const std::string& text) {
-  constexpr std::string_view kScheme = "http://";
-  if (text.rfind(kScheme, 0) != 0) {
-    return Status::InvalidArgument("url: '" + text + "' must start with http:// (HTTPS is not supported by wardenctl yet)");
+  Url url;
+  std::string rest;
+  if (text.rfind("http://", 0) == 0) {
+    rest = text.substr(7);
+  } else if (text.rfind("https://", 0) == 0) {
+    url.tls = true;
+    rest = text.substr(8);
+  } else {
+    return Status::InvalidArgument("url: '" + text + "' must start with http:// or https://");
   }
-  std::string rest = text.substr(kScheme.size());
   size_t slash = rest.find('/');
   std::string authority = rest.substr(0, slash);
-  Url url;
+  std::string default_port = url.tls ? "443" : "80";
   url.base_path = slash == std::string::npos ? "" : rest.substr(slash);
   while (!url.base_path.empty() && url.base_path.back() == '/') url.base_path.pop_back();
   size_t colon = authority.rfind(':');
   if (!authority.empty() && authority.front() == '[') {
     size_t close = authority.find(']');
     url.host = authority.substr(1, close - 1);
-    url.port = close + 1 < authority.size() && authority[close + 1] == ':' ? authority.substr(close + 2) : "80";
+    url.port = close + 1 < authority.size() && authority[close + 1] == ':' ? authority.substr(close + 2) : default_port;
   } else if (colon != std::string::npos) {
     url.host = authority.substr(0, colon);
     url.port = authority.substr(colon + 1);
   } else {
     url.host = authority;
-    url.port = "80";
+    url.port = default_port;
   }
   if (url.host.empty() || url.port.empty()) return Status::InvalidArgument("url: '" + text + "' has no host or port");
   return url;
@@ -119,6 +131,7 @@ std::optional<RemoteOptions> ParseRemoteOptions(const std::string& command, cons
   if (!config_path.empty() && !LoadConfig(config_path, config_named, options)) return std::nullopt;
   if (const char* env = std::getenv("WARDEN_URL"); env && *env) options.url = env;
   if (const char* env = std::getenv("WARDEN_TOKEN"); env && *env) options.token = env;
+  if (const char* env = std::getenv("WARDEN_CA"); env && *env) options.ca_file = env;
 
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -139,6 +152,8 @@ std::optional<RemoteOptions> ParseRemoteOptions(const std::string& command, cons
       if (!take_value("--url", options.url)) return std::nullopt;
     } else if (arg == "--token" || arg.rfind("--token=", 0) == 0) {
       if (!take_value("--token", options.token)) return std::nullopt;
+    } else if (arg == "--ca" || arg.rfind("--ca=", 0) == 0) {
+      if (!take_value("--ca", options.ca_file)) return std::nullopt;
     } else if (arg == "--config" || arg.rfind("--config=", 0) == 0) {
       if (!take_value("--config", ignored)) return std::nullopt;
     } else if (arg == "--json") {
@@ -159,13 +174,29 @@ Result<HttpAnswer> Client::Send(const std::string& method, const std::string& ta
                                 const std::string& content_type, const Progress& progress) const {
   auto url = ParseUrl(options_.url);
   if (!url.ok()) return url.status();
+  std::shared_ptr<boost::asio::ssl::context> tls;
+  if (url->tls) {
+    auto context = http::MakeClientTlsContext(options_.ca_file);
+    if (!context.ok()) return context.status();
+    tls = *context;
+  }
   try {
     boost::asio::io_context io;
     tcp::resolver resolver(io);
-    beast::tcp_stream stream(io);
+    beast::tcp_stream plain(io);
+    std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> secure;
+    if (tls) {
+      secure = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(io, *tls);
+      if (!SSL_set_tlsext_host_name(secure->native_handle(), url->host.c_str())) {
+        return Status::InvalidArgument("url: cannot use '" + url->host + "' as a TLS server name");
+      }
+      secure->set_verify_callback(boost::asio::ssl::host_name_verification(url->host));
+    }
+    beast::tcp_stream& tcp_layer = secure ? beast::get_lowest_layer(*secure) : plain;
     auto endpoints = resolver.resolve(url->host, url->port);
-    stream.expires_after(std::chrono::seconds(10));
-    stream.connect(endpoints);
+    tcp_layer.expires_after(std::chrono::seconds(10));
+    tcp_layer.connect(endpoints);
+    if (secure) secure->handshake(boost::asio::ssl::stream_base::client);
 
     bhttp::request<bhttp::string_body> request;
     request.method(bhttp::string_to_verb(method));
@@ -181,22 +212,27 @@ Result<HttpAnswer> Client::Send(const std::string& method, const std::string& ta
     request.prepare_payload();
     // Large bodies (imports) get minutes, not seconds, to upload and to be committed.
     auto budget = std::chrono::seconds(30 + body.size() / (256 * 1024));
-    stream.expires_after(budget);
-    bhttp::request_serializer<bhttp::string_body> serializer(request);
-    serializer.limit(1 << 20);
-    size_t sent = 0;
-    while (!serializer.is_done()) {
-      sent += bhttp::write_some(stream, serializer);
-      if (progress) progress(std::min(sent, body.size()), body.size());
-    }
-    beast::flat_buffer buffer;
-    bhttp::response_parser<bhttp::string_body> parser;
-    parser.body_limit(std::numeric_limits<uint64_t>::max());
-    bhttp::read(stream, buffer, parser);
-    auto& response = parser.get();
+    tcp_layer.expires_after(budget);
+    auto exchange = [&](auto& stream) {
+      bhttp::request_serializer<bhttp::string_body> serializer(request);
+      serializer.limit(1 << 20);
+      size_t sent = 0;
+      while (!serializer.is_done()) {
+        sent += bhttp::write_some(stream, serializer);
+        if (progress) progress(std::min(sent, body.size()), body.size());
+      }
+      beast::flat_buffer buffer;
+      bhttp::response_parser<bhttp::string_body> parser;
+      parser.body_limit(std::numeric_limits<uint64_t>::max());
+      bhttp::read(stream, buffer, parser);
+      auto& response = parser.get();
+      return HttpAnswer{response.result_int(), std::string(response[bhttp::field::content_type]),
+                        std::move(response.body())};
+    };
+    HttpAnswer answer = secure ? exchange(*secure) : exchange(plain);
     beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    return HttpAnswer{response.result_int(), std::string(response[bhttp::field::content_type]), std::move(response.body())};
+    tcp_layer.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    return answer;
   } catch (const boost::system::system_error& e) {
     return Status::Unavailable("cannot reach " + options_.url + ": " + e.code().message());
   }

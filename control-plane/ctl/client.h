@@ -24,6 +24,7 @@ inline constexpr int kExitUsage = 2;
 struct RemoteOptions {
   std::string url = "http://127.0.0.1:8484";
   std::string token;
+  std::string ca_file;  // https: CA bundle verifying the server (--ca, WARDEN_CA, config "ca:")
   bool json = false;
   // What is left after the shared flags are taken out, in order.
   std::vector<std::string> args;

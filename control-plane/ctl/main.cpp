@@ -15,7 +15,7 @@ constexpr const char* kUsage =
     "                    of policies/, manifest.yaml or schema.zed, and data/; one JSON answer per line\n"
     "  test DIR          run the policy test suites (*_test.yaml) in DIR; ends with 'N passed, M failed'\n"
     "\n"
-    "control plane (--url URL / WARDEN_URL, --token TOKEN / WARDEN_TOKEN, --json on every command):\n"
+    "control plane (--url URL / WARDEN_URL, --token TOKEN / WARDEN_TOKEN, --ca FILE / WARDEN_CA for https, --json on every command):\n"
     "  push DIR [--prune]             push policies/, manifest.yaml|schema.zed and data/ as one revision\n"
     "  import FILE                    import JSON lines of objects and relations, all or nothing\n"
     "  policy list|get|history|tag|rollback   current policy files and their history\n"
