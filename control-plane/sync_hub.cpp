@@ -579,7 +579,8 @@ void SyncHub::Heartbeat(Clock::time_point now) {
            "nothing received for " + std::to_string(3 * options_.heartbeat.count()) + " ms");
       continue;
     }
-    session->Send({{"type", "heartbeat"}, {"revision", latest}});
+    // Heartbeats start with the welcome; before it only the silence bound applies.
+    if (session->phase != Session::Phase::kAwaitHello) session->Send({{"type", "heartbeat"}, {"revision", latest}});
   }
   PersistEdges(true);
 }
