@@ -3,6 +3,7 @@
 #include "common/http/server_config.h"
 #include "common/http/standard_routes.h"
 #include "control-plane/admin_api.h"
+#include "control-plane/decision_api.h"
 #include "control-plane/sync_api.h"
 
 #include <cstdio>
@@ -27,6 +28,12 @@ void AddControlPlaneOptions(config::Options& options) {
   options.Add("max-write-body", config::OptionType::kBytes, "16MiB",
               "largest body of a single write (push and import may use up to max-body, 512MiB unless set)");
   options.Add("max-import-lines", config::OptionType::kInt, "5000000", "most lines one /v1/import may hold");
+  options.Add("decision-log-db", config::OptionType::kString, "",
+              "SQLite file of the decision logs (default: DB.decisions beside --db)");
+  options.Add("decision-log-retain-hours", config::OptionType::kInt, "720",
+              "decision-log entries older than this are deleted (0: keep)");
+  options.Add("decision-log-max-rows", config::OptionType::kInt, "100000000",
+              "beyond this many entries the oldest are deleted (0: no bound)");
   options.Add("sync-listen", config::OptionType::kString, "",
               "HOST:PORT for the sync endpoints on a listener of their own (default: the main listener)");
   options.Add("sync-heartbeat", config::OptionType::kDuration, "10s",
@@ -73,9 +80,25 @@ Result<std::unique_ptr<ControlPlaneApp>> ControlPlaneApp::Create(const config::O
   app->control_plane_->SetListeners([hub](uint64_t revision) { hub->OnCommit(revision); },
                                     [hub](const std::string& key_id) { hub->OnKeyRevoked(key_id); });
 
+  std::string decision_db = options.GetString("decision-log-db");
+  if (decision_db.empty()) decision_db = db + ".decisions";
+  auto decisions = DecisionStore::Open(decision_db);
+  if (!decisions.ok()) return decisions.status().WithPrefix("decision-log-db " + decision_db);
+  app->decisions_ = std::move(*decisions);
+  DecisionLogLimits decision_limits;
+  decision_limits.max_batch_body = limits.max_write_body;
+  int64_t retain_hours = options.GetInt("decision-log-retain-hours");
+  int64_t max_rows = options.GetInt("decision-log-max-rows");
+  if (retain_hours < 0 || max_rows < 0) {
+    return Status::InvalidArgument("--decision-log-retain-hours and --decision-log-max-rows: must be 0 or more");
+  }
+  decision_limits.retain = std::chrono::hours(retain_hours);
+  decision_limits.max_rows = static_cast<uint64_t>(max_rows);
+
   app->router_ = std::make_unique<http::Router>(app->registry_);
   http::AddStandardRoutes(*app->router_, [] { return std::string(); });
   AddAdminRoutes(*app->router_, *app->control_plane_, limits);
+  AddDecisionRoutes(*app->router_, *app->control_plane_, *app->decisions_, decision_limits, app->registry_);
   const std::string& sync_listen = options.GetString("sync-listen");
   if (sync_listen.empty()) {
     AddSyncRoutes(*app->router_, *app->control_plane_, *hub);

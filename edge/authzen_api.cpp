@@ -130,11 +130,13 @@ Result<uint64_t> MinRevision(const http::Request& request, const json& body) {
 
 http::Response EvaluateOne(EdgeContext& context, const http::Request& request, const Snapshot& snapshot,
                            const json& body) {
+  auto started = std::chrono::steady_clock::now();
   auto input = ParseAuthzenEvaluation(body, json(), "");
   if (!input.ok()) return FinishAuthzen(http::ErrorResponse(input.status()), request, &snapshot);
   auto result = engine::Decide(snapshot, *input);
   if (!result.ok()) return FinishAuthzen(http::ErrorResponse(result.status()), request, &snapshot);
   context.CountDecision(EdgeContext::kAuthzen, result->allowed);
+  context.LogDecision(DecisionApi::kAuthzen, &request, snapshot, *input, *result, started);
   return FinishAuthzen(http::JsonResponse(DecisionJson(*result, &snapshot, input->explain)), request, &snapshot);
 }
 
@@ -235,7 +237,8 @@ json AuthzenDecisionJson(const engine::DecisionResult& result, const Snapshot& s
 }
 
 Result<json> EvaluateAuthzenBatch(const Snapshot& snapshot, const json& body, size_t max_items,
-                                  const std::function<void(bool)>& count) {
+                                  const std::function<void(const engine::DecisionInput&,
+                                                           const engine::DecisionResult&)>& decided) {
   auto semantic = ReadSemantic(body);
   if (!semantic.ok()) return semantic.status();
   auto items = body.find("evaluations");
@@ -265,7 +268,7 @@ Result<json> EvaluateAuthzenBatch(const Snapshot& snapshot, const json& body, si
       results.push_back(ItemError(result.status().WithPrefix(where.substr(0, where.size() - 1))));
     } else {
       allowed = result->allowed;
-      if (count) count(allowed);
+      if (decided) decided(*input, *result);
       results.push_back(DecisionJson(*result, nullptr, input->explain));
     }
     if ((*semantic == Semantic::kDenyOnFirstDeny && !allowed) ||
@@ -300,8 +303,14 @@ void AddAuthzenRoutes(http::Router& router, EdgeContext& context) {
       if (auto semantic = ReadSemantic(body); !semantic.ok()) return fail(semantic.status());
       return EvaluateOne(context, request, *snapshot, body);
     }
-    auto answer = EvaluateAuthzenBatch(*snapshot, body, context.limits.max_batch_items,
-                                       [&context](bool allowed) { context.CountDecision(EdgeContext::kAuthzen, allowed); });
+    auto started = std::chrono::steady_clock::now();
+    auto answer = EvaluateAuthzenBatch(
+        *snapshot, body, context.limits.max_batch_items,
+        [&](const engine::DecisionInput& input, const engine::DecisionResult& result) {
+          context.CountDecision(EdgeContext::kAuthzen, result.allowed);
+          context.LogDecision(DecisionApi::kAuthzen, &request, *snapshot, input, result, started);
+          started = std::chrono::steady_clock::now();
+        });
     if (!answer.ok()) {
       if (answer.status().code() == StatusCode::kResourceExhausted) {
         return FinishAuthzen(http::ErrorResponse(413, "batch_too_large", answer.status().message()), request, snapshot);

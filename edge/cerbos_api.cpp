@@ -56,10 +56,36 @@ void AddCerbosRoutes(http::Router& router, EdgeContext& context) {
     if (!parsed.ok()) return CerbosError(parsed.status());
     policy::DecideOptions options = OptionsFor(*snapshot);
     options.aux_data = parsed->aux_data;
+    auto started = std::chrono::steady_clock::now();
     json answer = policy::CheckResources(*snapshot->policies, *parsed, options);
+    uint32_t latency_us = static_cast<uint32_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count());
     for (const auto& result : answer["results"]) {
       for (const auto& [action, effect] : result["actions"].items()) {
-        context.CountDecision(EdgeContext::kCerbos, effect == "EFFECT_ALLOW");
+        bool allowed = effect == "EFFECT_ALLOW";
+        context.CountDecision(EdgeContext::kCerbos, allowed);
+        if (!context.WantsLog(DecisionApi::kCerbos, allowed)) continue;
+        DecisionEntry entry;
+        entry.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+        entry.revision = snapshot->revision;
+        entry.api = DecisionApi::kCerbos;
+        entry.request_id = body.value("requestId", std::string());
+        entry.subject_type = "principal";
+        if (body.contains("principal") && body["principal"].is_object()) {
+          entry.subject_id = body["principal"].value("id", std::string());
+        }
+        entry.action = action;
+        if (result.contains("resource") && result["resource"].is_object()) {
+          entry.resource_type = result["resource"].value("kind", std::string());
+          entry.resource_id = result["resource"].value("id", std::string());
+        }
+        entry.allowed = allowed;
+        if (result.contains("meta") && result["meta"].contains("actions") && result["meta"]["actions"].contains(action)) {
+          entry.policy = result["meta"]["actions"][action].value("matchedPolicy", std::string());
+        }
+        entry.latency_us = latency_us;
+        context.decision_log->Record(std::move(entry));
       }
     }
     http::Response response = http::JsonResponse(answer);

@@ -50,8 +50,32 @@ http::Handler PostHandler(EdgeContext& context, JsonCall call, bool count_decisi
     if (!body.is_object()) return http::ErrorResponse(400, "invalid_argument", "request body must be a JSON object");
     const Snapshot* snapshot = context.SnapshotOrNull();
     if (snapshot == nullptr) return EdgeContext::NotReadyResponse();
+    auto started = std::chrono::steady_clock::now();
     auto result = call(*snapshot->directory, body);
-    if (count_decision && result.ok()) context.CountDecision(EdgeContext::kDirectory, (*result)["check"] == true);
+    if (count_decision && result.ok()) {
+      bool allowed = (*result)["check"] == true;
+      context.CountDecision(EdgeContext::kDirectory, allowed);
+      if (context.WantsLog(DecisionApi::kDirectory, allowed)) {
+        auto text = [&body](const char* field) {
+          return body.contains(field) && body[field].is_string() ? body[field].get<std::string>() : std::string();
+        };
+        DecisionEntry entry;
+        entry.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::system_clock::now().time_since_epoch()).count();
+        entry.revision = snapshot->revision;
+        entry.api = DecisionApi::kDirectory;
+        entry.request_id = std::string(request.header("X-Request-Id"));
+        entry.subject_type = text("subject_type");
+        entry.subject_id = text("subject_id");
+        entry.action = !text("permission").empty() ? text("permission") : text("relation");
+        entry.resource_type = text("object_type");
+        entry.resource_id = text("object_id");
+        entry.allowed = allowed;
+        entry.latency_us = static_cast<uint32_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                                     std::chrono::steady_clock::now() - started).count());
+        context.decision_log->Record(std::move(entry));
+      }
+    }
     return Answer(*snapshot, std::move(result));
   };
 }

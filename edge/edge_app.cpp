@@ -57,6 +57,7 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
     }
   }
   const std::string& control_plane = options.GetString("control-plane");
+  FollowOptions follow_for_logs;
   if (!control_plane.empty()) {
     if (!data.empty()) return Status::InvalidArgument("--data (standalone mode) and --control-plane exclude each other");
     FollowOptions follow;
@@ -83,6 +84,7 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
     while (!follow.key.empty() && (follow.key.back() == '\r' || follow.key.back() == ' ')) follow.key.pop_back();
     if (follow.key.empty()) return Status::InvalidArgument("option 'key-file': '" + key_file + "' is empty");
     follow.poll_interval = options.GetDuration("sync-poll-interval");
+    follow_for_logs = follow;
     app->applier_ = std::make_unique<SyncApplier>(app->context_->holder(), app->replica_.get(), app->registry_);
     if (mode == "pull") {
       app->pull_follower_ = std::make_unique<PullFollower>(follow, *app->applier_);
@@ -97,6 +99,7 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
       app->ws_follower_ = std::move(*follower);
     }
   }
+  WARDEN_RETURN_IF_ERROR(app->OpenDecisionLog(options, control_plane.empty() ? nullptr : &follow_for_logs));
   if (!data.empty()) {
     app->standalone_ = std::make_unique<StandaloneSource>(data, app->context_->holder(), options.GetDuration("poll-interval"));
     Status loaded = app->standalone_->LoadNow();
@@ -130,6 +133,7 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
     }
     if (self->replica_) status["instance_id"] = self->replica_->instance_id();
     if (self->applier_) status["sync"] = self->applier_->StatusJson();
+    if (self->decision_log_) status["decision_log"] = self->decision_log_->StatusJson();
     if (self->standalone_) {
       std::string error = self->standalone_->last_error();
       status["last_load_error"] = error.empty() ? nlohmann::json() : nlohmann::json(error);
@@ -152,6 +156,60 @@ std::string EdgeApp::NotReadyReason() const {
     return "no snapshot loaded: start with --data DIR or --replica FILE";
   }
   return "";
+}
+
+Status EdgeApp::OpenDecisionLog(const config::Options& options, const FollowOptions* follow) {
+  std::string modes = options.GetString("decision-log");
+  if (modes.empty()) modes = follow ? "all" : "off";
+  DecisionLogOptions log;
+  WARDEN_RETURN_IF_ERROR(ParseDecisionLogModes(modes, log));
+  if (log.mode == std::array<int, kDecisionApiCount>{{0, 0, 0}}) return Status::Ok();
+  log.spool_path = options.GetString("decision-log-spool");
+  if (log.spool_path.empty()) {
+    const std::string& replica = options.GetString("replica");
+    if (replica.empty()) {
+      return Status::InvalidArgument("--decision-log needs --decision-log-spool FILE (or --replica, beside which it goes)");
+    }
+    log.spool_path = replica + ".decisions";
+  }
+  auto split = [](const std::string& text) {
+    std::vector<std::string> parts;
+    size_t start = 0;
+    while (start < text.size()) {
+      size_t comma = text.find(',', start);
+      if (comma == std::string::npos) comma = text.size();
+      if (comma > start) parts.push_back(text.substr(start, comma - start));
+      start = comma + 1;
+    }
+    return parts;
+  };
+  log.mask_pointers = split(options.GetString("decision-log-mask"));
+  log.drop_pointers = split(options.GetString("decision-log-drop"));
+  int64_t max_spool = options.GetInt("decision-log-max-spool");
+  int64_t queue = options.GetInt("decision-log-queue");
+  int64_t batch = options.GetInt("decision-log-batch");
+  if (max_spool < 1 || queue < 1 || batch < 1) {
+    return Status::InvalidArgument("--decision-log-max-spool, --decision-log-queue and --decision-log-batch must be at least 1");
+  }
+  log.max_spool_entries = static_cast<size_t>(max_spool);
+  log.queue_capacity = static_cast<size_t>(queue);
+  log.batch_entries = static_cast<size_t>(batch);
+  log.flush_interval = options.GetDuration("decision-log-flush");
+  if (follow) {
+    log.control_plane_url = follow->control_plane_url;
+    log.key = follow->key;
+    log.ca_file = follow->ca_file;
+  }
+  auto opened = DecisionLog::Open(std::move(log), registry_);
+  if (!opened.ok()) return opened.status();
+  decision_log_ = std::move(*opened);
+  context_->decision_log = decision_log_.get();
+  decision_log_->Start();
+  spdlog::info("decision log: {} ({}), instance {}", modes, options.GetString("decision-log-spool").empty()
+                                                                 ? options.GetString("replica") + ".decisions"
+                                                                 : options.GetString("decision-log-spool"),
+               decision_log_->instance_id());
+  return Status::Ok();
 }
 
 void EdgeApp::StartFollowing() {

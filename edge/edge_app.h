@@ -8,6 +8,7 @@
 #include "common/http/router.h"
 #include "common/http/server.h"
 #include "common/metrics/registry.h"
+#include "edge/decision_log.h"
 #include "edge/edge_context.h"
 #include "edge/pull_follower.h"
 #include "edge/sync_applier.h"
@@ -37,9 +38,12 @@ class EdgeApp {
 
  private:
   EdgeApp() = default;
+  // Opens and starts the decision log the options ask for (none when they ask for none).
+  Status OpenDecisionLog(const config::Options& options, const FollowOptions* follow);
 
   metrics::Registry registry_;
   std::unique_ptr<EdgeContext> context_;
+  std::unique_ptr<DecisionLog> decision_log_;
   std::unique_ptr<StandaloneSource> standalone_;
   std::unique_ptr<Replica> replica_;
   std::unique_ptr<SyncApplier> applier_;

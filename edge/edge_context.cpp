@@ -1,5 +1,7 @@
 #include "edge/edge_context.h"
 
+#include "common/engine/decision.h"
+
 #include "common/http/json.h"
 
 namespace warden::edge {
@@ -28,6 +30,30 @@ http::Response EdgeContext::NotReadyResponse() {
 http::Response& EdgeContext::WithRevision(http::Response& response, const Snapshot& snapshot) {
   response.with_header("Warden-Revision", std::to_string(snapshot.revision));
   return response;
+}
+
+void EdgeContext::LogDecision(DecisionApi api, const http::Request* request, const Snapshot& snapshot,
+                              const engine::DecisionInput& input, const engine::DecisionResult& result,
+                              std::chrono::steady_clock::time_point started) {
+  if (!WantsLog(api, result.allowed)) return;
+  DecisionEntry entry;
+  entry.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::system_clock::now().time_since_epoch()).count();
+  entry.revision = snapshot.revision;
+  entry.api = api;
+  if (request) entry.request_id = std::string(request->header("X-Request-Id"));
+  entry.subject_type = input.subject.type;
+  entry.subject_id = result.subject_id.empty() ? input.subject.id : result.subject_id;
+  entry.action = input.action;
+  entry.resource_type = input.resource.type;
+  entry.resource_id = input.resource.id;
+  entry.allowed = result.allowed;
+  entry.policy = result.policy;
+  entry.rule = result.rule;
+  entry.reason = result.reason;
+  entry.latency_us = static_cast<uint32_t>(
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count());
+  decision_log->Record(std::move(entry));
 }
 
 }  // namespace warden::edge

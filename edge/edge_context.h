@@ -2,12 +2,19 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <string>
 
 #include "common/http/request.h"
 #include "common/metrics/registry.h"
 #include "common/snapshot/snapshot_holder.h"
+#include "edge/decision_log.h"
+
+namespace warden::engine {
+struct DecisionInput;
+struct DecisionResult;
+}  // namespace warden::engine
 
 namespace warden::edge {
 
@@ -30,6 +37,14 @@ class EdgeContext {
     (allowed ? allowed_[api] : denied_[api])->Increment();
   }
   static constexpr int kAuthzen = 0, kCerbos = 1, kDirectory = 2;
+
+  // The decision log, when one is configured (set once at start; null: logging is off).
+  DecisionLog* decision_log = nullptr;
+  bool WantsLog(DecisionApi api, bool allowed) const { return decision_log && decision_log->Wants(api, allowed); }
+  // Logs an AuthZEN-shaped decision (the pipeline's input and result), if the log wants it.
+  void LogDecision(DecisionApi api, const http::Request* request, const Snapshot& snapshot,
+                   const engine::DecisionInput& input, const engine::DecisionResult& result,
+                   std::chrono::steady_clock::time_point started);
 
   // The snapshot for this request, or a 503 response explaining that none is loaded. Adds
   // `Warden-Revision` to responses through WithRevision().

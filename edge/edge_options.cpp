@@ -20,6 +20,21 @@ void AddEdgeOptions(config::Options& options) {
               "ws (WebSocket only), pull (HTTP long polling only), or auto (WebSocket, falling back to pull)");
   options.Add("sync-poll-interval", config::OptionType::kDuration, "200ms",
               "pull mode: the pause between polls when nothing is new, and the first retry delay");
+  options.Add("decision-log", config::OptionType::kString, "",
+              "which decisions to log: off, all, denies, sample:RATE, or per API (authzen=all,cerbos=denies,"
+              "directory=off); default: all when following a control plane, off otherwise");
+  options.Add("decision-log-spool", config::OptionType::kString, "",
+              "SQLite spool of decision-log entries (default: REPLICA.decisions beside --replica)");
+  options.Add("decision-log-mask", config::OptionType::kString, "",
+              "comma-separated JSON pointers whose values are logged as \"****\" (e.g. /subject/id)");
+  options.Add("decision-log-drop", config::OptionType::kString, "",
+              "comma-separated JSON pointers removed from logged entries (e.g. /reason)");
+  options.Add("decision-log-max-spool", config::OptionType::kInt, "2000000",
+              "most entries the spool holds while the control plane is unreachable (beyond: dropped, counted)");
+  options.Add("decision-log-queue", config::OptionType::kInt, "65536",
+              "entries the in-memory queue holds before the spool writer takes them (beyond: dropped, counted)");
+  options.Add("decision-log-batch", config::OptionType::kInt, "1000", "entries per batch shipped");
+  options.Add("decision-log-flush", config::OptionType::kDuration, "1s", "longest a partial batch waits to ship");
   options.Add("poll-interval", config::OptionType::kDuration, "1s",
               "standalone mode: how often the data folder is checked for changes");
   options.Add("max-batch", config::OptionType::kInt, "1000",

@@ -1,0 +1,304 @@
+#include "edge/decision_log.h"
+
+#include <random>
+
+#include <spdlog/spdlog.h>
+
+#include "common/http/client.h"
+#include "edge/decision_spool.h"
+
+namespace warden::edge {
+
+using nlohmann::json;
+
+namespace {
+
+constexpr const char* kApiNames[kDecisionApiCount] = {"authzen", "cerbos", "directory"};
+
+std::string Rfc3339Nanos(int64_t unix_ns) {
+  time_t seconds = static_cast<time_t>(unix_ns / 1'000'000'000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[64];
+  size_t length = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
+  std::snprintf(text + length, sizeof text - length, ".%09lldZ", static_cast<long long>(unix_ns % 1'000'000'000));
+  return text;
+}
+
+// A cheap per-thread generator for sampling: no lock, no allocation.
+double UniformSample() {
+  thread_local std::minstd_rand generator(std::random_device{}());
+  return std::uniform_real_distribution<double>(0.0, 1.0)(generator);
+}
+
+Result<int> ParseMode(const std::string& text, double& sample_rate) {
+  if (text == "off" || text == "none") return 0;
+  if (text == "all") return 1;
+  if (text == "denies" || text == "deny") return 2;
+  if (text.rfind("sample:", 0) == 0) {
+    try {
+      size_t used = 0;
+      double rate = std::stod(text.substr(7), &used);
+      if (used + 7 != text.size() || rate <= 0 || rate > 1) throw std::invalid_argument("rate");
+      sample_rate = rate;
+      return 3;
+    } catch (const std::exception&) {
+      return Status::InvalidArgument("decision-log: '" + text + "': the sample rate must be in (0, 1]");
+    }
+  }
+  return Status::InvalidArgument("decision-log: '" + text + "' is not off, all, denies or sample:RATE");
+}
+
+}  // namespace
+
+Status ParseDecisionLogModes(const std::string& text, DecisionLogOptions& options) {
+  if (text.find('=') == std::string::npos) {
+    auto mode = ParseMode(text, options.sample_rate);
+    if (!mode.ok()) return mode.status();
+    options.mode.fill(*mode);
+    return Status::Ok();
+  }
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = text.find(',', start);
+    std::string part = text.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    size_t equals = part.find('=');
+    if (equals == std::string::npos) return Status::InvalidArgument("decision-log: '" + part + "' must be API=MODE");
+    std::string api = part.substr(0, equals);
+    int index = -1;
+    for (int i = 0; i < kDecisionApiCount; ++i) {
+      if (api == kApiNames[i]) index = i;
+    }
+    if (index < 0) return Status::InvalidArgument("decision-log: unknown API '" + api + "' (authzen, cerbos, directory)");
+    auto mode = ParseMode(part.substr(equals + 1), options.sample_rate);
+    if (!mode.ok()) return mode.status();
+    options.mode[index] = *mode;
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<DecisionLog>> DecisionLog::Open(DecisionLogOptions options, metrics::Registry& registry) {
+  for (const auto& pointer : options.mask_pointers) {
+    if (pointer.empty() || pointer[0] != '/') return Status::InvalidArgument("decision-log-mask: '" + pointer + "' is not a JSON pointer");
+  }
+  for (const auto& pointer : options.drop_pointers) {
+    if (pointer.empty() || pointer[0] != '/') return Status::InvalidArgument("decision-log-drop: '" + pointer + "' is not a JSON pointer");
+  }
+  auto spool = DecisionSpool::Open(options.spool_path);
+  if (!spool.ok()) return spool.status();
+  std::unique_ptr<DecisionLog> log(new DecisionLog(std::move(options)));
+  log->spool_ = std::move(*spool);
+  log->instance_id_ = log->spool_->instance_id();
+  log->recorded_ = &registry.AddCounter("warden_decision_log_entries_total", "Decisions written to the log spool");
+  log->dropped_queue_counter_ = &registry.AddCounter("warden_decision_log_dropped_total",
+                                                     "Decision-log entries dropped at a bound", {{"bound", "queue"}});
+  log->dropped_spool_counter_ = &registry.AddCounter("warden_decision_log_dropped_total",
+                                                     "Decision-log entries dropped at a bound", {{"bound", "spool"}});
+  log->shipped_ = &registry.AddCounter("warden_decision_log_shipped_total",
+                                       "Decision-log entries the control plane acknowledged");
+  DecisionLog* raw = log.get();
+  registry.AddCallbackGauge("warden_decision_log_spooled", "Decision-log entries waiting in the spool", {},
+                            [raw] { return static_cast<double>(raw->spool_->size()); });
+  return log;
+}
+
+DecisionLog::DecisionLog(DecisionLogOptions options)
+    : options_(std::move(options)), queue_(options_.queue_capacity) {}
+
+DecisionLog::~DecisionLog() { Stop(); }
+
+bool DecisionLog::Wants(DecisionApi api, bool allowed) const {
+  switch (options_.mode[static_cast<int>(api)]) {
+    case 1: return true;
+    case 2: return !allowed;
+    case 3: return UniformSample() < options_.sample_rate;
+    default: return false;
+  }
+}
+
+void DecisionLog::Record(DecisionEntry&& entry) {
+  if (!queue_.TryPush(entry)) {
+    dropped_queue_.fetch_add(1, std::memory_order_relaxed);
+    dropped_queue_counter_->Increment();
+  }
+}
+
+void DecisionLog::Start() {
+  writer_ = std::thread([this] { RunWriter(); });
+  if (!options_.control_plane_url.empty()) shipper_ = std::thread([this] { RunShipper(); });
+}
+
+void DecisionLog::Stop() {
+  {
+    std::lock_guard lock(mutex_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  wake_writer_.notify_all();
+  wake_shipper_.notify_all();
+  if (writer_.joinable()) writer_.join();
+  if (shipper_.joinable()) shipper_.join();
+}
+
+json DecisionLog::EntryJson(const DecisionEntry& entry, const std::string& instance_id, uint64_t sequence,
+                            size_t max_reason_bytes) {
+  json out = {{"instance_id", instance_id},
+              {"sequence", sequence},
+              {"time", Rfc3339Nanos(entry.time_ns)},
+              {"revision", entry.revision},
+              {"api", kApiNames[static_cast<int>(entry.api)]},
+              {"subject", {{"type", entry.subject_type}, {"id", entry.subject_id}}},
+              {"action", entry.action},
+              {"resource", {{"type", entry.resource_type}, {"id", entry.resource_id}}},
+              {"decision", entry.allowed ? "allow" : "deny"},
+              {"latency_us", entry.latency_us}};
+  if (!entry.request_id.empty()) out["request_id"] = entry.request_id;
+  if (!entry.policy.empty()) out["policy"] = entry.policy;
+  if (!entry.rule.empty()) out["rule"] = entry.rule;
+  if (!entry.reason.empty()) {
+    // Cut at a UTF-8 character boundary.
+    size_t cut = std::min(entry.reason.size(), max_reason_bytes);
+    while (cut > 0 && cut < entry.reason.size() && (static_cast<unsigned char>(entry.reason[cut]) & 0xC0) == 0x80) --cut;
+    out["reason"] = entry.reason.substr(0, cut);
+  }
+  return out;
+}
+
+void DecisionLog::Mask(json& entry) const {
+  for (const auto& pointer : options_.mask_pointers) {
+    json::json_pointer at(pointer);
+    if (entry.contains(at)) entry[at] = "****";
+  }
+  for (const auto& pointer : options_.drop_pointers) {
+    json::json_pointer at(pointer);
+    if (!entry.contains(at)) continue;
+    json& parent = entry[at.parent_pointer()];
+    if (parent.is_object()) parent.erase(at.back());
+  }
+}
+
+void DecisionLog::RunWriter() {
+  std::vector<DecisionEntry> batch;
+  std::vector<std::string> bodies;
+  while (true) {
+    bool stopping;
+    {
+      std::unique_lock lock(mutex_);
+      // The queue has no condition variable of its own (pushing must never take a lock), so
+      // the writer polls it briefly; an idle edge costs a wakeup every 20 ms.
+      wake_writer_.wait_for(lock, std::chrono::milliseconds(20), [this] { return stopping_; });
+      stopping = stopping_;
+    }
+    batch.clear();
+    while (batch.size() < 10'000) {
+      auto entry = queue_.TryPop();
+      if (!entry) break;
+      batch.push_back(std::move(*entry));
+    }
+    uint64_t dropped = dropped_queue_.exchange(0, std::memory_order_relaxed);
+    size_t room = options_.max_spool_entries > spool_->size() ? options_.max_spool_entries - spool_->size() : 0;
+    if (batch.size() > room) {
+      // The spool is full: the newest entries are dropped (the older ones are what an outage
+      // would otherwise lose), counted, and reported with the next batch shipped.
+      dropped_spool_counter_->Increment(batch.size() - room);
+      dropped += batch.size() - room;
+      batch.resize(room);
+    }
+    if (!batch.empty() || dropped > 0) {
+      bodies.clear();
+      uint64_t sequence = spool_->next_sequence();
+      for (const auto& entry : batch) {
+        json body = EntryJson(entry, instance_id_, sequence++, options_.max_reason_bytes);
+        Mask(body);
+        bodies.push_back(body.dump());
+      }
+      Status appended = spool_->Append(bodies, dropped);
+      if (!appended.ok()) {
+        spdlog::error("decision log: cannot write the spool ({} entries lost): {}", bodies.size(), appended.message());
+        dropped_spool_counter_->Increment(bodies.size());
+      } else {
+        recorded_->Increment(bodies.size());
+        if (spool_->size() >= options_.batch_entries) wake_shipper_.notify_one();
+      }
+    }
+    if (stopping && batch.empty()) return;
+  }
+}
+
+Result<size_t> DecisionLog::ShipOnce() {
+  auto batch = spool_->Oldest(options_.batch_entries);
+  if (!batch.ok()) return batch.status();
+  if (batch->entries.empty() && batch->dropped == 0) return size_t{0};
+  // The stored bodies are the wire's JSON: spliced in, not parsed again.
+  std::string body = "{\"instance_id\":" + json(instance_id_).dump() + ",\"dropped\":" +
+                     std::to_string(batch->dropped) + ",\"entries\":[";
+  for (size_t i = 0; i < batch->entries.size(); ++i) {
+    if (i > 0) body += ',';
+    body += batch->entries[i].second;
+  }
+  body += "]}";
+  http::ClientRequest request;
+  request.method = "POST";
+  request.url = options_.control_plane_url + "/v1/decision-logs";
+  request.body = std::move(body);
+  request.headers.emplace_back("Authorization", "Bearer " + options_.key);
+  request.ca_file = options_.ca_file;
+  request.timeout = std::chrono::seconds(30);
+  auto response = http::Fetch(request);
+  if (!response.ok()) return response.status();
+  if (response->status != 200) {
+    return Status::Unavailable("POST /v1/decision-logs answered HTTP " + std::to_string(response->status) + ": " +
+                               response->body.substr(0, 200));
+  }
+  uint64_t through = batch->entries.empty() ? 0 : batch->entries.back().first;
+  WARDEN_RETURN_IF_ERROR(spool_->Acknowledge(through, batch->dropped));
+  shipped_->Increment(batch->entries.size());
+  return batch->entries.size() + (batch->dropped > 0 ? 1 : 0);
+}
+
+void DecisionLog::RunShipper() {
+  std::mt19937 random(std::random_device{}());
+  std::chrono::milliseconds backoff{0};
+  while (true) {
+    auto shipped = ShipOnce();
+    std::chrono::milliseconds wait = options_.flush_interval;
+    if (shipped.ok()) {
+      backoff = std::chrono::milliseconds(0);
+      std::lock_guard lock(mutex_);
+      ship_state_ = "shipping";
+      ship_error_.clear();
+      if (*shipped > 0) wait = std::chrono::milliseconds(0);  // more may wait
+    } else {
+      backoff = std::min(std::chrono::milliseconds(10'000), std::max(std::chrono::milliseconds(200), backoff * 2));
+      std::uniform_int_distribution<int64_t> jitter(0, backoff.count() / 2);
+      wait = backoff + std::chrono::milliseconds(jitter(random));
+      std::lock_guard lock(mutex_);
+      if (ship_error_ != shipped.status().message()) {
+        spdlog::warn("decision log: cannot ship ({} entries spooled): {}", spool_->size(), shipped.status().message());
+      }
+      ship_state_ = "retrying";
+      ship_error_ = shipped.status().message();
+    }
+    std::unique_lock lock(mutex_);
+    if (stopping_) return;
+    if (wait.count() > 0) {
+      wake_shipper_.wait_for(lock, wait, [this] { return stopping_; });
+      if (stopping_) return;
+    }
+  }
+}
+
+json DecisionLog::StatusJson() const {
+  std::lock_guard lock(mutex_);
+  json status = {{"instance_id", instance_id_},
+                 {"spooled", spool_->size()},
+                 {"next_sequence", spool_->next_sequence()},
+                 {"dropped_unreported", spool_->dropped_unreported()},
+                 {"shipping", options_.control_plane_url.empty() ? "off" : ship_state_}};
+  if (!ship_error_.empty()) status["error"] = ship_error_;
+  return status;
+}
+
+}  // namespace warden::edge

@@ -1,0 +1,125 @@
+// DecisionLog: every decision an edge makes, recorded off the hot path and shipped to the
+// control plane exactly once (docs/decision-logs.md).
+//
+//   request thread --TryPush--> bounded lock-free queue --writer thread--> SQLite spool
+//   spool --shipper thread--> POST /v1/decision-logs --ack--> delete what was stored
+//
+// A check only decides whether to log (mode and sampling), fills an entry and pushes it; it never
+// waits and never does I/O. The writer gives each entry the next sequence number of this spool's
+// instance UUID and masks fields before anything is written; the shipper sends batches and deletes
+// only what the control plane acknowledged, so a crash or an outage anywhere loses nothing and the
+// control plane's (instance, sequence) key stores each entry once. At a bound (queue full, spool
+// full) entries are dropped, counted in /metrics, and the count is reported with the next batch.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/metrics/registry.h"
+#include "common/util/bounded_queue.h"
+#include "common/util/status.h"
+
+namespace warden::edge {
+
+class DecisionSpool;
+
+enum class DecisionApi { kAuthzen = 0, kCerbos = 1, kDirectory = 2 };
+inline constexpr int kDecisionApiCount = 3;
+
+// What one decision was; filled on the request thread, so it holds only what the request had.
+struct DecisionEntry {
+  int64_t time_ns = 0;  // unix nanoseconds
+  uint64_t revision = 0;
+  DecisionApi api = DecisionApi::kAuthzen;
+  std::string request_id;
+  std::string subject_type, subject_id;
+  std::string action;
+  std::string resource_type, resource_id;
+  bool allowed = false;
+  std::string policy;  // the matched policy, when a policy decided
+  std::string rule;    // the deciding rule
+  std::string reason;  // one line: why (size-capped)
+  uint32_t latency_us = 0;
+};
+
+struct DecisionLogOptions {
+  // Per API: 0 off, 1 every decision, 2 denies only, 3 sampled at `sample_rate`.
+  std::array<int, kDecisionApiCount> mode{{0, 0, 0}};
+  double sample_rate = 1.0;
+  std::vector<std::string> mask_pointers;  // JSON pointers whose values become "****"
+  std::vector<std::string> drop_pointers;  // JSON pointers removed
+  std::string spool_path;                  // SQLite file
+  size_t queue_capacity = 1 << 16;
+  size_t max_spool_entries = 2'000'000;    // about 60 s of full load
+  size_t batch_entries = 1000;
+  std::chrono::milliseconds flush_interval{1000};
+  size_t max_reason_bytes = 512;
+  // Where to ship; empty: keep spooling (standalone edges may still read the spool).
+  std::string control_plane_url;
+  std::string key;
+  std::string ca_file;
+};
+
+// Parses --decision-log ("off", "all", "denies", "sample:0.1", or per API
+// "authzen=all,cerbos=denies,directory=off"). InvalidArgument naming the bad part.
+Status ParseDecisionLogModes(const std::string& text, DecisionLogOptions& options);
+
+class DecisionLog {
+ public:
+  // Opens (or creates) the spool. The registry gets the log's counters.
+  static Result<std::unique_ptr<DecisionLog>> Open(DecisionLogOptions options, metrics::Registry& registry);
+  ~DecisionLog();  // stops, writing what is queued
+
+  // Hot path: whether a decision of `api` with this outcome is to be logged. No locks, no I/O.
+  bool Wants(DecisionApi api, bool allowed) const;
+  // Hot path: hands the entry to the writer; never blocks. A full queue drops it (counted).
+  void Record(DecisionEntry&& entry);
+
+  void Start();
+  void Stop();
+
+  // The instance UUID entries are logged under (the spool's; a new spool takes a new one).
+  const std::string& instance_id() const { return instance_id_; }
+  nlohmann::json StatusJson() const;
+
+  // The JSON an entry is stored and shipped as (before masking), for tests and tools.
+  static nlohmann::json EntryJson(const DecisionEntry& entry, const std::string& instance_id, uint64_t sequence,
+                                  size_t max_reason_bytes);
+
+ private:
+  explicit DecisionLog(DecisionLogOptions options);
+  void RunWriter();
+  void RunShipper();
+  // Ships one batch. Returns how many entries the control plane acknowledged (0: nothing to send).
+  Result<size_t> ShipOnce();
+  void Mask(nlohmann::json& entry) const;
+
+  DecisionLogOptions options_;
+  BoundedQueue<DecisionEntry> queue_;
+  std::unique_ptr<DecisionSpool> spool_;
+  std::string instance_id_;
+  std::thread writer_, shipper_;
+  mutable std::mutex mutex_;
+  std::condition_variable wake_writer_, wake_shipper_;
+  bool stopping_ = false;
+  std::string ship_state_ = "idle";  // GUARDED_BY(mutex_)
+  std::string ship_error_;           // GUARDED_BY(mutex_)
+  std::atomic<uint64_t> dropped_queue_{0};
+
+  metrics::Counter* recorded_ = nullptr;
+  metrics::Counter* dropped_queue_counter_ = nullptr;
+  metrics::Counter* dropped_spool_counter_ = nullptr;
+  metrics::Counter* shipped_ = nullptr;
+};
+
+}  // namespace warden::edge
