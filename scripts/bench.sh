@@ -1,12 +1,19 @@
 #!/usr/bin/env bash
 # Benchmarks, written to docs/benchmarks.md with the machine, date and commit.
-#   scripts/bench.sh [SECONDS] [http|engines|all]     (default: 10 s per wrk run, all)
+#   scripts/bench.sh [SECONDS] [http|engines|control-plane|sync|all]     (default: 10 s per wrk run, all)
 #
 # http:    the do-nothing Beast server (../shared/peers/http-ceiling) beside the edge's do-nothing
 #          route; AuthZEN evaluations on examples/authzen-todo beside the ceiling at 1/16/64
 #          connections with one and two worker threads; the real Cerbos server
 #          (../shared/peers/cerbos) beside the edge on the same policies and the same wrk script.
 # engines: the Google Benchmark targets (CEL, policies, directory), medians of 3 repetitions.
+# control-plane, sync: scripts/bench_sync.py against a real control plane and real edges holding a
+#          generated 1M-relation drive graph: import, single and batch writes, snapshot build;
+#          edge bootstrap from the socket and from the replica, commit-to-visible at 1/10/50 edges
+#          (all runs both in one pass). WARDEN_BENCH_SYNC_ARGS passes options to bench_sync.py
+#          (e.g. "--relations 50000 --edges 1,2 --writes 100" for a quick run).
+# WARDEN_BENCH_BUILD_DIR: the build folder (default build/); WARDEN_BENCH_SKIP_BUILD=1 uses the
+#          binaries already there without running cmake.
 # Machines here are shared and noisy: HTTP figures are only compared within one run.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,7 +21,12 @@ seconds=${1:-10}
 mode=${2:-all}
 "$root/scripts/setup.sh"
 build=${WARDEN_BENCH_BUILD_DIR:-$root/build}
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+skip_build=${WARDEN_BENCH_SKIP_BUILD:-0}
+build_targets() {  # [target...]: nothing when WARDEN_BENCH_SKIP_BUILD=1
+  [ "$skip_build" = 1 ] && return 0
+  if [ $# -gt 0 ]; then cmake --build "$build" -j2 --target "$@" >/dev/null; else cmake --build "$build" -j2 >/dev/null; fi
+}
+[ "$skip_build" = 1 ] || cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 peers=${WARDEN_PEERS_DIR:-$root/../shared/peers}
 out=$(mktemp -d)
 pids=()
@@ -35,7 +47,7 @@ measure() {  # label url conns [lua]
 }
 
 if [ "$mode" = http ] || [ "$mode" = all ]; then
-  cmake --build "$build" -j2 --target warden-edge >/dev/null
+  build_targets warden-edge
   # Not a pipeline: start_edge must record its pids in this shell for the cleanup trap.
   exec 3>&1 >"$out/http.txt"
   {
@@ -60,12 +72,25 @@ if [ "$mode" = http ] || [ "$mode" = all ]; then
 fi
 
 if [ "$mode" = engines ] || [ "$mode" = all ]; then
-  cmake --build "$build" -j2 >/dev/null
+  build_targets
   for bench in "$build"/tests/bench/*/bench_*; do
     [ -x "$bench" ] || continue
     "$bench" --benchmark_repetitions=3 --benchmark_report_aggregates_only=true --benchmark_format=json \
       >"$out/$(basename "$bench").json" 2>/dev/null || echo "$(basename "$bench") failed" >&2
   done
+fi
+
+sync_mode=
+case "$mode" in
+  all) sync_mode=all ;;
+  sync|control-plane) sync_mode=$mode ;;
+  http|engines) ;;
+  *) echo "bench.sh: unknown mode '$mode' (http, engines, control-plane, sync, all)" >&2; exit 2 ;;
+esac
+if [ -n "$sync_mode" ]; then
+  build_targets warden-control-plane warden-edge
+  # shellcheck disable=SC2086 # WARDEN_BENCH_SYNC_ARGS is a list of options
+  python3 "$root/scripts/bench_sync.py" --build "$build" --out "$out" --mode "$sync_mode" ${WARDEN_BENCH_SYNC_ARGS:-}
 fi
 
 machine="$(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"

@@ -116,6 +116,7 @@ def generate_graph(total_relations, seed=1):
     n_groups = max(20, int(2_000 * scale))
     n_folders = max(50, int(25_000 * scale))
     lines = []
+    seen = set()
     count = 0
 
     def obj(t, i, **extra):
@@ -125,6 +126,9 @@ def generate_graph(total_relations, seed=1):
 
     def rel(ot, oi, r, st, si, sr=None):
         nonlocal count
+        if (ot, oi, r, st, si, sr) in seen:
+            return
+        seen.add((ot, oi, r, st, si, sr))
         d = {"object_type": ot, "object_id": oi, "relation": r, "subject_type": st, "subject_id": si}
         if sr:
             d["subject_relation"] = sr
@@ -181,8 +185,11 @@ def generate_graph(total_relations, seed=1):
 class Proc:
     def __init__(self, name, argv, work, env=None):
         self.name = name
-        self.out_path = os.path.join(work, f"{name}.out")
-        self.out = open(self.out_path, "ab")
+        n = 0
+        while os.path.exists(os.path.join(work, f"{name}.{n}.out")):
+            n += 1
+        self.out_path = os.path.join(work, f"{name}.{n}.out")
+        self.out = open(self.out_path, "wb")
         self.started = time.perf_counter()
         self.p = subprocess.Popen(argv, stdout=self.out, stderr=subprocess.STDOUT,
                                   env=dict(os.environ, **(env or {})))
@@ -566,7 +573,7 @@ class Bench:
                 pool.append(conn)
             return status, headers, body
 
-        async def check(e, revision, doc, committed):
+        async def check(e, revision, doc, committed, record):
             body = json.dumps({"subject": {"type": "user", "id": PROBE}, "action": {"name": "can_view"},
                                "resource": {"type": "document", "id": doc}}).encode()
             host, port = e.hostport
@@ -580,6 +587,8 @@ class Bench:
                     samples.append(f"{e.name}: {ex!r}")
                 return
             done = time.perf_counter()
+            if not record:
+                return
             counts["checks"] += 1
             if status == 503:
                 counts["unavailable"] += 1
@@ -602,6 +611,7 @@ class Bench:
             per_edge[e.index].append(ms)
 
         async def write(i):
+            record = i >= a.warmup
             doc = f"visible-{phase}-{i}"
             body = json.dumps({"object_type": "document", "object_id": doc, "relation": "viewer",
                                "subject_type": "user", "subject_id": PROBE}).encode()
@@ -614,9 +624,10 @@ class Bench:
                 counts["errors"] += 1
                 samples.append(f"write {i}: {status} {data[:200]!r}")
                 return
-            write_lat.append((committed - t) * 1e3)
+            if record:
+                write_lat.append((committed - t) * 1e3)
             revision = json.loads(data)["revision"]
-            await asyncio.gather(*(check(e, revision, doc, committed) for e in edges))
+            await asyncio.gather(*(check(e, revision, doc, committed, record) for e in edges))
 
         # Warm the connections (one per edge) so the first writes do not pay for connects.
         for e in edges:
@@ -624,12 +635,12 @@ class Bench:
             pools[e.index].append(await asyncio.open_connection(host, port))
         start = time.perf_counter()
         tasks = []
-        for i in range(a.writes):
+        for i in range(a.warmup + a.writes):
             delay = start + i / a.rate - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
             tasks.append(asyncio.ensure_future(write(i)))
-        issued = time.perf_counter() - start
+        issued = (time.perf_counter() - start) * a.writes / (a.warmup + a.writes)
         await asyncio.gather(*tasks, return_exceptions=False)
         for pool in list(pools.values()) + [cp_pool]:
             for _, w in pool:
@@ -660,6 +671,7 @@ def main():
     ap.add_argument("--edges", default="1,10,50", help="edge counts for commit-to-visible")
     ap.add_argument("--writes", type=int, default=1000)
     ap.add_argument("--rate", type=float, default=100.0, help="writes per second")
+    ap.add_argument("--warmup", type=int, default=10, help="writes sent first at the same rate and not recorded")
     ap.add_argument("--single-seconds", type=float, default=10.0)
     ap.add_argument("--batches", type=int, default=5)
     ap.add_argument("--batch-size", type=int, default=10_000)
@@ -673,7 +685,7 @@ def main():
     os.makedirs(args.out, exist_ok=True)
     b = Bench(args)
     started = time.perf_counter()
-    common = {"relations": args.relations, "writes": args.writes, "rate": args.rate}
+    common = {"relations": args.relations, "writes": args.writes, "rate": args.rate, "warmup": args.warmup}
     try:
         b.setup()
         if args.mode in ("control-plane", "all"):

@@ -31,6 +31,8 @@ int KeysCommand(const std::vector<std::string>& args);
 int TokensCommand(const std::vector<std::string>& args);
 // edges: the edges the control plane knows
 int EdgesCommand(const std::vector<std::string>& args);
+// decisions [FILTER=VALUE ...] [--follow]: the decision logs.
+int DecisionsCommand(const std::vector<std::string>& args);
 // revision: the store's latest revision and store_id
 int RevisionCommand(const std::vector<std::string>& args);
 // backup FILE: a consistent copy of the store's database

@@ -25,6 +25,7 @@ constexpr const char* kUsage =
     "  keys create|list|revoke        edge keys\n"
     "  tokens create|list|revoke      admin tokens\n"
     "  edges                          connected edges\n"
+    "  decisions [FILTER=V] [--follow]  decision logs (subject=, resource=, action=, decision=, edge=, from=, to=)\n"
     "  revision                       the latest revision and the store_id\n"
     "  backup FILE                    a consistent copy of the store's database\n"
     "  restore FILE --db DB           put a backup in place (control plane stopped)\n"
@@ -63,6 +64,7 @@ int main(int argc, char** argv) {
   if (command == "keys") return warden::ctl::KeysCommand(args);
   if (command == "tokens") return warden::ctl::TokensCommand(args);
   if (command == "edges") return warden::ctl::EdgesCommand(args);
+  if (command == "decisions") return warden::ctl::DecisionsCommand(args);
   if (command == "revision") return warden::ctl::RevisionCommand(args);
   if (command == "backup") return warden::ctl::BackupCommand(args);
   if (command == "restore") return warden::ctl::RestoreCommand(args);
