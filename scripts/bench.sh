@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks, written to docs/benchmarks.md with the machine, date and commit.
 #   scripts/bench.sh [SECONDS] [http|engines|control-plane|sync|all]     (default: 10 s per wrk run, all)
+#   (modes may be joined with commas: control-plane,sync runs both in one pass)
 #
 # http:    the do-nothing Beast server (../shared/peers/http-ceiling) beside the edge's do-nothing
 #          route; AuthZEN evaluations on examples/authzen-todo beside the ceiling at 1/16/64
@@ -21,6 +22,13 @@ seconds=${1:-10}
 mode=${2:-all}
 "$root/scripts/setup.sh"
 build=${WARDEN_BENCH_BUILD_DIR:-$root/build}
+want() { [ "$mode" = all ] || [[ ",$mode," == *",$1,"* ]]; }
+for m in ${mode//,/ }; do
+  case "$m" in
+    all|http|engines|control-plane|sync) ;;
+    *) echo "bench.sh: unknown mode '$m' (http, engines, control-plane, sync, all)" >&2; exit 2 ;;
+  esac
+done
 skip_build=${WARDEN_BENCH_SKIP_BUILD:-0}
 build_targets() {  # [target...]: nothing when WARDEN_BENCH_SKIP_BUILD=1
   [ "$skip_build" = 1 ] && return 0
@@ -46,7 +54,7 @@ measure() {  # label url conns [lua]
   echo "$1 c=$3 rps=$(echo "$o" | awk '/Requests\/sec/{print $2}') p50=$(echo "$o" | awk '$1=="50%"{print $2}') p99=$(echo "$o" | awk '$1=="99%"{print $2}') errors=$(echo "$o" | awk '/Non-2xx/{print $NF}')"
 }
 
-if [ "$mode" = http ] || [ "$mode" = all ]; then
+if want http; then
   build_targets warden-edge
   # Not a pipeline: start_edge must record its pids in this shell for the cleanup trap.
   exec 3>&1 >"$out/http.txt"
@@ -71,7 +79,7 @@ if [ "$mode" = http ] || [ "$mode" = all ]; then
   cat "$out/http.txt"
 fi
 
-if [ "$mode" = engines ] || [ "$mode" = all ]; then
+if want engines; then
   build_targets
   for bench in "$build"/tests/bench/*/bench_*; do
     [ -x "$bench" ] || continue
@@ -81,12 +89,10 @@ if [ "$mode" = engines ] || [ "$mode" = all ]; then
 fi
 
 sync_mode=
-case "$mode" in
-  all) sync_mode=all ;;
-  sync|control-plane) sync_mode=$mode ;;
-  http|engines) ;;
-  *) echo "bench.sh: unknown mode '$mode' (http, engines, control-plane, sync, all)" >&2; exit 2 ;;
-esac
+if want control-plane && want sync; then sync_mode=all
+elif want control-plane; then sync_mode=control-plane
+elif want sync; then sync_mode=sync
+fi
 if [ -n "$sync_mode" ]; then
   build_targets warden-control-plane warden-edge
   # shellcheck disable=SC2086 # WARDEN_BENCH_SYNC_ARGS is a list of options
