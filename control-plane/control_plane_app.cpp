@@ -98,7 +98,12 @@ Result<std::unique_ptr<ControlPlaneApp>> ControlPlaneApp::Create(const config::O
   app->router_ = std::make_unique<http::Router>(app->registry_);
   http::AddStandardRoutes(*app->router_, [] { return std::string(); });
   AddAdminRoutes(*app->router_, *app->control_plane_, limits);
-  AddDecisionRoutes(*app->router_, *app->control_plane_, *app->decisions_, decision_limits, app->registry_);
+  app->decision_ingest_ = std::make_unique<DecisionIngest>(*app->decisions_, decision_limits, app->registry_);
+  AddDecisionRoutes(*app->router_, *app->control_plane_, *app->decisions_, *app->decision_ingest_);
+  DecisionIngest* ingest = app->decision_ingest_.get();
+  hub->SetDecisionSink([ingest](const std::string& key_id, const nlohmann::json& batch) {
+    return ingest->Ingest(key_id, batch);
+  });
   const std::string& sync_listen = options.GetString("sync-listen");
   if (sync_listen.empty()) {
     AddSyncRoutes(*app->router_, *app->control_plane_, *hub);

@@ -8,6 +8,7 @@
 #include "common/http/server.h"
 #include "common/metrics/registry.h"
 #include "control-plane/control_plane.h"
+#include "control-plane/decision_api.h"
 #include "control-plane/decision_store.h"
 #include "control-plane/sync_hub.h"
 
@@ -36,6 +37,7 @@ class ControlPlaneApp {
   std::unique_ptr<ControlPlane> control_plane_;
   std::unique_ptr<SyncHub> hub_;
   std::unique_ptr<DecisionStore> decisions_;
+  std::unique_ptr<DecisionIngest> decision_ingest_;
   std::unique_ptr<http::Router> router_;
   std::unique_ptr<http::Server> server_;
   // --sync-listen: the sync endpoints on a listener of their own.

@@ -64,23 +64,64 @@ Result<DecisionQuery> QueryFrom(const http::Request& request, size_t default_lim
 
 }  // namespace
 
-void AddDecisionRoutes(http::Router& router, ControlPlane& cp, DecisionStore& store, const DecisionLogLimits& limits,
-                       metrics::Registry& registry) {
-  auto* ingested = &registry.AddCounter("warden_cp_decision_log_entries_total", "Decision-log entries stored");
-  auto* duplicates = &registry.AddCounter("warden_cp_decision_log_duplicates_total",
-                                          "Decision-log entries received again and ignored");
-  auto* dropped = &registry.AddCounter("warden_cp_decision_log_dropped_reported_total",
-                                       "Entries edges reported dropping at a bound");
+DecisionIngest::DecisionIngest(DecisionStore& store, DecisionLogLimits limits, metrics::Registry& registry)
+    : store_(store), limits_(limits) {
+  ingested_ = &registry.AddCounter("warden_cp_decision_log_entries_total", "Decision-log entries stored");
+  duplicates_ = &registry.AddCounter("warden_cp_decision_log_duplicates_total",
+                                     "Decision-log entries received again and ignored");
+  dropped_ = &registry.AddCounter("warden_cp_decision_log_dropped_reported_total",
+                                  "Entries edges reported dropping at a bound");
   registry.AddCallbackGauge("warden_cp_decision_log_rows", "Decision-log entries held", {},
                             [&store] { return static_cast<double>(store.count()); });
   // Test hook (never set in production): the first N acknowledgements are lost after the batch
   // committed, as if the connection broke, so a test can prove the resent batch is stored once.
-  auto acks_to_drop = std::make_shared<std::atomic<int>>(0);
-  if (const char* hook = std::getenv("WARDEN_TEST_DROP_DECISION_LOG_ACKS")) acks_to_drop->store(std::atoi(hook));
-  auto last_retention = std::make_shared<std::atomic<int64_t>>(0);
+  if (const char* hook = std::getenv("WARDEN_TEST_DROP_DECISION_LOG_ACKS")) acks_to_drop_.store(std::atoi(hook));
+}
 
-  router.Add(Method::kPost, "/v1/decision-logs", [&cp, &store, limits, ingested, duplicates, dropped, acks_to_drop,
-                                                   last_retention](http::Request& request) -> http::Response {
+Result<json> DecisionIngest::Ingest(const std::string& key_id, const json& body) {
+  if (!body.is_object()) return Status::InvalidArgument("body: must be a JSON object");
+  auto instance = body.find("instance_id");
+  if (instance == body.end() || !instance->is_string() || instance->get<std::string>().empty() ||
+      instance->get<std::string>().size() > 64) {
+    return Status::InvalidArgument("instance_id: required, 1 to 64 characters");
+  }
+  auto entries = body.find("entries");
+  if (entries == body.end() || !entries->is_array()) return Status::InvalidArgument("entries: required, an array");
+  if (entries->size() > limits_.max_batch_entries) {
+    return Status::ResourceExhausted("entries: " + std::to_string(entries->size()) + " exceed the limit of " +
+                                     std::to_string(limits_.max_batch_entries));
+  }
+  uint64_t reported_drops = 0;
+  if (auto it = body.find("dropped"); it != body.end() && !it->is_null()) {
+    if (!it->is_number_unsigned()) return Status::InvalidArgument("dropped: a non-negative integer");
+    reported_drops = it->get<uint64_t>();
+  }
+  auto stored = store_.Ingest(instance->get<std::string>(), key_id, *entries, reported_drops);
+  if (!stored.ok()) return stored.status();
+  ingested_->Increment(stored->stored);
+  duplicates_->Increment(stored->duplicates);
+  dropped_->Increment(reported_drops);
+  if (reported_drops > 0) {
+    spdlog::warn("decision log: edge {} reports {} entries dropped at a bound", instance->get<std::string>(),
+                 reported_drops);
+  }
+  // Retention runs at most once a minute, on the ingest path that makes it necessary.
+  int64_t now = NowNs();
+  int64_t last = last_retention_ns_.load();
+  if (now - last > 60'000'000'000 && last_retention_ns_.compare_exchange_strong(last, now)) {
+    auto deleted = store_.EnforceRetention(
+        std::chrono::duration_cast<std::chrono::nanoseconds>(limits_.retain).count(), limits_.max_rows);
+    if (deleted.ok() && *deleted > 0) spdlog::info("decision log: retention deleted {} entries", *deleted);
+  }
+  if (acks_to_drop_.load() > 0 && acks_to_drop_.fetch_sub(1) > 0) {
+    spdlog::warn("decision log: dropping the acknowledgement of a committed batch (test hook)");
+    return Status::Unavailable("acknowledgement dropped (test hook)");
+  }
+  return json{{"stored", stored->stored}, {"duplicates", stored->duplicates}, {"through", stored->through}};
+}
+
+void AddDecisionRoutes(http::Router& router, ControlPlane& cp, DecisionStore& store, DecisionIngest& ingest) {
+  router.Add(Method::kPost, "/v1/decision-logs", [&cp, &ingest](http::Request& request) -> http::Response {
     std::string_view authorization = request.header("Authorization");
     constexpr std::string_view kBearer = "Bearer ";
     if (authorization.substr(0, kBearer.size()) != kBearer) {
@@ -88,54 +129,20 @@ void AddDecisionRoutes(http::Router& router, ControlPlane& cp, DecisionStore& st
     }
     auto key = cp.AuthenticateKey(authorization.substr(kBearer.size()));
     if (!key.ok()) return http::ErrorResponse(401, "unauthenticated", "Authorization: invalid or revoked edge key");
-    if (request.body().size() > limits.max_batch_body) {
-      return http::ErrorResponse(413, "payload_too_large",
-                                 "a decision-log batch may be at most " + std::to_string(limits.max_batch_body) + " bytes");
+    if (request.body().size() > ingest.limits().max_batch_body) {
+      return http::ErrorResponse(413, "payload_too_large", "a decision-log batch may be at most " +
+                                                               std::to_string(ingest.limits().max_batch_body) + " bytes");
     }
     json body;
     if (auto error = http::ParseJsonBody(request, body)) return *error;
-    if (!body.is_object()) return http::ErrorResponse(400, "invalid_argument", "body: must be a JSON object");
-    auto instance = body.find("instance_id");
-    if (instance == body.end() || !instance->is_string() || instance->get<std::string>().empty() ||
-        instance->get<std::string>().size() > 64) {
-      return http::ErrorResponse(400, "invalid_argument", "instance_id: required, 1 to 64 characters");
+    auto answer = ingest.Ingest(key->id, body);
+    if (!answer.ok()) {
+      if (answer.status().code() == StatusCode::kResourceExhausted) {
+        return http::ErrorResponse(413, "batch_too_large", answer.status().message());
+      }
+      return http::ErrorResponse(answer.status());
     }
-    auto entries = body.find("entries");
-    if (entries == body.end() || !entries->is_array()) {
-      return http::ErrorResponse(400, "invalid_argument", "entries: required, an array");
-    }
-    if (entries->size() > limits.max_batch_entries) {
-      return http::ErrorResponse(413, "batch_too_large",
-                                 "entries: " + std::to_string(entries->size()) + " exceed the limit of " +
-                                     std::to_string(limits.max_batch_entries));
-    }
-    uint64_t reported_drops = 0;
-    if (auto it = body.find("dropped"); it != body.end() && !it->is_null()) {
-      if (!it->is_number_unsigned()) return http::ErrorResponse(400, "invalid_argument", "dropped: a non-negative integer");
-      reported_drops = it->get<uint64_t>();
-    }
-    auto stored = store.Ingest(instance->get<std::string>(), key->id, *entries, reported_drops);
-    if (!stored.ok()) return http::ErrorResponse(stored.status());
-    ingested->Increment(stored->stored);
-    duplicates->Increment(stored->duplicates);
-    dropped->Increment(reported_drops);
-    if (reported_drops > 0) {
-      spdlog::warn("decision log: edge {} reports {} entries dropped at a bound", instance->get<std::string>(),
-                   reported_drops);
-    }
-    // Retention runs at most once a minute, on the ingest path that makes it necessary.
-    int64_t now = NowNs();
-    int64_t last = last_retention->load();
-    if (now - last > 60'000'000'000 && last_retention->compare_exchange_strong(last, now)) {
-      auto deleted = store.EnforceRetention(
-          std::chrono::duration_cast<std::chrono::nanoseconds>(limits.retain).count(), limits.max_rows);
-      if (deleted.ok() && *deleted > 0) spdlog::info("decision log: retention deleted {} entries", *deleted);
-    }
-    if (acks_to_drop->load() > 0 && acks_to_drop->fetch_sub(1) > 0) {
-      spdlog::warn("decision log: dropping the acknowledgement of a committed batch (test hook)");
-      return http::ErrorResponse(503, "unavailable", "acknowledgement dropped (test hook)");
-    }
-    return http::JsonResponse({{"stored", stored->stored}, {"duplicates", stored->duplicates}, {"through", stored->through}});
+    return http::JsonResponse(*answer);
   });
 
   router.Add(Method::kGet, "/v1/decisions", Authed(cp, Scope::kRead, 0, [&store](http::Request& request, const Caller&) {

@@ -2,8 +2,11 @@
 // GET /v1/decisions (query, paged by cursor) and GET /v1/decisions/export (JSON lines).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
+
+#include <nlohmann/json.hpp>
 
 #include "common/http/router.h"
 #include "common/metrics/registry.h"
@@ -19,8 +22,28 @@ struct DecisionLogLimits {
   uint64_t max_rows = 100'000'000;
 };
 
-// `cp` and `store` must outlive the router.
-void AddDecisionRoutes(http::Router& router, ControlPlane& cp, DecisionStore& store, const DecisionLogLimits& limits,
-                       metrics::Registry& registry);
+// Takes in one batch an edge shipped, whichever way it came (POST /v1/decision-logs, or the sync
+// socket's decision_logs message): validation, storage, counters, retention.
+class DecisionIngest {
+ public:
+  DecisionIngest(DecisionStore& store, DecisionLogLimits limits, metrics::Registry& registry);
+  // `body` is {"instance_id", "dropped", "entries"}. Answers {"stored", "duplicates", "through"}
+  // once committed. InvalidArgument naming the field stores nothing; ResourceExhausted for too
+  // many entries; Unavailable when the test hook drops the acknowledgement (after the commit).
+  Result<nlohmann::json> Ingest(const std::string& key_id, const nlohmann::json& body);
+  const DecisionLogLimits& limits() const { return limits_; }
+
+ private:
+  DecisionStore& store_;
+  DecisionLogLimits limits_;
+  metrics::Counter* ingested_;
+  metrics::Counter* duplicates_;
+  metrics::Counter* dropped_;
+  std::atomic<int> acks_to_drop_{0};
+  std::atomic<int64_t> last_retention_ns_{0};
+};
+
+// `cp`, `store` and `ingest` must outlive the router.
+void AddDecisionRoutes(http::Router& router, ControlPlane& cp, DecisionStore& store, DecisionIngest& ingest);
 
 }  // namespace warden::control_plane

@@ -380,6 +380,20 @@ void SyncHub::Handle(Session& session, const std::string& message) {
   } else if (type == "heartbeat") {
     std::lock_guard lock(session.mutex);
     session.live.last_seen = UnixNow();
+  } else if (type == "decision_logs") {
+    // Stored before it is acknowledged; a batch whose ack is lost comes again and is stored once.
+    auto answer = decision_sink_ ? decision_sink_(session.live.key_id, parsed)
+                                 : Result<json>(Status::Unavailable("this control plane takes no decision logs"));
+    if (answer.ok()) {
+      json ack = *answer;
+      ack["type"] = "decision_logs_ack";
+      ack["batch"] = parsed.value("batch", uint64_t{0});
+      session.Send(ack);
+    } else if (answer.status().code() != StatusCode::kUnavailable) {
+      session.Send({{"type", "decision_logs_refused"},
+                    {"batch", parsed.value("batch", uint64_t{0})},
+                    {"message", answer.status().message()}});
+    }
   } else {
     Fail(session, "bad_message", protocol::kCloseBadMessage, "type: unknown message '" + type + "'");
   }

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -76,6 +77,11 @@ class SyncHub {
 
   const HubOptions& options() const { return options_; }
 
+  // Where decision_logs messages go (set once before Start): stores a batch and answers the
+  // acknowledgement's fields, or why it was refused.
+  using DecisionSink = std::function<Result<nlohmann::json>(const std::string& key_id, const nlohmann::json& batch)>;
+  void SetDecisionSink(DecisionSink sink) { decision_sink_ = std::move(sink); }
+
  private:
   class Session;
   void Run();
@@ -92,6 +98,7 @@ class SyncHub {
 
   ControlPlane& cp_;
   HubOptions options_;
+  DecisionSink decision_sink_;
   std::thread thread_;
 
   mutable std::mutex mutex_;

@@ -227,18 +227,55 @@ void DecisionLog::RunWriter() {
   }
 }
 
+namespace {
+
+// {"instance_id", "dropped", "entries": [...]} with the stored bodies spliced in (they are already
+// the wire's JSON), after `prefix` (e.g. a message type).
+std::string BatchJson(const std::string& prefix, const std::string& instance_id, const DecisionSpool::Batch& batch) {
+  std::string body = "{" + prefix + "\"instance_id\":" + json(instance_id).dump() + ",\"dropped\":" +
+                     std::to_string(batch.dropped) + ",\"entries\":[";
+  for (size_t i = 0; i < batch.entries.size(); ++i) {
+    if (i > 0) body += ',';
+    body += batch.entries[i].second;
+  }
+  body += "]}";
+  return body;
+}
+
+}  // namespace
+
+void DecisionLog::SetSocketShipping(bool active) {
+  socket_shipping_.store(active);
+  if (!active) wake_shipper_.notify_one();
+}
+
+Result<std::optional<DecisionLog::SocketBatch>> DecisionLog::NextSocketBatch() {
+  auto batch = spool_->Oldest(options_.batch_entries);
+  if (!batch.ok()) return batch.status();
+  if (batch->entries.empty() && batch->dropped == 0) return std::optional<SocketBatch>();
+  SocketBatch out;
+  out.id = next_batch_id_++;
+  out.message = BatchJson("\"type\":\"decision_logs\",\"batch\":" + std::to_string(out.id) + ",", instance_id_, *batch);
+  out.through = batch->entries.empty() ? 0 : batch->entries.back().first;
+  out.dropped = batch->dropped;
+  out.count = batch->entries.size();
+  return std::optional<SocketBatch>(std::move(out));
+}
+
+Status DecisionLog::AcknowledgeSocketBatch(const SocketBatch& batch) {
+  WARDEN_RETURN_IF_ERROR(spool_->Acknowledge(batch.through, batch.dropped));
+  shipped_->Increment(batch.count);
+  std::lock_guard lock(mutex_);
+  ship_state_ = "shipping";
+  ship_error_.clear();
+  return Status::Ok();
+}
+
 Result<size_t> DecisionLog::ShipOnce() {
   auto batch = spool_->Oldest(options_.batch_entries);
   if (!batch.ok()) return batch.status();
   if (batch->entries.empty() && batch->dropped == 0) return size_t{0};
-  // The stored bodies are the wire's JSON: spliced in, not parsed again.
-  std::string body = "{\"instance_id\":" + json(instance_id_).dump() + ",\"dropped\":" +
-                     std::to_string(batch->dropped) + ",\"entries\":[";
-  for (size_t i = 0; i < batch->entries.size(); ++i) {
-    if (i > 0) body += ',';
-    body += batch->entries[i].second;
-  }
-  body += "]}";
+  std::string body = BatchJson("", instance_id_, *batch);
   http::ClientRequest request;
   request.method = "POST";
   request.url = options_.control_plane_url + "/v1/decision-logs";
@@ -262,6 +299,13 @@ void DecisionLog::RunShipper() {
   std::mt19937 random(std::random_device{}());
   std::chrono::milliseconds backoff{0};
   while (true) {
+    if (socket_shipping_.load()) {
+      // The sync socket carries the batches while it is up.
+      std::unique_lock lock(mutex_);
+      if (stopping_) return;
+      wake_shipper_.wait_for(lock, options_.flush_interval, [this] { return stopping_; });
+      continue;
+    }
     auto shipped = ShipOnce();
     std::chrono::milliseconds wait = options_.flush_interval;
     if (shipped.ok()) {

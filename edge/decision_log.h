@@ -18,6 +18,7 @@
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -88,6 +89,21 @@ class DecisionLog {
   void Start();
   void Stop();
 
+  // Shipping over the sync socket: while a WebSocket session is up it carries the batches
+  // (decision_logs / decision_logs_ack) and the HTTP shipper waits.
+  void SetSocketShipping(bool active);
+  struct SocketBatch {
+    std::string message;  // the decision_logs message
+    uint64_t id = 0;      // its `batch`, echoed by the acknowledgement
+    uint64_t through = 0;
+    uint64_t dropped = 0;
+    size_t count = 0;
+  };
+  // The oldest spooled entries as one message, or nullopt when nothing waits.
+  Result<std::optional<SocketBatch>> NextSocketBatch();
+  Status AcknowledgeSocketBatch(const SocketBatch& batch);
+  std::chrono::milliseconds flush_interval() const { return options_.flush_interval; }
+
   // The instance UUID entries are logged under (the spool's; a new spool takes a new one).
   const std::string& instance_id() const { return instance_id_; }
   nlohmann::json StatusJson() const;
@@ -115,6 +131,8 @@ class DecisionLog {
   std::string ship_state_ = "idle";  // GUARDED_BY(mutex_)
   std::string ship_error_;           // GUARDED_BY(mutex_)
   std::atomic<uint64_t> dropped_queue_{0};
+  std::atomic<bool> socket_shipping_{false};
+  uint64_t next_batch_id_ = 1;  // only the socket session's thread uses it
 
   metrics::Counter* recorded_ = nullptr;
   metrics::Counter* dropped_queue_counter_ = nullptr;

@@ -218,6 +218,7 @@ void EdgeApp::StartFollowing() {
   if (pull_follower_) pull_follower_->Start();
   if (ws_follower_) {
     ws_follower_->SetAddress(host_ + ":" + std::to_string(server_->port()));
+    ws_follower_->SetDecisionLog(decision_log_.get());
     ws_follower_->Start();
   }
 }

@@ -1,6 +1,7 @@
 #include "edge/ws_follower.h"
 
 #include <deque>
+#include <optional>
 #include <random>
 
 #include <boost/asio/co_spawn.hpp>
@@ -61,10 +62,21 @@ struct WsSession {
   std::chrono::steady_clock::time_point halted_at{};
   bool halted = false;
 
-  asio::steady_timer timer;  // the heartbeat's
+  asio::steady_timer timer;      // the heartbeat's
+  asio::steady_timer log_timer;  // the decision-log shipper's
   bool done = false;
+  std::optional<DecisionLog::SocketBatch> log_in_flight;
+  std::chrono::steady_clock::time_point log_sent_at{};
 
-  WsSession(asio::io_context& io, asio::ssl::context* tls) : ws(MakeStream(io, tls)), timer(io) {}
+  WsSession(asio::io_context& io, asio::ssl::context* tls) : ws(MakeStream(io, tls)), timer(io), log_timer(io) {}
+
+  void SendText(std::string text) {
+    outbox.push_back(std::move(text));
+    if (!writing) {
+      writing = true;
+      asio::co_spawn(ws.get_executor(), Flush(), asio::detached);
+    }
+  }
 
   static Stream MakeStream(asio::io_context& io, asio::ssl::context* tls) {
     if constexpr (std::is_same_v<Stream, beast::tcp_stream>) {
@@ -106,6 +118,31 @@ asio::awaitable<void> SendHeartbeats(Session* session, SyncApplier* applier) {
     co_await session->timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
     if (session->done) break;
     session->Send({{"type", "heartbeat"}, {"revision", applier->revision()}});
+  }
+}
+
+
+// Decision-log batches over the socket, one in flight at a time; an unacknowledged batch is sent
+// again after kLogAckTimeout (the hub stores a repeated batch once).
+constexpr std::chrono::seconds kLogAckTimeout{5};
+
+template <typename Session>
+asio::awaitable<void> ShipDecisionLogs(Session* session, DecisionLog* log) {
+  while (!session->done) {
+    auto now = std::chrono::steady_clock::now();
+    if (session->log_in_flight && now - session->log_sent_at > kLogAckTimeout) session->log_in_flight.reset();
+    if (!session->log_in_flight) {
+      auto batch = log->NextSocketBatch();
+      if (batch.ok() && *batch) {
+        session->SendText((*batch)->message);
+        session->log_in_flight = std::move(**batch);
+        session->log_sent_at = now;
+      }
+    }
+    session->log_timer.expires_after(session->log_in_flight ? std::chrono::milliseconds(kLogAckTimeout)
+                                                            : log->flush_interval());
+    beast::error_code ignored;
+    co_await session->log_timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
   }
 }
 
@@ -347,9 +384,22 @@ Status WsFollower::RunSession(bool& upgraded, bool& key_refused) {
         if (!heartbeats_started) {
           heartbeats_started = true;
           asio::co_spawn(io, SendHeartbeats(session.get(), &applier_), asio::detached);
+          if (decision_log_) {
+            decision_log_->SetSocketShipping(true);
+            asio::co_spawn(io, ShipDecisionLogs(session.get(), decision_log_), asio::detached);
+          }
         }
       } else if (type == "heartbeat") {
         applier_.SetHubRevision(revision);
+      } else if (type == "decision_logs_ack") {
+        if (decision_log_ && session->log_in_flight && message.value("batch", uint64_t{0}) == session->log_in_flight->id) {
+          Status acked = decision_log_->AcknowledgeSocketBatch(*session->log_in_flight);
+          if (!acked.ok()) spdlog::error("decision log: cannot update the spool: {}", acked.message());
+          session->log_in_flight.reset();
+          session->log_timer.cancel();  // the next batch may go at once
+        }
+      } else if (type == "decision_logs_refused") {
+        spdlog::error("decision log: the control plane refused a batch: {}", message.value("message", std::string()));
       } else if (session->halted) {
         continue;  // nothing past the refused revision can be applied
       } else if (type == "delta") {
@@ -410,6 +460,8 @@ Status WsFollower::RunSession(bool& upgraded, bool& key_refused) {
     }
     session->done = true;
     session->timer.cancel();
+    session->log_timer.cancel();
+    if (decision_log_) decision_log_->SetSocketShipping(false);
     beast::error_code ignored;
     beast::get_lowest_layer(ws).socket().shutdown(tcp::socket::shutdown_both, ignored);
     beast::get_lowest_layer(ws).close();

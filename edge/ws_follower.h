@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "common/http/client.h"
+#include "edge/decision_log.h"
 #include "edge/pull_follower.h"
 #include "edge/sync_applier.h"
 
@@ -33,6 +34,8 @@ class WsFollower {
 
   // REQUIRES: before Start().
   void SetAddress(std::string address) { options_.address = std::move(address); }
+  // The decision log whose batches ride the socket while it is up (null: none). Before Start().
+  void SetDecisionLog(DecisionLog* log) { decision_log_ = log; }
   void Start();
   void Stop();
 
@@ -47,6 +50,7 @@ class WsFollower {
 
   WsFollowOptions options_;
   SyncApplier& applier_;
+  DecisionLog* decision_log_ = nullptr;
   http::ParsedUrl url_;
   std::shared_ptr<boost::asio::ssl::context> tls_;  // for https:// control planes
   std::unique_ptr<PullFollower> pull_;  // for auto mode's fallback rounds

@@ -135,10 +135,27 @@ class DecisionLogs(WardenTestCase):
         export = cp.request("GET", f"/v1/decisions/export?edge={instance}", headers={"Authorization": "Bearer " + TOKEN})
         self.assertEqual(1000, len(export.body.splitlines()))
         self.assertEqual(0, self.decision_log_status(edge)["spooled"])
+        # They rode the sync socket, not HTTP.
+        self.assertEqual(0, self.metric(cp, 'warden_http_requests_total{route="POST /v1/decision-logs",code="2xx"}'))
         # wardenctl decisions reads them too.
         listed = self.ctl(cp, "decisions", "subject=user:eve", "limit=5")
         self.assertEqual(5, len(listed))
         self.assertTrue(all(e["subject"]["id"] == "eve" and e["decision"] == "deny" for e in listed))
+
+    def test_a_pull_mode_edge_ships_over_http(self):
+        cp = self.start_control_plane()
+        self.setup_store(cp)
+        edge = self.start_edge(cp.url, "--sync-mode", "pull", "--decision-log", "cerbos=off,authzen=denies")
+        checker = Checker(edge)
+        for i in range(100):
+            checker.check("eve" if i % 2 else "ada", "roadmap")
+        checker.close()
+        instance = self.decision_log_status(edge)["instance_id"]
+        entries = wait_until(lambda: (e := self.stored(cp, edge=instance)) and len(e) >= 50 and e,
+                             message="the 50 denies")
+        self.assertEqual(50, len(entries))  # denies only
+        self.assertTrue(all(e["decision"] == "deny" for e in entries))
+        self.assertGreater(self.metric(cp, 'warden_http_requests_total{route="POST /v1/decision-logs",code="2xx"}'), 0)
 
     def test_entries_made_during_a_control_plane_outage_arrive_after_it_none_twice(self):
         cp = self.start_control_plane()
