@@ -105,27 +105,18 @@ Result<Semantic> ReadSemantic(const json& body) {
                                  "' is not one of execute_all, deny_on_first_deny, permit_on_first_permit");
 }
 
-// The revision a request asks for (0 when it asks for none).
-Result<uint64_t> MinRevision(const http::Request& request, const json& body) {
-  uint64_t wanted = 0;
-  std::string_view header = request.header("Warden-Min-Revision");
-  if (!header.empty()) {
-    auto [end, error] = std::from_chars(header.data(), header.data() + header.size(), wanted);
-    if (error != std::errc() || end != header.data() + header.size()) {
-      return Status::InvalidArgument("Warden-Min-Revision: must be a non-negative integer, got '" +
-                                     std::string(header) + "'");
-    }
-  }
+// The revision an AuthZEN body asks for in context.warden.min_revision (0 when none).
+Result<uint64_t> BodyMinRevision(const json& body) {
   auto context = body.find("context");
-  if (context == body.end() || !context->is_object()) return wanted;
+  if (context == body.end() || !context->is_object()) return uint64_t{0};
   auto warden = context->find("warden");
-  if (warden == context->end() || !warden->is_object()) return wanted;
+  if (warden == context->end() || !warden->is_object()) return uint64_t{0};
   auto value = warden->find("min_revision");
-  if (value == warden->end() || value->is_null()) return wanted;
+  if (value == warden->end() || value->is_null()) return uint64_t{0};
   if (!value->is_number_unsigned()) {
     return Status::InvalidArgument("context.warden.min_revision: must be a non-negative integer");
   }
-  return std::max(wanted, value->get<uint64_t>());
+  return value->get<uint64_t>();
 }
 
 http::Response EvaluateOne(EdgeContext& context, const http::Request& request, const Snapshot& snapshot,
@@ -200,29 +191,12 @@ std::optional<http::Response> ReadAuthzenBody(const http::Request& request, json
 
 const Snapshot* AuthzenSnapshot(EdgeContext& context, const http::Request& request, const json& body,
                                 std::optional<http::Response>& error) {
-  auto wanted = MinRevision(request, body);
+  auto wanted = BodyMinRevision(body);
   if (!wanted.ok()) {
     error = http::ErrorResponse(wanted.status());
     return nullptr;
   }
-  // An edge that has no snapshot yet (just started, following a control plane) waits too: the
-  // revision asked for may be on its way.
-  if (*wanted > context.holder().revision()) {
-    context.holder().WaitForRevision(*wanted, kMinRevisionWait);
-  }
-  const Snapshot* snapshot = context.SnapshotOrNull();
-  if (snapshot == nullptr) {
-    error = EdgeContext::NotReadyResponse();
-    return nullptr;
-  }
-  if (snapshot->revision < *wanted) {
-    error = http::ErrorResponse(503, "revision_unavailable",
-                                "revision " + std::to_string(*wanted) + " was asked for; this edge holds revision " +
-                                    std::to_string(snapshot->revision));
-    error->with_header("Warden-Revision", std::to_string(snapshot->revision));
-    return nullptr;
-  }
-  return snapshot;
+  return context.SnapshotFor(request, *wanted, error);
 }
 
 http::Response FinishAuthzen(http::Response response, const http::Request& request, const Snapshot* snapshot) {

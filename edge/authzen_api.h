@@ -16,7 +16,7 @@
 //   - every answer made from a snapshot carries its revision: the `Warden-Revision` header and
 //     `context.revision` in the body. A request may ask for a revision at least R with the
 //     `Warden-Min-Revision` header or `context.warden.min_revision`; the edge waits up to
-//     kMinRevisionWait for it, else answers 503 `revision_unavailable` naming both revisions.
+//     --min-revision-wait for it, else answers 503 `revision_unavailable` naming both revisions.
 #pragma once
 
 #include <chrono>
@@ -69,7 +69,6 @@ Status ReadAuthzenAction(const nlohmann::json& value, const std::string& field, 
 // ---- Shared by the evaluation and search handlers. ----
 
 // How long a request naming a revision the edge does not hold yet waits for it.
-inline constexpr std::chrono::milliseconds kMinRevisionWait{1000};
 
 // Parses an AuthZEN request body into `out` (a JSON object). On failure returns the 400 to send:
 // a Content-Type other than application/json (or none), an empty or malformed body (naming the

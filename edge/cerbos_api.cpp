@@ -36,8 +36,9 @@ void AddCerbosRoutes(http::Router& router, EdgeContext& context) {
     json body;
     if (auto error = http::ParseJsonBody(request, body)) return *error;
     if (!body.is_object()) return CerbosError(Status::InvalidArgument("request body must be a JSON object"));
-    const Snapshot* snapshot = context.SnapshotOrNull();
-    if (snapshot == nullptr) return EdgeContext::NotReadyResponse();
+    std::optional<http::Response> not_at_revision;
+    const Snapshot* snapshot = context.SnapshotFor(request, 0, not_at_revision);
+    if (snapshot == nullptr) return std::move(*not_at_revision);
     auto resources = body.find("resources");
     if (resources != body.end() && resources->is_array() && resources->size() > context.limits.max_batch_items) {
       return http::ErrorResponse(413, "batch_too_large",
@@ -96,8 +97,9 @@ void AddCerbosRoutes(http::Router& router, EdgeContext& context) {
     json body;
     if (auto error = http::ParseJsonBody(request, body)) return *error;
     if (!body.is_object()) return CerbosError(Status::InvalidArgument("request body must be a JSON object"));
-    const Snapshot* snapshot = context.SnapshotOrNull();
-    if (snapshot == nullptr) return EdgeContext::NotReadyResponse();
+    std::optional<http::Response> not_at_revision;
+    const Snapshot* snapshot = context.SnapshotFor(request, 0, not_at_revision);
+    if (snapshot == nullptr) return std::move(*not_at_revision);
     if (auto principal = body.find("principal"); principal != body.end()) {
       engine::EnrichCerbosPrincipal(*snapshot, *principal);
     }

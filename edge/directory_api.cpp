@@ -48,8 +48,9 @@ http::Handler PostHandler(EdgeContext& context, JsonCall call, bool count_decisi
     json body;
     if (auto error = http::ParseJsonBody(request, body)) return *error;
     if (!body.is_object()) return http::ErrorResponse(400, "invalid_argument", "request body must be a JSON object");
-    const Snapshot* snapshot = context.SnapshotOrNull();
-    if (snapshot == nullptr) return EdgeContext::NotReadyResponse();
+    std::optional<http::Response> not_at_revision;
+    const Snapshot* snapshot = context.SnapshotFor(request, 0, not_at_revision);
+    if (snapshot == nullptr) return std::move(*not_at_revision);
     auto started = std::chrono::steady_clock::now();
     auto result = call(*snapshot->directory, body);
     if (count_decision && result.ok()) {
@@ -96,22 +97,25 @@ void AddDirectoryRoutes(http::Router& router, EdgeContext& context) {
   router.Add(http::Method::kPost, "/api/v3/directory/identity", PostHandler(context, &directory::ResolveIdentityJson));
 
   router.Add(http::Method::kGet, "/api/v3/directory/object/{object_type}/{object_id}", [&context](http::Request& request) {
-    const Snapshot* snapshot = context.SnapshotOrNull();
-    if (snapshot == nullptr) return EdgeContext::NotReadyResponse();
+    std::optional<http::Response> not_at_revision;
+    const Snapshot* snapshot = context.SnapshotFor(request, 0, not_at_revision);
+    if (snapshot == nullptr) return std::move(*not_at_revision);
     json body = QueryAsJson(request, {"with_relations"});
     body["object_type"] = std::string(request.path_param("object_type"));
     body["object_id"] = std::string(request.path_param("object_id"));
     return Answer(*snapshot, directory::GetObjectJson(*snapshot->directory, body));
   });
   router.Add(http::Method::kGet, "/api/v3/directory/objects", [&context](http::Request& request) {
-    const Snapshot* snapshot = context.SnapshotOrNull();
-    if (snapshot == nullptr) return EdgeContext::NotReadyResponse();
+    std::optional<http::Response> not_at_revision;
+    const Snapshot* snapshot = context.SnapshotFor(request, 0, not_at_revision);
+    if (snapshot == nullptr) return std::move(*not_at_revision);
     return Answer(*snapshot, directory::GetObjectsJson(*snapshot->directory,
                                                        QueryAsJson(request, {"object_type", "page_size", "cursor"})));
   });
   router.Add(http::Method::kGet, "/api/v3/directory/relations", [&context](http::Request& request) {
-    const Snapshot* snapshot = context.SnapshotOrNull();
-    if (snapshot == nullptr) return EdgeContext::NotReadyResponse();
+    std::optional<http::Response> not_at_revision;
+    const Snapshot* snapshot = context.SnapshotFor(request, 0, not_at_revision);
+    if (snapshot == nullptr) return std::move(*not_at_revision);
     json body = QueryAsJson(request, {"object_type", "object_id", "relation", "subject_type", "subject_id",
                                       "subject_relation", "page_size", "cursor"});
     return Answer(*snapshot, directory::GetRelationsJson(*snapshot->directory, body));

@@ -34,6 +34,7 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
   if (max_page < 1) return Status::InvalidArgument("option 'max-page-size' must be at least 1");
   app->context_->limits.max_batch_items = static_cast<size_t>(max_batch);
   app->context_->limits.max_page_size = static_cast<size_t>(max_page);
+  app->context_->limits.min_revision_wait = options.GetDuration("min-revision-wait");
 
   const std::string& data = options.GetString("data");
   const std::string& replica_path = options.GetString("replica");
@@ -203,6 +204,12 @@ Status EdgeApp::OpenDecisionLog(const config::Options& options, const FollowOpti
   auto opened = DecisionLog::Open(std::move(log), registry_);
   if (!opened.ok()) return opened.status();
   decision_log_ = std::move(*opened);
+  // One identity per edge: the spool's (a lost spool means a new identity, so its new sequence
+  // numbers are never taken for old ones); the replica and the sync hello adopt it.
+  if (replica_ && replica_->instance_id() != decision_log_->instance_id()) {
+    WARDEN_RETURN_IF_ERROR(replica_->SetInstanceId(decision_log_->instance_id()));
+  }
+  if (applier_) applier_->SetInstanceId(decision_log_->instance_id());
   context_->decision_log = decision_log_.get();
   decision_log_->Start();
   spdlog::info("decision log: {} ({}), instance {}", modes, options.GetString("decision-log-spool").empty()

@@ -1,6 +1,9 @@
 #include "edge/edge_context.h"
 
+#include <charconv>
+
 #include "common/engine/decision.h"
+#include "common/http/json.h"
 
 #include "common/http/json.h"
 
@@ -54,6 +57,38 @@ void EdgeContext::LogDecision(DecisionApi api, const http::Request* request, con
   entry.latency_us = static_cast<uint32_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count());
   decision_log->Record(std::move(entry));
+}
+
+const Snapshot* EdgeContext::SnapshotFor(const http::Request& request, uint64_t body_min_revision,
+                                         std::optional<http::Response>& error) {
+  uint64_t wanted = body_min_revision;
+  std::string_view header = request.header("Warden-Min-Revision");
+  if (!header.empty()) {
+    uint64_t from_header = 0;
+    auto [end, parse_error] = std::from_chars(header.data(), header.data() + header.size(), from_header);
+    if (parse_error != std::errc() || end != header.data() + header.size()) {
+      error = http::ErrorResponse(400, "invalid_argument", "Warden-Min-Revision: must be a non-negative integer, got '" +
+                                                                 std::string(header) + "'");
+      return nullptr;
+    }
+    wanted = std::max(wanted, from_header);
+  }
+  // An edge that has no snapshot yet (just started, following a control plane) waits too: the
+  // revision asked for may be on its way.
+  if (wanted > holder_.revision()) holder_.WaitForRevision(wanted, limits.min_revision_wait);
+  const Snapshot* snapshot = SnapshotOrNull();
+  if (snapshot == nullptr) {
+    error = NotReadyResponse();
+    return nullptr;
+  }
+  if (snapshot->revision < wanted) {
+    error = http::ErrorResponse(503, "revision_unavailable",
+                                "revision " + std::to_string(wanted) + " was asked for; this edge holds revision " +
+                                    std::to_string(snapshot->revision));
+    error->with_header("Warden-Revision", std::to_string(snapshot->revision));
+    return nullptr;
+  }
+  return snapshot;
 }
 
 }  // namespace warden::edge

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <optional>
 #include <string>
 
 #include "common/http/request.h"
@@ -21,6 +22,8 @@ namespace warden::edge {
 struct EdgeLimits {
   size_t max_batch_items = 1000;  // evaluations per AuthZEN batch, resources per Cerbos request
   size_t max_page_size = 1000;    // results per search or lookup page
+  // How long a request carrying Warden-Min-Revision may wait for that revision.
+  std::chrono::milliseconds min_revision_wait{1000};
 };
 
 class EdgeContext {
@@ -49,6 +52,11 @@ class EdgeContext {
   // The snapshot for this request, or a 503 response explaining that none is loaded. Adds
   // `Warden-Revision` to responses through WithRevision().
   const Snapshot* SnapshotOrNull() const { return holder_.Acquire(); }
+  // The snapshot for a request: at least the revision its `Warden-Min-Revision` header (or
+  // `body_min_revision`, from an AuthZEN body) asks for, waiting up to limits.min_revision_wait.
+  // Null with `error` set: 400 for a malformed header, 503 revision_unavailable, or not ready.
+  const Snapshot* SnapshotFor(const http::Request& request, uint64_t body_min_revision,
+                              std::optional<http::Response>& error);
   static http::Response NotReadyResponse();
   static http::Response& WithRevision(http::Response& response, const Snapshot& snapshot);
 

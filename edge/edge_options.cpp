@@ -37,6 +37,8 @@ void AddEdgeOptions(config::Options& options) {
   options.Add("decision-log-flush", config::OptionType::kDuration, "1s", "longest a partial batch waits to ship");
   options.Add("poll-interval", config::OptionType::kDuration, "1s",
               "standalone mode: how often the data folder is checked for changes");
+  options.Add("min-revision-wait", config::OptionType::kDuration, "1s",
+              "how long a request carrying Warden-Min-Revision waits for that revision before 503");
   options.Add("max-batch", config::OptionType::kInt, "1000",
               "most items in one AuthZEN evaluations batch or Cerbos check request");
   options.Add("max-page-size", config::OptionType::kInt, "1000", "most results in one search or lookup page");

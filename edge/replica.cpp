@@ -114,6 +114,12 @@ Status Replica::Initialize() {
   return transaction->Commit();
 }
 
+Status Replica::SetInstanceId(const std::string& instance_id) {
+  WARDEN_RETURN_IF_ERROR(SetMeta("instance_id", instance_id));
+  instance_id_ = instance_id;
+  return Status::Ok();
+}
+
 Status Replica::SetMeta(const std::string& key, const std::string& value) {
   return RunWith(db_, "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
                  {key, value});

@@ -34,8 +34,10 @@ class Replica {
 
   // Whether Open() found a damaged file and set it aside.
   bool discarded() const { return discarded_; }
-  // This edge's instance UUID, made when the replica was created and kept for its life.
+  // This edge's instance UUID, made when the replica was created and kept for its life, unless
+  // the decision-log spool (which owns the identity its sequence numbers belong to) says otherwise.
   const std::string& instance_id() const { return instance_id_; }
+  Status SetInstanceId(const std::string& instance_id);
   // The revision and store held (0 and "" when the replica has never been written).
   uint64_t revision() const { return revision_; }
   const std::string& store_id() const { return store_id_; }

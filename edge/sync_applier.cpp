@@ -178,7 +178,7 @@ nlohmann::json SyncApplier::StatusJson() const {
                            {"hub_revision", hub_revision_},
                            {"lag", hub_revision_ > held ? hub_revision_ - held : 0},
                            {"degraded", state_ == "degraded"},
-                           {"instance_id", instance_id_}};
+                           {"instance_id", instance_id()}};
   if (last_sync_.time_since_epoch().count() != 0) {
     status["last_sync_seconds_ago"] =
         std::chrono::duration<double>(std::chrono::system_clock::now() - last_sync_).count();

@@ -33,7 +33,9 @@ class SyncApplier {
   uint64_t revision() const;
   std::string store_id() const;
   // The UUID this edge says hello with (the replica's, or one made for this process).
-  const std::string& instance_id() const { return instance_id_; }
+  const std::string& instance_id() const { return replica_ ? replica_->instance_id() : instance_id_; }
+  // REQUIRES: before any follower starts.
+  void SetInstanceId(const std::string& instance_id) { instance_id_ = instance_id; }
 
   // Applies revision `revision`. FailedPrecondition (code "gap") unless the edge holds exactly
   // revision-1 of the same store; a revision already held is OK and changes nothing;

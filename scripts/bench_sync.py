@@ -517,6 +517,13 @@ class Bench:
                     edges += group
                 self.wait_revision(edges, checked(cp.hostport, "GET", "/v1/revision")["revision"])
                 log(f"{n} edges ready in {time.perf_counter() - t:.1f} s; MemAvailable {mem_available_mb():.0f} MiB")
+            # Barrier: one write every edge must show before measuring, so each edge's session is live
+            # (an edge restarted on its replica already holds the hub's revision but may still be
+            # backing off its reconnect).
+            barrier = checked(cp.hostport, "POST", "/v1/relations", {
+                "object_type": "document", "object_id": f"barrier-{len(edges)}", "relation": "viewer",
+                "subject_type": "user", "subject_id": PROBE})["revision"]
+            self.wait_revision(edges, barrier)
             rss = [proc_status(e.p.pid)[0] or 0 for e in edges]
             load = machine_load()
             r = asyncio.run(self.visible_latency(cp, edges, f"n{len(edges)}"))

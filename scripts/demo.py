@@ -154,6 +154,17 @@ try:
     for e in listed:
         print(f"   wardenctl edges: {e['instance'][:8]}… at {e['address']} key '{e['key']}' {e['state']}, "
               f"revision {e['revision']}, lag {e['lag']}")
+    # Every decision above was logged at its edge and shipped over the sync socket.
+    made = 8
+    for _ in range(60):
+        status, page = call("GET", control_plane + "/v1/decisions?limit=100", headers={"Authorization": "Bearer " + token})
+        if status == 200 and len(page["decisions"]) >= made:
+            break
+        time.sleep(0.1)
+    print(f"   decision logs at the control plane: {len(page['decisions'])} entries; wardenctl decisions limit=4:")
+    table = subprocess.run([wardenctl, "decisions", "limit=4"], env=ctl_env, capture_output=True, text=True, timeout=30)
+    for line in table.stdout.splitlines():
+        print("     " + line)
 
     print("\n== standalone edge on examples/authzen-todo (Cerbos-style policies + directory identities, AuthZEN API)")
     todo = start("warden-edge", "--listen", "127.0.0.1:0", "--data", os.path.join(root, "examples", "authzen-todo"))

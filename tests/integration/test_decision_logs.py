@@ -116,6 +116,9 @@ class DecisionLogs(WardenTestCase):
             allowed += checker.check(user, "roadmap", request_id=f"secret-{i}")
         checker.close()
         instance = self.decision_log_status(edge)["instance_id"]
+        # One identity: the log's instance is the edge's, in its status and at the control plane.
+        self.assertEqual(instance, edge.request("GET", "/v1/status").json()["instance_id"])
+        self.assertEqual(instance, edge.request("GET", "/v1/status").json()["sync"]["instance_id"])
         entries = wait_until(lambda: (e := self.stored(cp, edge=instance)) and len(e) >= 1000 and e,
                              message="1000 entries at the control plane")
         self.assertEqual(1000, len(entries))

@@ -1,0 +1,103 @@
+#include "edge/decision_log.h"
+
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "edge/decision_spool.h"
+
+using namespace warden;
+using namespace warden::edge;
+
+namespace {
+
+std::string TempPath(const std::string& name) {
+  auto dir = std::filesystem::temp_directory_path() / ("warden-decision-log-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  auto path = dir / name;
+  for (const char* suffix : {"", "-wal", "-shm", ".corrupt"}) std::filesystem::remove(path.string() + suffix);
+  return path.string();
+}
+
+}  // namespace
+
+TEST_CASE("decision-log modes: one for every API, or per API, and bad ones named") {
+  DecisionLogOptions options;
+  REQUIRE(ParseDecisionLogModes("all", options).ok());
+  CHECK(options.mode == std::array<int, kDecisionApiCount>{{1, 1, 1}});
+  REQUIRE(ParseDecisionLogModes("authzen=denies,directory=off", options).ok());
+  CHECK(options.mode == std::array<int, kDecisionApiCount>{{2, 1, 0}});
+  REQUIRE(ParseDecisionLogModes("sample:0.25", options).ok());
+  CHECK(options.sample_rate == doctest::Approx(0.25));
+  CHECK(options.mode[0] == 3);
+  CHECK(ParseDecisionLogModes("sometimes", options).message().find("'sometimes'") != std::string::npos);
+  CHECK(ParseDecisionLogModes("sample:2", options).message().find("(0, 1]") != std::string::npos);
+  CHECK(ParseDecisionLogModes("graphql=all", options).message().find("unknown API 'graphql'") != std::string::npos);
+  CHECK_FALSE(ParseDecisionLogModes("authzen", options).ok());
+}
+
+TEST_CASE("an entry's JSON carries every field and cuts the reason at a character boundary") {
+  DecisionEntry entry;
+  entry.time_ns = 1'795'523'592'565'241'592;
+  entry.revision = 7;
+  entry.subject_type = "user";
+  entry.subject_id = "ada";
+  entry.action = "read";
+  entry.resource_type = "doc";
+  entry.resource_id = "d1";
+  entry.allowed = true;
+  entry.reason = "é" + std::string(20, 'x');  // a two-byte character first
+  auto json = DecisionLog::EntryJson(entry, "instance-1", 42, 1);
+  CHECK(json["sequence"] == 42);
+  CHECK(json["instance_id"] == "instance-1");
+  CHECK(json["decision"] == "allow");
+  CHECK(json["subject"] == nlohmann::json({{"type", "user"}, {"id", "ada"}}));
+  CHECK(json["time"] == "2026-11-24T12:33:12.565241592Z");
+  CHECK(json["reason"] == "");  // one byte would split "é"
+  CHECK_FALSE(json.contains("request_id"));
+}
+
+TEST_CASE("the spool keeps its instance and sequence across reopening, and forgets what was acknowledged") {
+  std::string path = TempPath("spool.db");
+  std::string instance;
+  {
+    auto spool = DecisionSpool::Open(path);
+    REQUIRE(spool.ok());
+    instance = (*spool)->instance_id();
+    CHECK((*spool)->next_sequence() == 1);
+    REQUIRE((*spool)->Append({"{\"a\":1}", "{\"a\":2}", "{\"a\":3}"}, 5).ok());
+    CHECK((*spool)->size() == 3);
+    auto batch = (*spool)->Oldest(2);
+    REQUIRE(batch.ok());
+    CHECK(batch->entries.size() == 2);
+    CHECK(batch->entries[1].first == 2);
+    CHECK(batch->dropped == 5);
+    REQUIRE((*spool)->Acknowledge(2, 5).ok());
+    CHECK((*spool)->size() == 1);
+    CHECK((*spool)->dropped_unreported() == 0);
+  }
+  auto reopened = DecisionSpool::Open(path);
+  REQUIRE(reopened.ok());
+  CHECK((*reopened)->instance_id() == instance);
+  CHECK((*reopened)->next_sequence() == 4);
+  CHECK((*reopened)->size() == 1);
+  REQUIRE((*reopened)->Append({"{\"a\":4}"}, 0).ok());
+  auto batch = (*reopened)->Oldest(10);
+  REQUIRE(batch.ok());
+  CHECK(batch->entries.front().first == 3);
+  CHECK(batch->entries.back().first == 4);
+}
+
+TEST_CASE("a damaged spool is set aside and a new instance begins") {
+  std::string path = TempPath("damaged.db");
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << std::string(8192, 'x');
+  }
+  auto spool = DecisionSpool::Open(path);
+  REQUIRE(spool.ok());
+  CHECK((*spool)->next_sequence() == 1);
+  CHECK_FALSE((*spool)->instance_id().empty());
+  CHECK(std::filesystem::exists(path + ".corrupt"));
+}
