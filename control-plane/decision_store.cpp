@@ -28,8 +28,6 @@ CREATE TABLE IF NOT EXISTS decisions (
 CREATE INDEX IF NOT EXISTS decisions_by_time ON decisions(time_ns);
 CREATE INDEX IF NOT EXISTS decisions_by_subject ON decisions(subject, time_ns);
 CREATE INDEX IF NOT EXISTS decisions_by_resource ON decisions(resource, time_ns);
-CREATE INDEX IF NOT EXISTS decisions_by_action ON decisions(action, time_ns);
-CREATE INDEX IF NOT EXISTS decisions_by_edge ON decisions(instance_id, time_ns);
 CREATE TABLE IF NOT EXISTS drops (instance_id TEXT NOT NULL, reported_ns INTEGER NOT NULL, count INTEGER NOT NULL);
 )sql";
 
@@ -170,8 +168,6 @@ Result<DecisionStore::IngestResult> DecisionStore::Ingest(const std::string& ins
       "INSERT OR IGNORE INTO decisions(instance_id, sequence, time_ns, ingested_ns, key_id, api, subject, action, "
       "resource, allowed, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
   if (!insert.ok()) return insert.status();
-  auto changes = db_.Prepare("SELECT changes()");
-  if (!changes.ok()) return changes.status();
   int64_t now = NowNs();
   for (const auto& row : rows) {
     insert->Bind(1, instance_id).Bind(2, static_cast<int64_t>(row.sequence)).Bind(3, row.time_ns).Bind(4, now)
@@ -179,14 +175,11 @@ Result<DecisionStore::IngestResult> DecisionStore::Ingest(const std::string& ins
         .Bind(10, static_cast<int64_t>(row.allowed)).Bind(11, row.body);
     WARDEN_RETURN_IF_ERROR(insert->Run());
     insert->Reset();
-    auto changed = changes->Step();
-    if (!changed.ok()) return changed.status();
-    if (changes->ColumnInt(0) > 0) {
+    if (db_.changes() > 0) {
       ++result.stored;
     } else {
       ++result.duplicates;  // (instance, sequence) already stored: a resent batch
     }
-    changes->Reset();
   }
   if (dropped > 0) {
     auto drop = db_.Prepare("INSERT INTO drops(instance_id, reported_ns, count) VALUES (?1, ?2, ?3)");
@@ -260,17 +253,12 @@ Result<DecisionPage> DecisionStore::Query(const DecisionQuery& query) {
 Result<uint64_t> DecisionStore::EnforceRetention(int64_t max_age_ns, uint64_t max_rows) {
   std::lock_guard lock(mutex_);
   uint64_t deleted = 0;
-  auto changes = db_.Prepare("SELECT changes()");
-  if (!changes.ok()) return changes.status();
   if (max_age_ns > 0) {
     auto old = db_.Prepare("DELETE FROM decisions WHERE time_ns < ?1");
     if (!old.ok()) return old.status();
     old->Bind(1, NowNs() - max_age_ns);
     WARDEN_RETURN_IF_ERROR(old->Run());
-    auto changed = changes->Step();
-    if (!changed.ok()) return changed.status();
-    deleted += static_cast<uint64_t>(changes->ColumnInt(0));
-    changes->Reset();
+    deleted += static_cast<uint64_t>(db_.changes());
   }
   uint64_t remaining = count_ > deleted ? count_ - deleted : 0;
   if (max_rows > 0 && remaining > max_rows) {
@@ -279,9 +267,7 @@ Result<uint64_t> DecisionStore::EnforceRetention(int64_t max_age_ns, uint64_t ma
     if (!oldest.ok()) return oldest.status();
     oldest->Bind(1, static_cast<int64_t>(remaining - max_rows));
     WARDEN_RETURN_IF_ERROR(oldest->Run());
-    auto changed = changes->Step();
-    if (!changed.ok()) return changed.status();
-    deleted += static_cast<uint64_t>(changes->ColumnInt(0));
+    deleted += static_cast<uint64_t>(db_.changes());
   }
   count_ = count_ > deleted ? count_ - deleted : 0;
   return deleted;

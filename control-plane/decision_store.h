@@ -7,8 +7,9 @@
 //
 // Schema: decisions(id INTEGER PRIMARY KEY, instance_id, sequence, time_ns, ingested_ns, key_id,
 //                   api, subject "type:id", action, resource "type:id", allowed, body JSON,
-//                   UNIQUE(instance_id, sequence)), indexed by time and by subject, resource,
-//                   action and edge with time; drops(instance_id, reported_ns, count).
+//                   UNIQUE(instance_id, sequence)), indexed by time, and by subject and by
+//                   resource with time (the unique key serves queries by edge); each index
+//                   costs every ingest, so there are no more; drops(instance_id, reported_ns, count).
 #pragma once
 
 #include <cstdint>
