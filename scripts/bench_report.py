@@ -160,10 +160,12 @@ if os.path.exists(sync_file):
                   "`Warden-Min-Revision: N` goes to every edge at once over kept-alive connections; the latency is "
                   "from the write's answer to each edge's 200 (which must carry `Warden-Revision` >= N and "
                   "`decision: true`). The client is one Python asyncio process on the same 2 cores as the control "
-                  "plane and every edge, so at many edges part of each figure is the client's own queueing.", "",
+                  "plane and every edge, so at many edges part of each figure is the client's own queueing; it keeps at most "
+                  "4 requests in flight per edge, and a check waiting for a free one counts that wait. The last "
+                  "column is CPU time over the run's wall time (2 cores in all).", "",
                   "| edges | checks | p50 | p99 | max | worst edge's p99 | target (p99) | | 503 / wrong / errors | "
-                  "write answer p50 / p99 | edge RSS mean / max |",
-                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+                  "write answer p50 / p99 | edge RSS mean / max | cores used: client / control plane / all edges |",
+                  "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for v in visible:
             e = v["edges"]
             target = 50 if e <= 10 else 100 if e <= 50 else None
@@ -173,7 +175,9 @@ if os.path.exists(sync_file):
                          f"{fmt(v.get('max_ms'), 1)} ms | {fmt(v.get('worst_edge_p99_ms'), 1)} ms | {tgt} | {ok} | "
                          f"{v.get('unavailable', 0)} / {v.get('wrong', 0)} / {v.get('errors', 0)} | "
                          f"{fmt(v.get('write_p50_ms'), 1)} / {fmt(v.get('write_p99_ms'), 1)} ms | "
-                         f"{fmt(v.get('edge_rss_mean_mb'), 0)} / {fmt(v.get('edge_rss_max_mb'), 0)} MiB |")
+                         f"{fmt(v.get('edge_rss_mean_mb'), 0)} / {fmt(v.get('edge_rss_max_mb'), 0)} MiB | "
+                         + " / ".join(fmt((v.get("cores_used") or {}).get(k)) for k in ("client", "control_plane", "edges"))
+                         + " |")
         busy = load_text([r.get("bootstrap_load")] + [x for v in visible for x in (v.get("load_before"), v.get("load_after"))])
         if busy:
             lines += ["", f"While these ran: {busy}."]

@@ -78,6 +78,15 @@ def proc_status(pid):
     return out.get("VmRSS"), out.get("VmHWM")
 
 
+def cpu_seconds(pid):
+    """utime + stime of a process (and its waited-for children), in seconds."""
+    try:
+        fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
 def mem_available_mb():
     for line in open("/proc/meminfo"):
         if line.startswith("MemAvailable:"):
@@ -548,6 +557,9 @@ class Bench:
         cp_host, cp_port = cp.hostport
         pools = {e.index: [] for e in edges}
         cp_pool = []
+        # At most --conns-per-edge requests in flight per edge (a check waiting for its revision holds
+        # the edge's one worker thread anyway); the rest wait here, and that wait is in their latency.
+        limits = {e.index: asyncio.Semaphore(a.conns_per_edge) for e in edges}
         lat, write_lat, per_edge = [], [], {e.index: [] for e in edges}
         counts = {"unavailable": 0, "wrong": 0, "errors": 0, "checks": 0}
         samples = []
@@ -587,7 +599,8 @@ class Bench:
             req = (f"POST /access/v1/evaluation HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Type: application/json\r\n"
                    f"Warden-Min-Revision: {revision}\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
             try:
-                status, headers, data = await roundtrip(pools[e.index], host, port, req)
+                async with limits[e.index]:
+                    status, headers, data = await roundtrip(pools[e.index], host, port, req)
             except Exception as ex:  # noqa: BLE001 - counted and reported
                 counts["errors"] += 1
                 if len(samples) < 5:
@@ -636,6 +649,8 @@ class Bench:
             revision = json.loads(data)["revision"]
             await asyncio.gather(*(check(e, revision, doc, committed, record) for e in edges))
 
+        cpu = {"client": cpu_seconds(os.getpid()), "control_plane": cpu_seconds(cp.p.pid),
+               "edges": sum(cpu_seconds(e.p.pid) for e in edges)}
         # Warm the connections (one per edge) so the first writes do not pay for connects.
         for e in edges:
             host, port = e.hostport
@@ -652,12 +667,17 @@ class Bench:
         for pool in list(pools.values()) + [cp_pool]:
             for _, w in pool:
                 w.close()
+        elapsed = time.perf_counter() - start
+        cpu = {"client": cpu_seconds(os.getpid()) - cpu["client"],
+               "control_plane": cpu_seconds(cp.p.pid) - cpu["control_plane"],
+               "edges": sum(cpu_seconds(e.p.pid) for e in edges) - cpu["edges"]}
+        cpu_share = {k: v / elapsed for k, v in cpu.items()}  # cores used on average
         edge_p99 = [percentile(v, 99) for v in per_edge.values() if v]
         return {"writes": a.writes, "rate": a.rate, "write_rate": a.writes / issued if issued else 0,
                 "p50_ms": percentile(lat, 50), "p99_ms": percentile(lat, 99), "max_ms": max(lat) if lat else None,
                 "worst_edge_p99_ms": max(edge_p99) if edge_p99 else None,
                 "write_p50_ms": percentile(write_lat, 50), "write_p99_ms": percentile(write_lat, 99),
-                "samples": samples, **counts}
+                "samples": samples, "cores_used": cpu_share, "elapsed_s": elapsed, **counts}
 
     def cleanup(self):
         for p in list(self.procs):
@@ -683,13 +703,17 @@ def main():
     ap.add_argument("--batches", type=int, default=5)
     ap.add_argument("--batch-size", type=int, default=10_000)
     ap.add_argument("--cp-threads", type=int, default=1, help="control-plane worker threads in the sync run")
-    ap.add_argument("--start-batch", type=int, default=5, help="edges started at once while scaling up")
+    ap.add_argument("--conns-per-edge", type=int, default=4, help="most requests in flight to one edge")
+    ap.add_argument("--start-batch", type=int, default=2, help="edges started at once while scaling up")
     ap.add_argument("--reserve-mb", type=int, default=4096, help="memory left free when deciding how many edges fit")
     ap.add_argument("--work", help="working folder (default: a new temporary one)")
     ap.add_argument("--keep", action="store_true", help="keep the working folder")
     args = ap.parse_args()
     args.edges = [int(x) for x in args.edges.split(",") if x]
     os.makedirs(args.out, exist_ok=True)
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     b = Bench(args)
     started = time.perf_counter()
     common = {"relations": args.relations, "writes": args.writes, "rate": args.rate, "warmup": args.warmup}
@@ -712,6 +736,10 @@ def main():
         if args.mode in ("sync", "all"):
             json.dump(dict(common, **b.sync_results, control_plane=b.cp_results, notes=b.notes, took_s=took),
                       open(os.path.join(args.out, "sync.json"), "w"), indent=1)
+        if args.keep:
+            for name in ("control-plane.json", "sync.json"):
+                if os.path.exists(os.path.join(args.out, name)):
+                    shutil.copyfile(os.path.join(args.out, name), os.path.join(b.work, name))
         log(f"done in {took:.0f} s")
 
 
