@@ -293,7 +293,9 @@ Status WsFollower::RunSession(bool& upgraded, bool& key_refused) {
     ws.set_option(deflate);
     ws.read_message_max(protocol::kMaxIncomingMessage);
     websocket::stream_base::timeout timeouts{};
-    timeouts.handshake_timeout = std::chrono::seconds(10);
+    // Beast completes a declined handshake only when this expires, so it bounds how fast auto
+    // mode falls back to pull behind a proxy that refuses upgrades.
+    timeouts.handshake_timeout = std::chrono::seconds(3);
     timeouts.idle_timeout = std::chrono::seconds(30);
     timeouts.keep_alive_pings = false;
     ws.set_option(timeouts);

@@ -298,6 +298,75 @@ class WebSocketSync(SyncTestCase):
         self.assertIn("426", plain.split("\r\n")[0])
 
 
+class UpgradeRefusingProxy:
+    """A reverse proxy that passes plain HTTP to the control plane and refuses WebSocket upgrades,
+    as some corporate proxies do."""
+
+    def __init__(self, target_host, target_port):
+        import http.server
+        import http.client
+        import threading
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def forward(self):
+                if self.headers.get("Upgrade"):
+                    body = b'{"error":"this proxy does not pass WebSocket upgrades"}'
+                    self.send_response(502)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    self.wfile.write(body)
+                    self.close_connection = True
+                    return
+                length = int(self.headers.get("Content-Length") or 0)
+                data = self.rfile.read(length) if length else None
+                upstream = http.client.HTTPConnection(target_host, target_port, timeout=90)
+                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection")}
+                upstream.request(self.command, self.path, body=data, headers=headers)
+                answer = upstream.getresponse()
+                payload = answer.read()
+                self.send_response(answer.status)
+                for name, value in answer.getheaders():
+                    if name.lower() not in ("content-length", "connection", "transfer-encoding"):
+                        self.send_header(name, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                upstream.close()
+
+            do_GET = do_POST = do_PUT = do_DELETE = forward
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class AutoMode(SyncTestCase):
+    def test_auto_falls_back_to_pull_when_upgrades_are_refused(self):
+        cp = self.start_control_plane()
+        pushed = self.ctl(cp, "push", DRIVE)
+        _, key = self.new_key(cp)
+        proxy = UpgradeRefusingProxy(cp.host, cp.port)
+        self.addCleanup(proxy.close)
+        edge = self.start_edge(f"http://127.0.0.1:{proxy.port}", key, "auto.db", mode="auto")
+        edge.wait_ready(timeout=40)  # three refused upgrades (each bounded by the 3 s handshake timeout)
+        self.assertTrue(self.can_view(edge, "ada", "roadmap", pushed["revision"])[0])
+        self.assertEqual("pull", self.sync_status(edge)["mode"])
+        granted = self.ctl(cp, "relation", "set", "document:roadmap#viewer@user:behind-a-proxy")
+        self.assertTrue(self.can_view(edge, "behind-a-proxy", "roadmap", granted["revision"])[0])
+        self.assertEqual("following", self.sync_status(edge)["state"])
+        self.assertIn("falling back to pull", edge.stderr())
+
+
 class PullEndpoints(SyncTestCase):
     def test_snapshot_etag_gzip_and_long_polled_changes(self):
         cp = self.start_control_plane()
