@@ -132,6 +132,12 @@ Result<std::unique_ptr<ControlPlaneApp>> ControlPlaneApp::Create(const config::O
   return app;
 }
 
+void ControlPlaneApp::Reload() {
+  if (!sync_server_ || !sync_server_->tls()) return;
+  Status reloaded = sync_server_->ReloadTls();
+  if (!reloaded.ok()) spdlog::error("sync listener: TLS certificate not reloaded: {}", reloaded.message());
+}
+
 ControlPlaneApp::~ControlPlaneApp() {
   if (sync_server_) sync_server_->Stop();
   if (server_) server_->Stop();

@@ -28,6 +28,8 @@ class ControlPlaneApp {
   const std::string& host() const { return host_; }
   ControlPlane& control_plane() { return *control_plane_; }
   SyncHub& hub() { return *hub_; }
+  // SIGHUP (after the main listener reloaded its certificate): the sync listener's too.
+  void Reload();
   ~ControlPlaneApp();
 
  private:

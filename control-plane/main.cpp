@@ -17,5 +17,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "warden-control-plane: %s\n", app.status().message().c_str());
     return 2;
   }
-  return warden::http::RunUntilSignalled("warden-control-plane", (*app)->host(), (*app)->server(), {});
+  warden::http::DaemonHooks hooks;
+  auto* control_plane = app->get();
+  hooks.on_reload = [control_plane] { control_plane->Reload(); };
+  return warden::http::RunUntilSignalled("warden-control-plane", control_plane->host(), control_plane->server(), hooks);
 }

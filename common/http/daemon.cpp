@@ -48,6 +48,14 @@ int RunUntilSignalled(const std::string& name, const std::string& host, Server& 
     Signal signal = WaitForSignal();
     if (signal == Signal::kReload) {
       spdlog::info("SIGHUP: reloading");
+      if (server.tls()) {
+        Status reloaded = server.ReloadTls();
+        if (reloaded.ok()) {
+          spdlog::info("TLS certificate reloaded");
+        } else {
+          spdlog::error("TLS certificate not reloaded, the previous one stays in use: {}", reloaded.message());
+        }
+      }
       if (hooks.on_reload) hooks.on_reload();
       continue;
     }

@@ -219,7 +219,10 @@ struct Server::Impl {
   ServerOptions options;
   const Router& router;
   asio::io_context io;  // the concurrency hint is the thread count: 1 lets Asio skip locking
-  std::unique_ptr<asio::ssl::context> tls;
+  // Replaced whole by ReloadTls(); connections made with an older one keep it alive (OpenSSL
+  // counts references from each connection to its context).
+  std::mutex tls_mutex;
+  std::shared_ptr<asio::ssl::context> tls;  // GUARDED_BY(tls_mutex)
   tcp::acceptor acceptor{io};
   std::vector<std::thread> workers;
   std::atomic<bool> stopping{false};
@@ -552,14 +555,57 @@ asio::awaitable<void> Server::Impl::Accept() {
     }
     auto connection = std::make_shared<Connection>();
     connection->executor = executor;
-    if (tls) {
-      beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *tls);
+    std::shared_ptr<asio::ssl::context> context;
+    {
+      std::lock_guard lock(tls_mutex);
+      context = tls;
+    }
+    if (context) {
+      beast::ssl_stream<beast::tcp_stream> stream(std::move(socket), *context);
       asio::co_spawn(executor, Serve(std::move(stream), connection), asio::detached);
     } else {
       beast::tcp_stream stream(std::move(socket));
       asio::co_spawn(executor, Serve(std::move(stream), connection), asio::detached);
     }
   }
+}
+
+namespace {
+
+Result<std::shared_ptr<asio::ssl::context>> MakeServerTlsContext(const ServerOptions& options) {
+  if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
+    return Status::InvalidArgument("TLS needs both a certificate file and a key file");
+  }
+  auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
+  context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                       asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                       asio::ssl::context::no_tlsv1_1);
+  beast::error_code error;
+  context->use_certificate_chain_file(options.tls_cert_file, error);
+  if (error) return Status::InvalidArgument("cannot load TLS certificate " + options.tls_cert_file + ": " + error.message());
+  context->use_private_key_file(options.tls_key_file, asio::ssl::context::pem, error);
+  if (error) return Status::InvalidArgument("cannot load TLS key " + options.tls_key_file + ": " + error.message());
+  if (!SSL_CTX_check_private_key(context->native_handle())) {
+    return Status::InvalidArgument("TLS key " + options.tls_key_file + " does not match certificate " +
+                                   options.tls_cert_file);
+  }
+  if (!options.tls_client_ca_file.empty()) {
+    context->load_verify_file(options.tls_client_ca_file, error);
+    if (error) return Status::InvalidArgument("cannot load client CA " + options.tls_client_ca_file + ": " + error.message());
+    context->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
+  }
+  return context;
+}
+
+}  // namespace
+
+Status Server::ReloadTls() {
+  if (!tls()) return Status::Ok();
+  auto context = MakeServerTlsContext(impl_->options);
+  if (!context.ok()) return context.status();
+  std::lock_guard lock(impl_->tls_mutex);
+  impl_->tls = std::move(*context);
+  return Status::Ok();
 }
 
 Server::Server(ServerOptions options, const Router& router)
@@ -570,24 +616,9 @@ Server::~Server() { Stop(); }
 Status Server::Start() {
   auto& options = impl_->options;
   if (!options.tls_cert_file.empty() || !options.tls_key_file.empty()) {
-    if (options.tls_cert_file.empty() || options.tls_key_file.empty()) {
-      return Status::InvalidArgument("TLS needs both a certificate file and a key file");
-    }
-    auto context = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
-    context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                         asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                         asio::ssl::context::no_tlsv1_1);
-    beast::error_code error;
-    context->use_certificate_chain_file(options.tls_cert_file, error);
-    if (error) return Status::InvalidArgument("cannot load TLS certificate " + options.tls_cert_file + ": " + error.message());
-    context->use_private_key_file(options.tls_key_file, asio::ssl::context::pem, error);
-    if (error) return Status::InvalidArgument("cannot load TLS key " + options.tls_key_file + ": " + error.message());
-    if (!options.tls_client_ca_file.empty()) {
-      context->load_verify_file(options.tls_client_ca_file, error);
-      if (error) return Status::InvalidArgument("cannot load client CA " + options.tls_client_ca_file + ": " + error.message());
-      context->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
-    }
-    impl_->tls = std::move(context);
+    auto context = MakeServerTlsContext(options);
+    if (!context.ok()) return context.status();
+    impl_->tls = std::move(*context);
   }
   if (options.access_log && !spdlog::get("access")) {
     spdlog::register_logger(spdlog::default_logger()->clone("access"));

@@ -57,6 +57,10 @@ class Server {
   uint16_t port() const;
   // Whether connections speak TLS (both certificate options were set).
   bool tls() const;
+  // Reads the certificate, key and client CA files again (after a rotation, on SIGHUP); new
+  // connections use them, open ones keep theirs. On error the old ones stay in use and the
+  // Status names the file.
+  Status ReloadTls();
   // Graceful stop as described above; safe to call more than once and from any thread but a worker.
   void Stop();
 

@@ -96,6 +96,38 @@ class TlsSync(WardenTestCase):
         self.assertIn("TLS handshake", sync["error"])
         self.assertEqual(503, stranger.request("GET", "/readyz").status)
 
+    def test_sighup_reloads_the_certificate_for_new_connections(self):
+        import signal
+        import ssl
+        cp = self.start("warden-control-plane", "--db", os.path.join(self.dir, "store.db"), "--listen", "127.0.0.1:0",
+                        "--tls-cert", self.cert, "--tls-key", self.key, env={"WARDEN_ADMIN_TOKEN": TOKEN})
+        first = ssl.get_server_certificate(("127.0.0.1", cp.port))
+        # Rotate: a new certificate from the same CA, written over the files the server was given.
+        rotated = os.path.join(self.dir, "rotated")
+        os.makedirs(rotated)
+        _, new_cert, new_key = make_ca_and_server_cert(rotated)
+        shutil.copy(new_cert, self.cert)
+        shutil.copy(new_key, self.key)
+        cp.signal(signal.SIGHUP)
+        import time
+        deadline = time.time() + 10
+        while time.time() < deadline and "TLS certificate reloaded" not in cp.stderr():
+            time.sleep(0.05)
+        self.assertIn("TLS certificate reloaded", cp.stderr())
+        second = ssl.get_server_certificate(("127.0.0.1", cp.port))
+        self.assertNotEqual(first, second)
+        with open(new_cert) as f:
+            self.assertEqual(ssl.PEM_cert_to_DER_cert(f.read()), ssl.PEM_cert_to_DER_cert(second))
+        # A broken rotation keeps the previous certificate serving.
+        with open(self.key, "w") as f:
+            f.write("not a key\n")
+        cp.signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while time.time() < deadline and "not reloaded" not in cp.stderr():
+            time.sleep(0.05)
+        self.assertIn("TLS certificate not reloaded", cp.stderr())
+        self.assertEqual(second, ssl.get_server_certificate(("127.0.0.1", cp.port)))
+
     def test_a_bad_ca_bundle_is_refused_at_start(self):
         result = self.run_binary("warden-edge", "--control-plane", "https://127.0.0.1:1", "--control-plane-ca",
                                  "/nonexistent/ca.pem", "--key-file", self.ca, "--listen", "127.0.0.1:0")
