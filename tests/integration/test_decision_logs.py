@@ -160,6 +160,28 @@ class DecisionLogs(WardenTestCase):
         self.assertTrue(all(e["decision"] == "deny" for e in entries))
         self.assertGreater(self.metric(cp, 'warden_http_requests_total{route="POST /v1/decision-logs",code="2xx"}'), 0)
 
+    def test_wardenctl_decisions_follow_prints_entries_as_they_arrive(self):
+        import subprocess
+        from harness import binary
+        cp = self.start_control_plane()
+        self.setup_store(cp)
+        edge = self.start_edge(cp.url)
+        Checker(edge).check("ada", "roadmap")  # one entry before following starts
+        instance = self.decision_log_status(edge)["instance_id"]
+        wait_until(lambda: len(self.stored(cp, edge=instance)) == 1, message="the first entry")
+        follower = subprocess.Popen([binary("wardenctl"), "decisions", "--follow", "--json"], stdout=subprocess.PIPE,
+                                    text=True, env={**os.environ, "WARDEN_URL": cp.url, "WARDEN_TOKEN": TOKEN})
+        self.addCleanup(follower.kill)
+        first = json.loads(follower.stdout.readline())
+        self.assertEqual("ada", first["subject"]["id"])
+        checker = Checker(edge)
+        checker.check("eve", "roadmap")
+        checker.check("ada", "handbook")
+        followed = [json.loads(follower.stdout.readline()) for _ in range(2)]
+        self.assertEqual([("eve", "deny"), ("ada", "allow")],
+                         [(e["subject"]["id"], e["decision"]) for e in followed])
+        checker.close()
+
     def test_entries_made_during_a_control_plane_outage_arrive_after_it_none_twice(self):
         cp = self.start_control_plane()
         port = cp.port
