@@ -166,6 +166,75 @@ json DecisionLog::EntryJson(const DecisionEntry& entry, const std::string& insta
   return out;
 }
 
+namespace {
+
+// `text` as a JSON string (quotes included), appended to `out`.
+void AppendJsonString(std::string& out, std::string_view text) {
+  out += '"';
+  for (char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char escaped[8];
+          std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
+          out += escaped;
+        } else {
+          out += c;
+        }
+    }
+  }
+  out += '"';
+}
+
+}  // namespace
+
+std::string DecisionLog::EntryText(const DecisionEntry& entry, const std::string& instance_id, uint64_t sequence,
+                                   size_t max_reason_bytes) {
+  std::string out;
+  out.reserve(320 + entry.reason.size());
+  out += "{\"instance_id\":";
+  AppendJsonString(out, instance_id);
+  out += ",\"sequence\":" + std::to_string(sequence) + ",\"time\":\"" + Rfc3339Nanos(entry.time_ns) +
+         "\",\"revision\":" + std::to_string(entry.revision) + ",\"api\":\"" +
+         kApiNames[static_cast<int>(entry.api)] + "\",\"subject\":{\"type\":";
+  AppendJsonString(out, entry.subject_type);
+  out += ",\"id\":";
+  AppendJsonString(out, entry.subject_id);
+  out += "},\"action\":";
+  AppendJsonString(out, entry.action);
+  out += ",\"resource\":{\"type\":";
+  AppendJsonString(out, entry.resource_type);
+  out += ",\"id\":";
+  AppendJsonString(out, entry.resource_id);
+  out += entry.allowed ? "},\"decision\":\"allow\"" : "},\"decision\":\"deny\"";
+  out += ",\"latency_us\":" + std::to_string(entry.latency_us);
+  if (!entry.request_id.empty()) {
+    out += ",\"request_id\":";
+    AppendJsonString(out, entry.request_id);
+  }
+  if (!entry.policy.empty()) {
+    out += ",\"policy\":";
+    AppendJsonString(out, entry.policy);
+  }
+  if (!entry.rule.empty()) {
+    out += ",\"rule\":";
+    AppendJsonString(out, entry.rule);
+  }
+  if (!entry.reason.empty()) {
+    size_t cut = std::min(entry.reason.size(), max_reason_bytes);
+    while (cut > 0 && cut < entry.reason.size() && (static_cast<unsigned char>(entry.reason[cut]) & 0xC0) == 0x80) --cut;
+    out += ",\"reason\":";
+    AppendJsonString(out, std::string_view(entry.reason).substr(0, cut));
+  }
+  out += '}';
+  return out;
+}
+
 void DecisionLog::Mask(json& entry) const {
   for (const auto& pointer : options_.mask_pointers) {
     json::json_pointer at(pointer);
@@ -209,7 +278,12 @@ void DecisionLog::RunWriter() {
     if (!batch.empty() || dropped > 0) {
       bodies.clear();
       uint64_t sequence = spool_->next_sequence();
+      bool masking = !options_.mask_pointers.empty() || !options_.drop_pointers.empty();
       for (const auto& entry : batch) {
+        if (!masking) {
+          bodies.push_back(EntryText(entry, instance_id_, sequence++, options_.max_reason_bytes));
+          continue;
+        }
         json body = EntryJson(entry, instance_id_, sequence++, options_.max_reason_bytes);
         Mask(body);
         bodies.push_back(body.dump());

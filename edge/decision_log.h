@@ -111,6 +111,9 @@ class DecisionLog {
   // The JSON an entry is stored and shipped as (before masking), for tests and tools.
   static nlohmann::json EntryJson(const DecisionEntry& entry, const std::string& instance_id, uint64_t sequence,
                                   size_t max_reason_bytes);
+  // The same, written straight to text (the writer's path when nothing is masked).
+  static std::string EntryText(const DecisionEntry& entry, const std::string& instance_id, uint64_t sequence,
+                               size_t max_reason_bytes);
 
  private:
   explicit DecisionLog(DecisionLogOptions options);

@@ -101,3 +101,24 @@ TEST_CASE("a damaged spool is set aside and a new instance begins") {
   CHECK_FALSE((*spool)->instance_id().empty());
   CHECK(std::filesystem::exists(path + ".corrupt"));
 }
+
+TEST_CASE("the text writer and the JSON writer agree, escapes included") {
+  DecisionEntry entry;
+  entry.time_ns = 1'795'523'592'000'000'001;
+  entry.revision = 3;
+  entry.api = DecisionApi::kCerbos;
+  entry.request_id = "r\"1\\";
+  entry.subject_type = "principal";
+  entry.subject_id = "line\nbreak\x01";
+  entry.action = "view";
+  entry.resource_type = "expense";
+  entry.resource_id = "exp-7";
+  entry.policy = "resource.expense.vdefault";
+  entry.rule = "view";
+  entry.reason = "naïve reason";
+  entry.latency_us = 17;
+  for (size_t cap : {size_t{512}, size_t{3}, size_t{0}}) {
+    auto parsed = nlohmann::json::parse(DecisionLog::EntryText(entry, "i-1", 9, cap));
+    CHECK(parsed == DecisionLog::EntryJson(entry, "i-1", 9, cap));
+  }
+}
