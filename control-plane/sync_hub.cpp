@@ -86,6 +86,7 @@ class SyncHub::Session final : public http::WebSocketSession {
   size_t in_flight_bytes = 0;
   std::shared_ptr<const ChunkedSnapshot> snapshot;
   size_t next_chunk = 0;
+  uint64_t snapshot_revision = 0;  // the last snapshot sent (its ack ends the grace for silence)
   bool dirty = true;  // the stored edge row is behind `live`
 
  private:
@@ -501,6 +502,7 @@ void SyncHub::SendSnapshotChunks(Session& session) {
   session.Send({{"type", "snapshot_end"}, {"revision", revision}, {"sha256", chunked.snapshot->sha256}});
   session.cursor = revision;
   session.acked = std::min(session.acked, revision);
+  session.snapshot_revision = revision;
   session.in_flight.emplace_back(revision, 0);
   session.snapshot.reset();
   session.phase = Session::Phase::kStreaming;
@@ -588,7 +590,12 @@ void SyncHub::Heartbeat(Clock::time_point now) {
       Fail(*session, "key_revoked", protocol::kCloseKeyRevoked, "this edge key was revoked");
       continue;
     }
-    if (now - last_heard > 3 * options_.heartbeat) {
+    // An edge applying a snapshot cannot answer until it is done; its silence counts from the
+    // snapshot's ack (bounded, so a stuck edge still ends).
+    bool applying = session->phase == Session::Phase::kSnapshot ||
+                    (session->snapshot_revision > 0 && session->acked < session->snapshot_revision);
+    auto allowed_silence = 3 * options_.heartbeat + (applying ? std::chrono::minutes(10) : std::chrono::minutes(0));
+    if (now - last_heard > allowed_silence) {
       Fail(*session, "heartbeat_timeout", protocol::kCloseHeartbeatTimeout,
            "nothing received for " + std::to_string(3 * options_.heartbeat.count()) + " ms");
       continue;

@@ -84,7 +84,7 @@ Status PullFollower::FetchSnapshot() {
   uint64_t revision = std::strtoull(revision_text.c_str(), nullptr, 10);
   applier_.SetHubRevision(revision);
   if (revision == 0) return Status::Ok();  // an empty store: nothing to serve yet
-  return applier_.ApplySnapshot(response->body, sha256, revision, store_id);
+  return applier_.ApplySnapshot(std::move(response->body), sha256, revision, store_id);
 }
 
 Result<size_t> PullFollower::Round(std::chrono::milliseconds long_poll) {

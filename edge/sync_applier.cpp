@@ -103,9 +103,9 @@ Status SyncApplier::ApplyDelta(uint64_t revision, const std::vector<protocol::De
   return Status::Ok();
 }
 
-Status SyncApplier::ApplySnapshot(std::string_view body, std::string_view sha256, uint64_t revision,
-                                  const std::string& store_id) {
-  std::string actual = protocol::Sha256Hex(body);
+Status SyncApplier::ApplySnapshot(std::string body, std::string_view sha256, uint64_t revision,
+                                  const std::string& store_id, std::string_view computed_sha256) {
+  std::string actual = computed_sha256.empty() ? protocol::Sha256Hex(body) : std::string(computed_sha256);
   if (actual != sha256) {
     refused_->Increment();
     return Status::InvalidArgument("hash_mismatch: the snapshot of revision " + std::to_string(revision) +
@@ -113,11 +113,26 @@ Status SyncApplier::ApplySnapshot(std::string_view body, std::string_view sha256
   }
   auto started = std::chrono::steady_clock::now();
   auto snapshot = protocol::ParseSnapshot(body, revision, store_id);
+  std::string().swap(body);  // the parsed snapshot holds everything; the text can go
+  return InstallSnapshot(std::move(snapshot), revision, started);
+}
+
+Status SyncApplier::InstallSnapshot(Result<std::shared_ptr<const Snapshot>> snapshot, uint64_t revision,
+                                    std::chrono::steady_clock::time_point started) {
   if (!snapshot.ok()) {
     refused_->Increment();
     return Status::InvalidArgument("cannot_apply: snapshot of revision " + std::to_string(revision) + ": " +
                                    snapshot.status().message());
   }
+  // A snapshot is served as soon as it is built and then made durable (a restart before that
+  // serves the previous replica and resyncs); it is acknowledged only once durable. Writing a
+  // million rows is most of a bootstrap, and checks need not wait for it.
+  {
+    std::lock_guard lock(mutex_);
+    latest_ = *snapshot;
+    hub_revision_ = std::max(hub_revision_, revision);
+  }
+  holder_.Publish(*snapshot);
   if (replica_) {
     Status written = replica_->ReplaceWith(**snapshot);
     if (!written.ok()) return Status::Internal("storage: " + written.message());
@@ -126,13 +141,8 @@ Status SyncApplier::ApplySnapshot(std::string_view body, std::string_view sha256
   spdlog::info("sync: applied the snapshot of revision {} ({} relations) in {:.0f} ms", revision,
                (*snapshot)->directory->relation_count(),
                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
-  {
-    std::lock_guard lock(mutex_);
-    latest_ = *snapshot;
-    hub_revision_ = std::max(hub_revision_, revision);
-    last_sync_ = std::chrono::system_clock::now();
-  }
-  holder_.Publish(std::move(*snapshot));
+  std::lock_guard lock(mutex_);
+  last_sync_ = std::chrono::system_clock::now();
   return Status::Ok();
 }
 

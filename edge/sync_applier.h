@@ -42,9 +42,18 @@ class SyncApplier {
   // InvalidArgument ("cannot_apply") when the ops do not fit; Internal ("storage") when the
   // replica cannot be written.
   Status ApplyDelta(uint64_t revision, const std::vector<protocol::DeltaOp>& ops);
-  // Applies a whole snapshot body (docs/sync-protocol.md, section 2). DataLoss-like
-  // InvalidArgument starting "hash_mismatch" when `sha256` does not match `body`.
-  Status ApplySnapshot(std::string_view body, std::string_view sha256, uint64_t revision, const std::string& store_id);
+  // Applies a whole snapshot body (docs/sync-protocol.md, section 2): checks the hash
+  // (InvalidArgument starting "hash_mismatch" when `sha256` does not match `body`), builds it,
+  // publishes it, then replaces the replica's content; OK only once that is durable.
+  // `body` is taken (and released once parsed, before the replica is written, to bound memory).
+  // `computed_sha256`, when given, is the body's hash already computed as it arrived.
+  Status ApplySnapshot(std::string body, std::string_view sha256, uint64_t revision, const std::string& store_id,
+                       std::string_view computed_sha256 = {});
+
+  // The second half of ApplySnapshot, for a snapshot parsed as it arrived (its hash checked by
+  // the caller): publishes it, then replaces the replica's content.
+  Status InstallSnapshot(Result<std::shared_ptr<const Snapshot>> parsed, uint64_t revision,
+                         std::chrono::steady_clock::time_point started);
 
   // The nack code for a Status returned above.
   static std::string NackCode(const Status& status);

@@ -20,6 +20,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/http/client.h"
+#include "common/protocol/snapshot_format.h"
 #include "common/protocol/sync_messages.h"
 
 namespace warden::edge {
@@ -57,7 +58,10 @@ struct WsSession {
   bool in_snapshot = false;
   uint64_t snapshot_revision = 0;
   std::string snapshot_store;
-  std::string snapshot_body;
+  // A snapshot is parsed and hashed chunk by chunk as it arrives, so its text is never held whole.
+  std::unique_ptr<protocol::SnapshotParser> snapshot_parser;
+  protocol::Sha256Stream snapshot_hash;
+  std::chrono::steady_clock::time_point snapshot_started{};
   size_t next_chunk = 0;
   std::chrono::steady_clock::time_point halted_at{};
   bool halted = false;
@@ -66,6 +70,9 @@ struct WsSession {
   asio::steady_timer log_timer;  // the decision-log shipper's
   bool done = false;
   std::optional<DecisionLog::SocketBatch> log_in_flight;
+  // When the last message arrived, or the edge finished its own work (applying a snapshot can take
+  // seconds during which nothing is read): silence is counted from the later of the two.
+  std::chrono::steady_clock::time_point last_received = std::chrono::steady_clock::now();
   std::chrono::steady_clock::time_point log_sent_at{};
 
   WsSession(asio::io_context& io, asio::ssl::context* tls) : ws(MakeStream(io, tls)), timer(io), log_timer(io) {}
@@ -117,6 +124,14 @@ asio::awaitable<void> SendHeartbeats(Session* session, SyncApplier* applier) {
     beast::error_code ignored;
     co_await session->timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
     if (session->done) break;
+    if (std::chrono::steady_clock::now() - session->last_received > 3 * session->heartbeat) {
+      // The hub went silent (a dead peer may never send a FIN): end the session.
+      session->ended = Status::Unavailable("nothing from the control plane for " +
+                                           std::to_string(3 * session->heartbeat.count()) + " ms");
+      beast::error_code closing;
+      beast::get_lowest_layer(session->ws).socket().close(closing);
+      break;
+    }
     session->Send({{"type", "heartbeat"}, {"revision", applier->revision()}});
   }
 }
@@ -296,7 +311,7 @@ Status WsFollower::RunSession(bool& upgraded, bool& key_refused) {
     // Beast completes a declined handshake only when this expires, so it bounds how fast auto
     // mode falls back to pull behind a proxy that refuses upgrades.
     timeouts.handshake_timeout = std::chrono::seconds(3);
-    timeouts.idle_timeout = std::chrono::seconds(30);
+    timeouts.idle_timeout = websocket::stream_base::none();  // silence is the heartbeat coroutine's to judge
     timeouts.keep_alive_pings = false;
     ws.set_option(timeouts);
     std::string key = options_.follow.key;
@@ -348,6 +363,7 @@ Status WsFollower::RunSession(bool& upgraded, bool& key_refused) {
         }
         break;
       }
+      session->last_received = std::chrono::steady_clock::now();
       std::string text = beast::buffers_to_string(buffer.data());
       buffer.consume(buffer.size());
       json message = json::parse(text, nullptr, false);
@@ -360,6 +376,7 @@ Status WsFollower::RunSession(bool& upgraded, bool& key_refused) {
                               ? message["revision"].get<uint64_t>()
                               : 0;
       auto apply_and_answer = [&](Status applied, uint64_t rev) {
+        session->last_received = std::chrono::steady_clock::now();  // busy until now, not silent
         if (applied.ok()) {
           session->Send({{"type", "ack"}, {"revision", rev}});
           applier_.SetState("following", "");
@@ -379,8 +396,6 @@ Status WsFollower::RunSession(bool& upgraded, bool& key_refused) {
       };
       if (type == "welcome") {
         session->heartbeat = std::chrono::milliseconds(message.value("heartbeat_ms", int64_t{10'000}));
-        timeouts.idle_timeout = 3 * session->heartbeat;
-        ws.set_option(timeouts);
         applier_.SetHubRevision(message.value("revision", uint64_t{0}));
         applier_.SetState("following", "");
         if (!heartbeats_started) {
@@ -429,10 +444,9 @@ Status WsFollower::RunSession(bool& upgraded, bool& key_refused) {
         session->in_snapshot = true;
         session->snapshot_revision = revision;
         session->snapshot_store = message.value("store_id", std::string());
-        session->snapshot_body.clear();
-        if (message.contains("counts") && message["counts"].is_object()) {
-          session->snapshot_body.reserve(message["counts"].value("bytes", size_t{0}));
-        }
+        session->snapshot_parser = std::make_unique<protocol::SnapshotParser>();
+        session->snapshot_hash.Reset();
+        session->snapshot_started = std::chrono::steady_clock::now();
         session->next_chunk = 0;
         spdlog::info("sync: receiving the snapshot of revision {} ({} chunks)", revision, message.value("chunks", 0));
       } else if (type == "snapshot_chunk") {
@@ -440,13 +454,32 @@ Status WsFollower::RunSession(bool& upgraded, bool& key_refused) {
           session->ended = Status::Unavailable("snapshot chunk out of order");
           break;
         }
-        session->snapshot_body += message.value("data", std::string());
+        auto data = message.find("data");
+        if (data == message.end() || !data->is_string()) {
+          session->ended = Status::Unavailable("snapshot chunk without data");
+          break;
+        }
+        const std::string& piece = data->get_ref<const std::string&>();
+        session->snapshot_hash.Update(piece);
+        (void)session->snapshot_parser->Feed(piece);  // an error sticks and is reported at the end
         ++session->next_chunk;
       } else if (type == "snapshot_end") {
         session->in_snapshot = false;
-        Status applied = applier_.ApplySnapshot(session->snapshot_body, message.value("sha256", std::string()),
-                                                session->snapshot_revision, session->snapshot_store);
-        std::string().swap(session->snapshot_body);
+        std::string computed = session->snapshot_hash.HexDigest();
+        std::string expected = message.value("sha256", std::string());
+        auto parser = std::move(session->snapshot_parser);
+        Status applied;
+        if (!parser) {
+          applied = Status::FailedPrecondition("gap: snapshot_end without snapshot_begin");
+        } else if (computed != expected) {
+          applied = Status::InvalidArgument("hash_mismatch: the snapshot of revision " +
+                                            std::to_string(session->snapshot_revision) + " hashes to " + computed +
+                                            ", its trailer says " + expected);
+        } else {
+          applied = applier_.InstallSnapshot(parser->Finish(session->snapshot_revision, session->snapshot_store),
+                                             session->snapshot_revision, session->snapshot_started);
+        }
+        parser.reset();
         if (!apply_and_answer(applied, session->snapshot_revision)) break;
       } else if (type == "error") {
         std::string code = message.value("code", std::string());

@@ -60,6 +60,23 @@ Result<std::vector<DeltaOp>> OpsFromJson(const nlohmann::json& json);
 // Lower-case hex SHA-256 of `data`.
 std::string Sha256Hex(std::string_view data);
 
+// SHA-256 over data that arrives in pieces (a snapshot's chunks), so the hash is ready when the
+// last piece is.
+class Sha256Stream {
+ public:
+  Sha256Stream();
+  ~Sha256Stream();
+  Sha256Stream(const Sha256Stream&) = delete;
+  Sha256Stream& operator=(const Sha256Stream&) = delete;
+  void Update(std::string_view data);
+  // Lower-case hex of everything given since construction or the last Reset().
+  std::string HexDigest();
+  void Reset();
+
+ private:
+  void* context_;  // EVP_MD_CTX, kept out of this header
+};
+
 // The directory part of `ops`, as one batch for DirectorySnapshot::Apply.
 directory::ChangeBatch DirectoryBatch(const std::vector<DeltaOp>& ops, uint64_t revision);
 

@@ -19,6 +19,55 @@ void AppendLine(std::string& body, const DeltaOp& op) {
   body += '\n';
 }
 
+// The fast path for the format's own relation lines, which are most of a snapshot:
+// {"op":"relation.set","relation":{"KEY":"VALUE",...}} with plain strings. Returns false for
+// anything else (an escape, another shape), which then takes the general JSON path.
+bool ParseRelationLine(std::string_view line, directory::RelationTuple& out) {
+  constexpr std::string_view kPrefix = R"({"op":"relation.set","relation":{)";
+  if (line.size() < kPrefix.size() + 2 || line.substr(0, kPrefix.size()) != kPrefix ||
+      line.substr(line.size() - 2) != "}}") {
+    return false;
+  }
+  std::string_view body = line.substr(kPrefix.size(), line.size() - kPrefix.size() - 2);
+  out = directory::RelationTuple{};
+  size_t at = 0;
+  while (at < body.size()) {
+    if (body[at] != '"') return false;
+    size_t key_end = body.find('"', at + 1);
+    if (key_end == std::string_view::npos || key_end + 2 >= body.size() || body[key_end + 1] != ':' ||
+        body[key_end + 2] != '"') {
+      return false;
+    }
+    std::string_view key = body.substr(at + 1, key_end - at - 1);
+    size_t value_start = key_end + 3;
+    size_t value_end = body.find('"', value_start);
+    if (value_end == std::string_view::npos) return false;
+    std::string_view value = body.substr(value_start, value_end - value_start);
+    if (value.find('\\') != std::string_view::npos) return false;
+    if (key == "object_type") {
+      out.object_type = value;
+    } else if (key == "object_id") {
+      out.object_id = value;
+    } else if (key == "relation") {
+      out.relation = value;
+    } else if (key == "subject_type") {
+      out.subject_type = value;
+    } else if (key == "subject_id") {
+      out.subject_id = value;
+    } else if (key == "subject_relation") {
+      out.subject_relation = value;
+    } else {
+      return false;
+    }
+    at = value_end + 1;
+    if (at < body.size()) {
+      if (body[at] != ',') return false;
+      ++at;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 std::shared_ptr<const SerializedSnapshot> SerializeSnapshot(const Snapshot& snapshot) {
@@ -60,66 +109,96 @@ std::shared_ptr<const SerializedSnapshot> SerializeSnapshot(const Snapshot& snap
   return out;
 }
 
-Result<std::shared_ptr<const Snapshot>> ParseSnapshot(std::string_view body, uint64_t revision,
-                                                      std::string store_id) {
-  using Kind = DeltaOp::Kind;
+struct SnapshotParser::State {
   std::vector<policy::SourceDocument> policies;
   std::optional<directory::ManifestSource> manifest;
   std::optional<directory::DirectorySnapshot::Builder> builder;
-  // The order the format fixes: policies, manifest, objects, relations.
-  int phase = 0;
+  int phase = 0;  // the order the format fixes: 0 policies, 1 manifest, 2 objects, 3 relations
   size_t line_number = 0;
-  auto fail = [&](const std::string& reason) {
+  Status error;
+
+  Status Fail(const std::string& reason) const {
     return Status::InvalidArgument("snapshot line " + std::to_string(line_number) + ": " + reason);
-  };
-  size_t start = 0;
-  while (start < body.size()) {
-    size_t end = body.find('\n', start);
-    if (end == std::string_view::npos) end = body.size();
-    std::string_view line = body.substr(start, end - start);
-    start = end + 1;
-    ++line_number;
-    if (line.empty()) continue;
+  }
+  Status EnsureBuilder() {
+    if (builder) return Status::Ok();
+    auto created = directory::DirectorySnapshot::Builder::Create(manifest);
+    if (!created.ok()) return created.status().WithPrefix("snapshot manifest");
+    builder.emplace(std::move(*created));
+    return Status::Ok();
+  }
+  Status Line(std::string_view line) {
+    using Kind = DeltaOp::Kind;
+    directory::RelationTuple fast;
+    if (phase >= 2 && ParseRelationLine(line, fast)) {
+      phase = 3;
+      WARDEN_RETURN_IF_ERROR(EnsureBuilder());
+      Status added = builder->AddRelation(fast);
+      return added.ok() ? added : Fail(added.message());
+    }
     auto json = nlohmann::json::parse(line, nullptr, false);
-    if (json.is_discarded()) return fail("not JSON");
+    if (json.is_discarded()) return Fail("not JSON");
     auto op = OpFromJson(json);
-    if (!op.ok()) return fail(op.status().message());
+    if (!op.ok()) return Fail(op.status().message());
     int op_phase = 0;
     switch (op->kind) {
       case Kind::kPolicySet: op_phase = 0; break;
       case Kind::kManifestSet: op_phase = 1; break;
       case Kind::kObjectSet: op_phase = 2; break;
       case Kind::kRelationSet: op_phase = 3; break;
-      default: return fail("a snapshot holds only .set ops, not " + std::string(OpName(op->kind)));
+      default: return Fail("a snapshot holds only .set ops, not " + std::string(OpName(op->kind)));
     }
-    if (op_phase < phase || (op_phase == 1 && manifest)) return fail(std::string(OpName(op->kind)) + " out of order");
+    if (op_phase < phase || (op_phase == 1 && manifest)) return Fail(std::string(OpName(op->kind)) + " out of order");
     phase = op_phase;
-    if (phase >= 2 && !builder) {
-      auto created = directory::DirectorySnapshot::Builder::Create(manifest);
-      if (!created.ok()) return created.status().WithPrefix("snapshot manifest");
-      builder.emplace(std::move(*created));
-    }
+    if (phase >= 2) WARDEN_RETURN_IF_ERROR(EnsureBuilder());
     switch (op->kind) {
-      case Kind::kPolicySet: policies.push_back(std::move(op->policy)); break;
-      case Kind::kManifestSet: manifest = std::move(op->manifest); break;
+      case Kind::kPolicySet: policies.push_back(std::move(op->policy)); return Status::Ok();
+      case Kind::kManifestSet: manifest = std::move(op->manifest); return Status::Ok();
       case Kind::kObjectSet: {
         Status added = builder->AddObject(std::move(op->object));
-        if (!added.ok()) return fail(added.message());
-        break;
+        return added.ok() ? added : Fail(added.message());
       }
       default: {
         Status added = builder->AddRelation(op->relation);
-        if (!added.ok()) return fail(added.message());
-        break;
+        return added.ok() ? added : Fail(added.message());
       }
     }
   }
-  if (!builder) {
-    auto created = directory::DirectorySnapshot::Builder::Create(manifest);
-    if (!created.ok()) return created.status().WithPrefix("snapshot manifest");
-    builder.emplace(std::move(*created));
+};
+
+SnapshotParser::SnapshotParser() : state_(std::make_unique<State>()) {}
+SnapshotParser::~SnapshotParser() = default;
+
+Status SnapshotParser::Feed(std::string_view lines) {
+  if (!state_->error.ok()) return state_->error;
+  size_t start = 0;
+  while (start < lines.size()) {
+    size_t end = lines.find('\n', start);
+    if (end == std::string_view::npos) end = lines.size();
+    std::string_view line = lines.substr(start, end - start);
+    start = end + 1;
+    ++state_->line_number;
+    if (line.empty()) continue;
+    Status status = state_->Line(line);
+    if (!status.ok()) {
+      state_->error = status;
+      return status;
+    }
   }
-  return MakeSnapshot(std::move(policies), builder->Build(revision), revision, std::move(store_id));
+  return Status::Ok();
+}
+
+Result<std::shared_ptr<const Snapshot>> SnapshotParser::Finish(uint64_t revision, std::string store_id) {
+  if (!state_->error.ok()) return state_->error;
+  WARDEN_RETURN_IF_ERROR(state_->EnsureBuilder());
+  return MakeSnapshot(std::move(state_->policies), state_->builder->Build(revision), revision, std::move(store_id));
+}
+
+Result<std::shared_ptr<const Snapshot>> ParseSnapshot(std::string_view body, uint64_t revision,
+                                                      std::string store_id) {
+  SnapshotParser parser;
+  WARDEN_RETURN_IF_ERROR(parser.Feed(body));
+  return parser.Finish(revision, std::move(store_id));
 }
 
 }  // namespace warden::protocol

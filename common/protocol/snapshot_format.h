@@ -40,6 +40,23 @@ struct SerializedSnapshot {
 
 std::shared_ptr<const SerializedSnapshot> SerializeSnapshot(const Snapshot& snapshot);
 
+// Builds a snapshot from its body as it arrives, piece by piece (each piece whole lines, as the
+// hub's chunks are), so the receiver never holds the whole text. Errors stick: after one, Feed and
+// Finish return it.
+class SnapshotParser {
+ public:
+  SnapshotParser();
+  ~SnapshotParser();
+  SnapshotParser(const SnapshotParser&) = delete;
+  SnapshotParser& operator=(const SnapshotParser&) = delete;
+  Status Feed(std::string_view lines);
+  Result<std::shared_ptr<const Snapshot>> Finish(uint64_t revision, std::string store_id);
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
 // Builds the snapshot `body` describes, at `revision` of `store_id`. InvalidArgument naming the
 // line for a line that is not a `.set` op, an op out of the format's order, or content the
 // engines refuse (a policy that does not compile, a relation the manifest forbids).
