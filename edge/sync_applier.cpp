@@ -127,17 +127,17 @@ Status SyncApplier::InstallSnapshot(Result<std::shared_ptr<const Snapshot>> snap
   // A snapshot is served as soon as it is built and then made durable (a restart before that
   // serves the previous replica and resyncs); it is acknowledged only once durable. Writing a
   // million rows is most of a bootstrap, and checks need not wait for it.
+  snapshots_->Increment();
   {
     std::lock_guard lock(mutex_);
     latest_ = *snapshot;
     hub_revision_ = std::max(hub_revision_, revision);
   }
-  holder_.Publish(*snapshot);
+  holder_.Publish(*snapshot);  // after the counters and status, so whoever sees it sees them too
   if (replica_) {
     Status written = replica_->ReplaceWith(**snapshot);
     if (!written.ok()) return Status::Internal("storage: " + written.message());
   }
-  snapshots_->Increment();
   spdlog::info("sync: applied the snapshot of revision {} ({} relations) in {:.0f} ms", revision,
                (*snapshot)->directory->relation_count(),
                std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count());
