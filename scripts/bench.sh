@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks, written to docs/benchmarks.md with the machine, date and commit.
-#   scripts/bench.sh [SECONDS] [http|engines|control-plane|sync|all]     (default: 10 s per wrk run, all)
+#   scripts/bench.sh [SECONDS] [http|engines|control-plane|sync|decision-logs|all]   (default: 10 s per wrk run, all)
 #   (modes may be joined with commas: control-plane,sync runs both in one pass)
 #
 # http:    the do-nothing Beast server (../shared/peers/http-ceiling) beside the edge's do-nothing
@@ -13,6 +13,9 @@
 #          edge bootstrap from the socket and from the replica, commit-to-visible at 1/10/50 edges
 #          (all runs both in one pass). WARDEN_BENCH_SYNC_ARGS passes options to bench_sync.py
 #          (e.g. "--relations 50000 --edges 1,2 --writes 100" for a quick run).
+# decision-logs: scripts/bench_decision_logs.py: AuthZEN throughput at an edge logging nothing and
+#          one logging every decision (same run, same control plane), ingest rate at the control
+#          plane, and queries over a decision-log store of WARDEN_BENCH_LOG_ROWS entries (10M).
 # WARDEN_BENCH_BUILD_DIR: the build folder (default build/); WARDEN_BENCH_SKIP_BUILD=1 uses the
 #          binaries already there without running cmake.
 # Machines here are shared and noisy: HTTP figures are only compared within one run.
@@ -25,8 +28,8 @@ build=${WARDEN_BENCH_BUILD_DIR:-$root/build}
 want() { [ "$mode" = all ] || [[ ",$mode," == *",$1,"* ]]; }
 for m in ${mode//,/ }; do
   case "$m" in
-    all|http|engines|control-plane|sync) ;;
-    *) echo "bench.sh: unknown mode '$m' (http, engines, control-plane, sync, all)" >&2; exit 2 ;;
+    all|http|engines|control-plane|sync|decision-logs) ;;
+    *) echo "bench.sh: unknown mode '$m' (http, engines, control-plane, sync, decision-logs, all)" >&2; exit 2 ;;
   esac
 done
 skip_build=${WARDEN_BENCH_SKIP_BUILD:-0}
@@ -97,6 +100,12 @@ if [ -n "$sync_mode" ]; then
   build_targets warden-control-plane warden-edge
   # shellcheck disable=SC2086 # WARDEN_BENCH_SYNC_ARGS is a list of options
   python3 "$root/scripts/bench_sync.py" --build "$build" --out "$out" --mode "$sync_mode" ${WARDEN_BENCH_SYNC_ARGS:-}
+fi
+
+if want decision-logs; then
+  build_targets warden-control-plane warden-edge wardenctl
+  python3 "$root/scripts/bench_decision_logs.py" "$build" "$root" "$out/decision-logs.txt" "$seconds" \
+    "${WARDEN_BENCH_LOG_ROWS:-10000000}"
 fi
 
 machine="$(nproc) cores, $(awk '/MemTotal/{printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)"

@@ -185,6 +185,40 @@ if os.path.exists(sync_file):
         lines += ["", f"Note: {note}."]
     sections[heading] = "\n".join(lines) + "\n"
 
+logs_file = os.path.join(out, "decision-logs.txt")
+if os.path.exists(logs_file):
+    values = dict(line.split(" ", 1) for line in open(logs_file).read().splitlines() if " " in line)
+    v = lambda key: values.get(key, "?").strip()
+    heading = "## Decision logs (scripts/bench.sh decision-logs)"
+    lines = [heading, "",
+             f"{today}, {machine}, commit {commit}, {seconds} s per wrk run. A control plane holding "
+             "examples/authzen-todo and two edges following it on this machine (so the control plane's ingest "
+             "shares the two cores with the edge being measured); wrk -t1 -c16 on AuthZEN evaluations, each "
+             "edge twice, alternating, best run kept.", ""]
+    try:
+        off, on = float(v("logging-off-rps")), float(v("logging-all-rps"))
+        cost = f"{(1 - on / off) * 100:.1f}%"
+        ok = (1 - on / off) < 0.10
+    except ValueError:
+        cost, ok = "?", False
+    lines += ["| measure | result | target | |", "| --- | --- | --- | --- |",
+              f"| AuthZEN req/s, logging off | {v('logging-off-rps')} (p99 {v('logging-off-p99')}) | | |",
+              f"| AuthZEN req/s, every decision logged and shipped | {v('logging-all-rps')} (p99 {v('logging-all-p99')}) | | |",
+              f"| throughput cost of logging | {cost} | under 10% | {'meets' if ok else 'misses'} |",
+              f"| entries logged / stored centrally / dropped | {v('logging-entries-logged')} / {v('logging-entries-stored')} / {v('logging-entries-dropped')} | all stored, none dropped | |",
+              f"| ingest at the control plane (4 clients, batches of 1,000) | {v('ingest-entries-per-second')} entries/s | 50,000/s | {'meets' if float(v('ingest-entries-per-second') if v('ingest-entries-per-second') != '?' else 0) >= 50000 else 'misses'} |"]
+    for label, name in (("subject", "by subject"), ("resource", "by resource"), ("subject-deny", "by subject, denies only"),
+                        ("newest", "newest first, no filter")):
+        p50 = v(f"query-{label}-p50-ms")
+        worst = v(f"query-{label}-max-ms")
+        try:
+            good = float(worst) < 100
+        except ValueError:
+            good = False
+        lines.append(f"| query {name}, {v('query-rows')} entries stored, limit 100 | p50 {p50} ms, max {worst} ms "
+                     f"(20 queries) | under 100 ms | {'meets' if good else 'misses'} |")
+    sections[heading] = "\n".join(lines) + "\n"
+
 try:
     text = open(doc).read()
 except FileNotFoundError:
