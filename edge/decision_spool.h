@@ -7,7 +7,8 @@
 // (the control plane's (instance, sequence) key never mistakes new entries for old ones).
 //
 // Schema: meta(key PRIMARY KEY, value): instance_id, next_sequence, dropped_unreported
-//         entries(sequence INTEGER PRIMARY KEY, body TEXT)   body: the entry's JSON
+//         segments(first_sequence INTEGER PRIMARY KEY, count, body TEXT)
+//                  consecutive entries as JSON lines, one row per batch the writer took
 #pragma once
 
 #include <cstdint>

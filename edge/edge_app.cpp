@@ -42,7 +42,11 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
     return Status::InvalidArgument("--data (standalone mode) and --replica (following a store) exclude each other");
   }
   if (!replica_path.empty()) {
-    auto replica = Replica::Open(replica_path);
+    const std::string& durability = options.GetString("replica-durability");
+    if (durability != "normal" && durability != "full") {
+      return Status::InvalidArgument("option 'replica-durability': '" + durability + "' must be normal or full");
+    }
+    auto replica = Replica::Open(replica_path, durability == "full");
     if (!replica.ok()) return replica.status();
     app->replica_ = std::move(*replica);
     if (app->replica_->discarded()) {

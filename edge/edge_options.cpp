@@ -10,6 +10,9 @@ void AddEdgeOptions(config::Options& options) {
               "standalone mode: folder with policies/, manifest.yaml or schema.zed, and data/");
   options.Add("replica", config::OptionType::kString, "",
               "SQLite replica of the store this edge follows; loaded at start so the edge serves at once");
+  options.Add("replica-durability", config::OptionType::kString, "normal",
+              "normal: a revision survives the edge's crash, a power loss may take the last few back (resynced); "
+              "full: fsync every revision");
   options.Add("control-plane", config::OptionType::kString, "",
               "follow this control plane (http://HOST:PORT, or https:// for TLS) over sync; pair with --replica");
   options.Add("key-file", config::OptionType::kString, "",

@@ -64,7 +64,7 @@ std::string NewUuid() {
   return uuid;
 }
 
-Result<std::unique_ptr<Replica>> Replica::Open(const std::string& path) {
+Result<std::unique_ptr<Replica>> Replica::Open(const std::string& path, bool full_sync) {
   bool discarded = false;
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto db = sqlite::Database::Open(path, /*create=*/true);
@@ -72,7 +72,7 @@ Result<std::unique_ptr<Replica>> Replica::Open(const std::string& path) {
       std::unique_ptr<Replica> replica(new Replica(std::move(*db)));
       replica->discarded_ = discarded;
       // A readable file that Initialize() refuses (a newer schema) is not damage: say so, keep it.
-      Status initialized = replica->Initialize();
+      Status initialized = replica->Initialize(full_sync);
       if (!initialized.ok()) return initialized;
       return replica;
     } else if (attempt == 1) {
@@ -88,8 +88,9 @@ Result<std::unique_ptr<Replica>> Replica::Open(const std::string& path) {
   return Status::Internal("replica: cannot open " + path);
 }
 
-Status Replica::Initialize() {
-  WARDEN_RETURN_IF_ERROR(db_.Exec("PRAGMA busy_timeout=5000; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"));
+Status Replica::Initialize(bool full_sync) {
+  WARDEN_RETURN_IF_ERROR(db_.Exec(full_sync ? "PRAGMA busy_timeout=5000; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                                            : "PRAGMA busy_timeout=5000; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
   WARDEN_RETURN_IF_ERROR(db_.Exec(kSchema));
   auto read = db_.Prepare("SELECT key, value FROM meta");
   if (!read.ok()) return read.status();

@@ -28,7 +28,12 @@ class Replica {
  public:
   // Opens or creates the replica at `path`. A file that is not a database or fails quick_check is
   // renamed to `<path>.corrupt` and a fresh replica created in its place (see discarded()).
-  static Result<std::unique_ptr<Replica>> Open(const std::string& path);
+  //
+  // `full_sync`: fsync every commit (SQLite synchronous=FULL). By default (NORMAL, in WAL mode) a
+  // committed revision survives a crash of the process but a power loss may take the last few
+  // back; the file stays consistent either way and the edge resyncs from the revision it holds,
+  // so the replica, a cache of the control plane's store, does not pay an fsync per revision.
+  static Result<std::unique_ptr<Replica>> Open(const std::string& path, bool full_sync = false);
   Replica(const Replica&) = delete;
   Replica& operator=(const Replica&) = delete;
 
@@ -55,7 +60,7 @@ class Replica {
 
  private:
   explicit Replica(sqlite::Database db) : db_(std::move(db)) {}
-  Status Initialize();
+  Status Initialize(bool full_sync);
   Status SetMeta(const std::string& key, const std::string& value);
   Status WriteOp(const protocol::DeltaOp& op);
 

@@ -79,8 +79,16 @@ try:
     with open(key_file, "w") as f:
         f.write(key + "\n")
 
-    # 1. Logging off and on, same run, alternating so drift hits both alike.
+    # 1. Logging off and on, same run, alternating so drift hits both alike: standalone edges
+    # (the edge's own cost: capture, queue, spool) and edges following the control plane (the
+    # whole path, with the control plane's ingest on the same two cores).
     edges = {}
+    todo = os.path.join(root, "examples", "authzen-todo")
+    for mode in ("standalone-off", "standalone-all"):
+        _, url = start(edge_bin, "--data", todo, "--listen", "127.0.0.1:0", "--threads", "1",
+                       "--decision-log", mode.split("-")[1], "--decision-log-spool", os.path.join(work, f"{mode}.spool"),
+                       "--decision-log-max-spool", "100000000")
+        edges[mode] = url
     for mode in ("off", "all"):
         _, url = start(edge_bin, "--control-plane", cp_url, "--key-file", key_file, "--replica",
                        os.path.join(work, f"replica-{mode}.db"), "--listen", "127.0.0.1:0", "--threads", "1",
@@ -93,11 +101,11 @@ try:
                 pass
             time.sleep(0.1)
         edges[mode] = url
-    runs = {"off": [], "all": []}
+    runs = {mode: [] for mode in edges}
     for _ in range(2):
-        for mode in ("off", "all"):
+        for mode in edges:
             runs[mode].append(wrk(edges[mode]))
-    for mode in ("off", "all"):
+    for mode in edges:
         best = max(runs[mode])
         record(f"logging-{mode}-rps", f"{best[0]:.0f}")
         record(f"logging-{mode}-p99", best[1])

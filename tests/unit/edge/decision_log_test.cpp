@@ -122,3 +122,28 @@ TEST_CASE("the text writer and the JSON writer agree, escapes included") {
     CHECK(parsed == DecisionLog::EntryJson(entry, "i-1", 9, cap));
   }
 }
+
+TEST_CASE("an acknowledgement that ends inside a segment keeps the rest of it") {
+  std::string path = TempPath("segments.db");
+  auto spool = DecisionSpool::Open(path);
+  REQUIRE(spool.ok());
+  REQUIRE((*spool)->Append({"{\"n\":1}", "{\"n\":2}", "{\"n\":3}"}, 0).ok());
+  REQUIRE((*spool)->Append({"{\"n\":4}", "{\"n\":5}"}, 0).ok());
+  auto first = (*spool)->Oldest(4);  // crosses the segment boundary
+  REQUIRE(first.ok());
+  REQUIRE(first->entries.size() == 4);
+  CHECK(first->entries[3] == std::make_pair(uint64_t{4}, std::string("{\"n\":4}")));
+  REQUIRE((*spool)->Acknowledge(2, 0).ok());  // inside the first segment
+  CHECK((*spool)->size() == 3);
+  auto rest = (*spool)->Oldest(10);
+  REQUIRE(rest.ok());
+  REQUIRE(rest->entries.size() == 3);
+  CHECK(rest->entries[0] == std::make_pair(uint64_t{3}, std::string("{\"n\":3}")));
+  CHECK(rest->entries[2].first == 5);
+  REQUIRE((*spool)->Acknowledge(5, 0).ok());
+  CHECK((*spool)->size() == 0);
+  auto reopened = DecisionSpool::Open(path);
+  REQUIRE(reopened.ok());
+  CHECK((*reopened)->size() == 0);
+  CHECK((*reopened)->next_sequence() == 6);
+}
