@@ -161,7 +161,8 @@ if os.path.exists(sync_file):
                   "from the write's answer to each edge's 200 (which must carry `Warden-Revision` >= N and "
                   "`decision: true`). The client is one Python asyncio process on the same 2 cores as the control "
                   "plane and every edge, so at many edges part of each figure is the client's own queueing; it keeps at most "
-                  "4 requests in flight per edge, and a check waiting for a free one counts that wait. The last "
+                  "4 requests in flight per edge, and a check waiting for a free one counts that wait. The edges "
+                  "run with `--decision-log off` (decision logging has its own section). The last "
                   "column is CPU time over the run's wall time (2 cores in all).", "",
                   "| edges | checks | p50 | p99 | max | worst edge's p99 | target (p99) | | 503 / wrong / errors | "
                   "write answer p50 / p99 | edge RSS mean / max | cores used: client / control plane / all edges |",

@@ -428,7 +428,10 @@ class Bench:
         replica = os.path.join(self.work, f"edge-{i}.db")
         e = Proc(f"edge-{i}", [self.edge_bin, "--control-plane", f"http://127.0.0.1:{cp_port}",
                                "--key-file", self.key_file, "--replica", replica, "--listen", "127.0.0.1:0",
-                               "--sync-mode", "ws", "--log-level", "warn"], self.work)
+                               "--sync-mode", "ws", "--log-level", "warn",
+                               # Sync alone: the probe checks would otherwise be logged and
+                               # shipped too (decision logs have their own benchmark).
+                               "--decision-log", "off"], self.work)
         e.replica = replica
         e.index = i
         self.procs.append(e)
