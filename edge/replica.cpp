@@ -35,13 +35,14 @@ bool QuickCheckPasses(sqlite::Database& db) {
   return row.ok() && *row && check->ColumnText(0) == "ok";
 }
 
-// Runs a statement that returns no rows, binding `values` in order.
+// Runs a statement that returns no rows, binding `values` in order; prepared once per database
+// (these run per op of every revision).
 Status RunWith(sqlite::Database& db, const char* sql, std::initializer_list<std::string_view> values) {
-  auto statement = db.Prepare(sql);
+  auto statement = db.Cached(sql);
   if (!statement.ok()) return statement.status();
   int index = 1;
-  for (auto value : values) statement->Bind(index++, value);
-  return statement->Run();
+  for (auto value : values) (*statement)->Bind(index++, value);
+  return (*statement)->Run();
 }
 
 }  // namespace

@@ -33,18 +33,37 @@ Result<Database> Database::Open(const std::string& path, bool create) {
   return Database(db);
 }
 
-Database::Database(Database&& other) noexcept : db_(std::exchange(other.db_, nullptr)) {}
+Database::Database(sqlite3* db) : db_(db), cache_(std::make_unique<std::unordered_map<std::string, Statement>>()) {}
+
+Database::Database(Database&& other) noexcept
+    : db_(std::exchange(other.db_, nullptr)), cache_(std::move(other.cache_)) {}
 
 Database& Database::operator=(Database&& other) noexcept {
   if (this != &other) {
+    cache_.reset();  // statements are finalized before their connection closes
     if (db_) sqlite3_close_v2(db_);
     db_ = std::exchange(other.db_, nullptr);
+    cache_ = std::move(other.cache_);
   }
   return *this;
 }
 
 Database::~Database() {
+  cache_.reset();
   if (db_) sqlite3_close_v2(db_);
+}
+
+Result<Statement*> Database::Cached(std::string_view sql) {
+  if (!cache_) cache_ = std::make_unique<std::unordered_map<std::string, Statement>>();
+  auto found = cache_->find(std::string(sql));
+  if (found != cache_->end()) {
+    found->second.Reset();
+    return &found->second;
+  }
+  auto prepared = Prepare(sql);
+  if (!prepared.ok()) return prepared.status();
+  auto [it, inserted] = cache_->emplace(std::string(sql), std::move(*prepared));
+  return &it->second;
 }
 
 Status Database::Exec(std::string_view sql) {
@@ -139,16 +158,22 @@ int64_t Statement::ColumnInt(int index) const { return sqlite3_column_int64(stmt
 bool Statement::ColumnIsNull(int index) const { return sqlite3_column_type(stmt_, index) == SQLITE_NULL; }
 
 Result<Transaction> Transaction::Begin(Database& db) {
-  WARDEN_RETURN_IF_ERROR(db.Exec("BEGIN IMMEDIATE"));
+  auto begin = db.Cached("BEGIN IMMEDIATE");
+  if (!begin.ok()) return begin.status();
+  WARDEN_RETURN_IF_ERROR((*begin)->Run());
   return Transaction(&db);
 }
 
 Transaction::~Transaction() {
-  if (db_) (void)db_->Exec("ROLLBACK");
+  if (!db_) return;
+  auto rollback = db_->Cached("ROLLBACK");
+  if (rollback.ok()) (void)(*rollback)->Run();
 }
 
 Status Transaction::Commit() {
-  Status status = db_->Exec("COMMIT");
+  auto commit = db_->Cached("COMMIT");
+  if (!commit.ok()) return commit.status();
+  Status status = (*commit)->Run();
   if (status.ok()) db_ = nullptr;
   return status;
 }

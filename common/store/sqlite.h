@@ -8,6 +8,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <memory>
 
 #include "common/util/status.h"
 
@@ -35,6 +37,12 @@ class Database {
   // Prepares one statement. Internal with SQLite's message when the SQL is bad.
   Result<Statement> Prepare(std::string_view sql);
 
+  // A statement prepared once and kept for the life of the database, reset with its bindings
+  // cleared, ready to bind and run: for statements run per revision or per op, where parsing
+  // the SQL again each time would cost more than running it. The pointer stays valid until the
+  // database closes; like the database, not for concurrent use.
+  Result<Statement*> Cached(std::string_view sql);
+
   // PRAGMA user_version, the schema version this database was migrated to.
   Result<int> UserVersion();
 
@@ -42,8 +50,9 @@ class Database {
   sqlite3* handle() const { return db_; }
 
  private:
-  explicit Database(sqlite3* db) : db_(db) {}
+  explicit Database(sqlite3* db);
   sqlite3* db_ = nullptr;
+  std::unique_ptr<std::unordered_map<std::string, Statement>> cache_;
 };
 
 // One prepared statement. Bind parameters by 1-based index, Step() through rows, read columns by
