@@ -1,5 +1,7 @@
 #include "control-plane/decision_store.h"
 
+#include "common/util/time_format.h"
+
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -36,15 +38,6 @@ int64_t NowNs() {
       .count();
 }
 
-std::string Rfc3339(int64_t unix_ns) {
-  time_t seconds = static_cast<time_t>(unix_ns / 1'000'000'000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[64];
-  size_t length = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-  std::snprintf(text + length, sizeof text - length, ".%09lldZ", static_cast<long long>(unix_ns % 1'000'000'000));
-  return text;
-}
 
 Result<std::string> EntityKey(const json& entry, const char* field, const std::string& where) {
   auto it = entry.find(field);
@@ -244,7 +237,7 @@ Result<DecisionPage> DecisionStore::Query(const DecisionQuery& query) {
     json entry = json::parse(select->ColumnText(3), nullptr, false);
     if (entry.is_discarded()) entry = json::object();
     entry["id"] = last_id;
-    entry["ingested"] = Rfc3339(select->ColumnInt(2));
+    entry["ingested"] = Rfc3339Nanos(select->ColumnInt(2));
     page.entries.push_back(std::move(entry));
   }
   return page;

@@ -1,5 +1,7 @@
 #include "edge/decision_log.h"
 
+#include "common/util/time_format.h"
+
 #include <random>
 
 #include <spdlog/spdlog.h>
@@ -15,15 +17,6 @@ namespace {
 
 constexpr const char* kApiNames[kDecisionApiCount] = {"authzen", "cerbos", "directory"};
 
-std::string Rfc3339Nanos(int64_t unix_ns) {
-  time_t seconds = static_cast<time_t>(unix_ns / 1'000'000'000);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[64];
-  size_t length = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
-  std::snprintf(text + length, sizeof text - length, ".%09lldZ", static_cast<long long>(unix_ns % 1'000'000'000));
-  return text;
-}
 
 // A cheap per-thread generator for sampling: no lock, no allocation.
 double UniformSample() {

@@ -6,21 +6,11 @@
 
 namespace warden::edge {
 
-namespace {
-
-bool QuickCheckPasses(sqlite::Database& db) {
-  auto check = db.Prepare("PRAGMA quick_check");
-  if (!check.ok()) return false;
-  auto row = check->Step();
-  return row.ok() && *row && check->ColumnText(0) == "ok";
-}
-
-}  // namespace
 
 Result<std::unique_ptr<DecisionSpool>> DecisionSpool::Open(const std::string& path) {
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto db = sqlite::Database::Open(path, /*create=*/true);
-    if (db.ok() && QuickCheckPasses(*db)) {
+    if (db.ok() && db->QuickCheckPasses()) {
       std::unique_ptr<DecisionSpool> spool(new DecisionSpool(std::move(*db)));
       WARDEN_RETURN_IF_ERROR(spool->Initialize());
       return spool;

@@ -28,12 +28,6 @@ CREATE TABLE IF NOT EXISTS relations(object_type TEXT NOT NULL, object_id TEXT N
                                                   subject_relation)) WITHOUT ROWID;
 )sql";
 
-bool QuickCheckPasses(sqlite::Database& db) {
-  auto check = db.Prepare("PRAGMA quick_check");
-  if (!check.ok()) return false;
-  auto row = check->Step();
-  return row.ok() && *row && check->ColumnText(0) == "ok";
-}
 
 // Runs a statement that returns no rows, binding `values` in order; prepared once per database
 // (these run per op of every revision).
@@ -69,7 +63,7 @@ Result<std::unique_ptr<Replica>> Replica::Open(const std::string& path, bool ful
   bool discarded = false;
   for (int attempt = 0; attempt < 2; ++attempt) {
     auto db = sqlite::Database::Open(path, /*create=*/true);
-    if (db.ok() && QuickCheckPasses(*db)) {
+    if (db.ok() && db->QuickCheckPasses()) {
       std::unique_ptr<Replica> replica(new Replica(std::move(*db)));
       replica->discarded_ = discarded;
       // A readable file that Initialize() refuses (a newer schema) is not damage: say so, keep it.

@@ -86,6 +86,13 @@ Result<Statement> Database::Prepare(std::string_view sql) {
   return Statement(db_, stmt);
 }
 
+bool Database::QuickCheckPasses() {
+  auto check = Prepare("PRAGMA quick_check");
+  if (!check.ok()) return false;
+  auto row = check->Step();
+  return row.ok() && *row && check->ColumnText(0) == "ok";
+}
+
 Result<int> Database::UserVersion() {
   auto stmt = Prepare("PRAGMA user_version");
   if (!stmt.ok()) return stmt.status();

@@ -43,6 +43,9 @@ class Database {
   // database closes; like the database, not for concurrent use.
   Result<Statement*> Cached(std::string_view sql);
 
+  // Whether PRAGMA quick_check finds the file sound (false for a damaged file or not a database).
+  bool QuickCheckPasses();
+
   // PRAGMA user_version, the schema version this database was migrated to.
   Result<int> UserVersion();
 

@@ -141,6 +141,19 @@ def raw_connection(host, port, timeout=10):
     return sock
 
 
+def wait_until(predicate, timeout=30, interval=0.05, message="condition"):
+    """Polls `predicate` until it returns something true (returned), or fails the test naming
+    `message` and the last value."""
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        last = predicate()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"{message} not met within {timeout}s (last: {last!r})")
+
+
 def stop_all():
     for p in _live:
         p.kill()

@@ -11,21 +11,11 @@ import tempfile
 import time
 import unittest
 
-from harness import SOURCE_DIR, WardenTestCase
+from harness import SOURCE_DIR, WardenTestCase, wait_until
 
 TOKEN = "decision-admin-token"
 DRIVE = os.path.join(SOURCE_DIR, "examples", "drive")
 
-
-def wait_until(predicate, timeout=30, interval=0.1, message="condition"):
-    deadline = time.time() + timeout
-    last = None
-    while time.time() < deadline:
-        last = predicate()
-        if last:
-            return last
-        time.sleep(interval)
-    raise AssertionError(f"{message} not met within {timeout}s (last: {last!r})")
 
 
 class Checker:
