@@ -603,10 +603,10 @@ void SyncHub::Heartbeat(Clock::time_point now) {
     // Heartbeats start with the welcome; before it only the silence bound applies.
     if (session->phase != Session::Phase::kAwaitHello) session->Send({{"type", "heartbeat"}, {"revision", latest}});
   }
-  PersistEdges(true);
+  PersistEdges();
 }
 
-void SyncHub::PersistEdges(bool only_dirty) {
+void SyncHub::PersistEdges() {
   std::vector<std::shared_ptr<Session>> sessions;
   {
     std::lock_guard lock(mutex_);
@@ -615,7 +615,7 @@ void SyncHub::PersistEdges(bool only_dirty) {
   std::vector<EdgeInfo> rows;
   for (auto& session : sessions) {
     std::lock_guard lock(session->mutex);
-    if (session->live.instance_id.empty() || (only_dirty && !session->dirty)) continue;
+    if (session->live.instance_id.empty() || !session->dirty) continue;
     session->dirty = false;
     const LiveEdge& e = session->live;
     rows.push_back({e.instance_id, e.key_id, e.address, e.build, e.state, e.revision, e.last_seen});

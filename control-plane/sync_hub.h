@@ -94,7 +94,8 @@ class SyncHub {
   void SendDeltas(Session& session);
   void Heartbeat(std::chrono::steady_clock::time_point now);
   void Fail(Session& session, const std::string& code, uint16_t close_code, const std::string& message);
-  void PersistEdges(bool only_dirty);
+  // Records the edges whose state changed since the last call.
+  void PersistEdges();
 
   ControlPlane& cp_;
   HubOptions options_;

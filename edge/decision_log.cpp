@@ -1,5 +1,6 @@
 #include "edge/decision_log.h"
 
+#include "common/util/json_text.h"
 #include "common/util/time_format.h"
 
 #include <random>
@@ -158,33 +159,6 @@ json DecisionLog::EntryJson(const DecisionEntry& entry, const std::string& insta
   }
   return out;
 }
-
-namespace {
-
-// `text` as a JSON string (quotes included), appended to `out`.
-void AppendJsonString(std::string& out, std::string_view text) {
-  out += '"';
-  for (char c : text) {
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char escaped[8];
-          std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
-          out += escaped;
-        } else {
-          out += c;
-        }
-    }
-  }
-  out += '"';
-}
-
-}  // namespace
 
 std::string DecisionLog::EntryText(const DecisionEntry& entry, const std::string& instance_id, uint64_t sequence,
                                    size_t max_reason_bytes) {

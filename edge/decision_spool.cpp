@@ -8,20 +8,13 @@ namespace warden::edge {
 
 
 Result<std::unique_ptr<DecisionSpool>> DecisionSpool::Open(const std::string& path) {
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    auto db = sqlite::Database::Open(path, /*create=*/true);
-    if (db.ok() && db->QuickCheckPasses()) {
-      std::unique_ptr<DecisionSpool> spool(new DecisionSpool(std::move(*db)));
-      WARDEN_RETURN_IF_ERROR(spool->Initialize());
-      return spool;
-    }
-    if (attempt == 1) break;
-    std::error_code error;
-    std::filesystem::rename(path, path + ".corrupt", error);
-    std::filesystem::remove(path + "-wal", error);
-    std::filesystem::remove(path + "-shm", error);
-  }
-  return Status::Internal("decision-log spool: cannot open or create " + path);
+  // A damaged spool is set aside; the new one has a new instance UUID (see the header).
+  bool set_aside = false;
+  auto db = sqlite::Database::OpenOrSetAside(path, &set_aside);
+  if (!db.ok()) return db.status().WithPrefix("decision-log spool");
+  std::unique_ptr<DecisionSpool> spool(new DecisionSpool(std::move(*db)));
+  WARDEN_RETURN_IF_ERROR(spool->Initialize());
+  return spool;
 }
 
 Status DecisionSpool::Initialize() {

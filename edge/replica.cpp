@@ -60,27 +60,15 @@ std::string NewUuid() {
 }
 
 Result<std::unique_ptr<Replica>> Replica::Open(const std::string& path, bool full_sync) {
+  // A damaged replica is set aside and started empty: sync sends a snapshot.
   bool discarded = false;
-  for (int attempt = 0; attempt < 2; ++attempt) {
-    auto db = sqlite::Database::Open(path, /*create=*/true);
-    if (db.ok() && db->QuickCheckPasses()) {
-      std::unique_ptr<Replica> replica(new Replica(std::move(*db)));
-      replica->discarded_ = discarded;
-      // A readable file that Initialize() refuses (a newer schema) is not damage: say so, keep it.
-      Status initialized = replica->Initialize(full_sync);
-      if (!initialized.ok()) return initialized;
-      return replica;
-    } else if (attempt == 1) {
-      return Status::Internal("replica: cannot create a database at " + path);
-    }
-    // Damaged: set it aside (kept for inspection) and start empty; sync will send a snapshot.
-    std::error_code error;
-    std::filesystem::rename(path, path + ".corrupt", error);
-    std::filesystem::remove(path + "-wal", error);
-    std::filesystem::remove(path + "-shm", error);
-    discarded = true;
-  }
-  return Status::Internal("replica: cannot open " + path);
+  auto db = sqlite::Database::OpenOrSetAside(path, &discarded);
+  if (!db.ok()) return db.status().WithPrefix("replica");
+  std::unique_ptr<Replica> replica(new Replica(std::move(*db)));
+  replica->discarded_ = discarded;
+  // A readable file that Initialize() refuses (a newer schema) is not damage: say so, keep it.
+  WARDEN_RETURN_IF_ERROR(replica->Initialize(full_sync));
+  return replica;
 }
 
 Status Replica::Initialize(bool full_sync) {

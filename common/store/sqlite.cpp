@@ -1,5 +1,7 @@
 #include "common/store/sqlite.h"
 
+#include <filesystem>
+
 #include <sqlite3.h>
 
 #include <utility>
@@ -84,6 +86,21 @@ Result<Statement> Database::Prepare(std::string_view sql) {
   int rc = sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
   if (rc != SQLITE_OK) return ErrorFor(db_, rc, "sqlite prepare '" + std::string(sql.substr(0, 80)) + "'");
   return Statement(db_, stmt);
+}
+
+Result<Database> Database::OpenOrSetAside(const std::string& path, bool* set_aside) {
+  *set_aside = false;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto db = Open(path, /*create=*/true);
+    if (db.ok() && db->QuickCheckPasses()) return db;
+    if (attempt == 1) break;
+    std::error_code error;
+    std::filesystem::rename(path, path + ".corrupt", error);
+    std::filesystem::remove(path + "-wal", error);
+    std::filesystem::remove(path + "-shm", error);
+    *set_aside = true;
+  }
+  return Status::Internal("cannot open or create a database at " + path);
 }
 
 bool Database::QuickCheckPasses() {

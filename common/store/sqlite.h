@@ -25,6 +25,10 @@ class Database {
   // Opens (creating when `create` is true) the database file at `path`. Unavailable naming the
   // path and SQLite's reason when the file cannot be opened.
   static Result<Database> Open(const std::string& path, bool create);
+  // Opens or creates a file that can be rebuilt from elsewhere (a replica, a spool): one that is
+  // not a database or fails quick_check is renamed `<path>.corrupt` (kept for inspection) and an
+  // empty one takes its place; `*set_aside` says whether that happened.
+  static Result<Database> OpenOrSetAside(const std::string& path, bool* set_aside);
 
   Database(Database&& other) noexcept;
   Database& operator=(Database&& other) noexcept;

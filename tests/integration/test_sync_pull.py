@@ -132,6 +132,33 @@ class PullSync(WardenTestCase):
         self.assertEqual(2, result.returncode)
         self.assertIn("exclude each other", result.stderr)
 
+    def test_bad_sync_and_logging_options_are_refused_naming_the_option(self):
+        follow = ["--control-plane", "http://127.0.0.1:9", "--key-file", self.key,
+                  "--replica", os.path.join(self.dir, "r.db")]
+        for extra, named in ((["--sync-mode", "sometimes"], "sync-mode"),
+                             (["--replica-durability", "maybe"], "replica-durability"),
+                             (["--control-plane-ca", "/nonexistent/ca.pem"], "control-plane-ca"),
+                             (["--decision-log", "everything"], "decision-log"),
+                             (["--decision-log", "graphql=all"], "unknown API 'graphql'"),
+                             (["--decision-log-mask", "subject.id"], "decision-log-mask"),
+                             (["--decision-log-batch", "0"], "decision-log-batch")):
+            result = self.run_binary("warden-edge", *follow, *extra)
+            self.assertEqual(2, result.returncode, extra)
+            self.assertIn(named, result.stderr, extra)
+        result = self.run_binary("warden-edge", "--data", os.path.join(SOURCE_DIR, "examples", "drive"),
+                                 "--decision-log", "all")
+        self.assertEqual(2, result.returncode)
+        self.assertIn("--decision-log-spool", result.stderr)
+        db = os.path.join(self.dir, "bad-options.db")
+        for extra, named in ((["--sync-listen", "nowhere"], "sync-listen"),
+                             (["--sync-heartbeat", "1ms"], "sync-heartbeat"),
+                             (["--sync-window", "0"], "sync-window"),
+                             (["--change-log-retain", "-1"], "change-log-retain"),
+                             (["--decision-log-retain-hours", "-1"], "decision-log-retain-hours")):
+            result = self.run_binary("warden-control-plane", "--db", db, *extra)
+            self.assertEqual(2, result.returncode, extra)
+            self.assertIn(named, result.stderr, extra)
+
 
 if __name__ == "__main__":
     unittest.main()
