@@ -57,7 +57,7 @@ std::string_view MacroOperator(Macro m) {
 
 class PartialEvaluator {
  public:
-  PartialEvaluator(const Program::Impl& impl, EvalContext& ctx) : impl_(impl), ctx_(ctx) {
+  PartialEvaluator(const Program::Impl& impl, EvalContext& ctx) : ctx_(ctx) {
     symbolic_.assign(impl.num_locals + 1, false);
   }
 
@@ -192,7 +192,6 @@ class PartialEvaluator {
                           {std::move(range), Residual::Call("lambda", std::move(lambda_operands))});
   }
 
-  const Program::Impl& impl_;
   EvalContext& ctx_;
   std::vector<bool> symbolic_;
   int depth_guard_ = 0;

@@ -69,6 +69,10 @@ class Process:
         with open(self.stderr_path) as f:
             return f.read()
 
+    def sanitizer_report(self):
+        """The first sanitizer report in stderr (sanitizer builds, scripts/test.sh), or None."""
+        return sanitizer_report(self.stderr())
+
     def signal(self, sig):
         self.proc.send_signal(sig)
 
@@ -154,6 +158,19 @@ def wait_until(predicate, timeout=30, interval=0.05, message="condition"):
     raise AssertionError(f"{message} not met within {timeout}s (last: {last!r})")
 
 
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "WARNING: ThreadSanitizer",
+                     "runtime error: ")
+
+
+def sanitizer_report(text):
+    """The sanitizer report in a process's stderr, from its first line on, or None."""
+    starts = [text.find(marker) for marker in SANITIZER_MARKERS if marker in text]
+    if not starts:
+        return None
+    start = text.rfind("\n", 0, min(starts)) + 1
+    return text[start:start + 6000]
+
+
 def stop_all():
     for p in _live:
         p.kill()
@@ -164,11 +181,23 @@ class WardenTestCase(unittest.TestCase):
 
     def start(self, name, *args, env=None, **kwargs):
         p = Process(name, list(args), env=env, **kwargs)
-        self.addCleanup(p.kill)
+        # Cleanups run last-registered first: a graceful stop (so LeakSanitizer gets to look at
+        # exit), then the check of what the sanitizers said over the whole life of the process.
+        self.addCleanup(self._assert_no_sanitizer_report, p)
+        self.addCleanup(p.stop, 10)
         return p
+
+    def _assert_no_sanitizer_report(self, process):
+        report = process.sanitizer_report()
+        if report:
+            self.fail(f"{process.name} reported:\n{report}")
 
     def run_binary(self, name, *args, env=None, input=None, timeout=60):
         full_env = dict(os.environ)
         full_env.update(env or {})
-        return subprocess.run([binary(name)] + list(args), capture_output=True, text=True, env=full_env,
-                              input=input, timeout=timeout)
+        result = subprocess.run([binary(name)] + list(args), capture_output=True, text=True, env=full_env,
+                                input=input, timeout=timeout)
+        report = sanitizer_report(result.stderr)
+        if report:
+            self.fail(f"{name} reported:\n{report}")
+        return result

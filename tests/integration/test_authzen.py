@@ -37,6 +37,9 @@ class EdgeOnFolder(WardenTestCase):
     @classmethod
     def tearDownClass(cls):
         cls.edge.stop()
+        report = cls.edge.sanitizer_report()
+        if report:
+            raise AssertionError(f"warden-edge reported:\n{report}")
 
     def post(self, path, body, headers=None):
         return self.edge.request("POST", path, body=body, headers=headers)
