@@ -124,7 +124,7 @@ http::Response EvaluateOne(EdgeContext& context, const http::Request& request, c
   auto started = std::chrono::steady_clock::now();
   auto input = ParseAuthzenEvaluation(body, json(), "");
   if (!input.ok()) return FinishAuthzen(http::ErrorResponse(input.status()), request, &snapshot);
-  auto result = engine::Decide(snapshot, *input);
+  auto result = engine::Decide(snapshot, *input, context.limits.decision);
   if (!result.ok()) return FinishAuthzen(http::ErrorResponse(result.status()), request, &snapshot);
   context.CountDecision(EdgeContext::kAuthzen, result->allowed);
   context.LogDecision(DecisionApi::kAuthzen, &request, snapshot, *input, *result, started);
@@ -211,6 +211,7 @@ json AuthzenDecisionJson(const engine::DecisionResult& result, const Snapshot& s
 }
 
 Result<json> EvaluateAuthzenBatch(const Snapshot& snapshot, const json& body, size_t max_items,
+                                  const engine::DecisionLimits& limits,
                                   const std::function<void(const engine::DecisionInput&,
                                                            const engine::DecisionResult&)>& decided) {
   auto semantic = ReadSemantic(body);
@@ -238,7 +239,7 @@ Result<json> EvaluateAuthzenBatch(const Snapshot& snapshot, const json& body, si
     auto input = ParseAuthzenEvaluation((*items)[i], defaults, where);
     if (!input.ok()) {
       results.push_back(ItemError(input.status()));
-    } else if (auto result = engine::Decide(snapshot, *input); !result.ok()) {
+    } else if (auto result = engine::Decide(snapshot, *input, limits); !result.ok()) {
       results.push_back(ItemError(result.status().WithPrefix(where.substr(0, where.size() - 1))));
     } else {
       allowed = result->allowed;
@@ -279,7 +280,7 @@ void AddAuthzenRoutes(http::Router& router, EdgeContext& context) {
     }
     auto started = std::chrono::steady_clock::now();
     auto answer = EvaluateAuthzenBatch(
-        *snapshot, body, context.limits.max_batch_items,
+        *snapshot, body, context.limits.max_batch_items, context.limits.decision,
         [&](const engine::DecisionInput& input, const engine::DecisionResult& result) {
           context.CountDecision(EdgeContext::kAuthzen, result.allowed);
           context.LogDecision(DecisionApi::kAuthzen, &request, *snapshot, input, result, started);

@@ -44,6 +44,7 @@ nlohmann::json AuthzenDecisionJson(const engine::DecisionResult& result, const S
 // options.evaluations_semantic. InvalidArgument for a malformed payload; ResourceExhausted when
 // it holds more than `max_items`. `count`, when set, sees every decision made.
 Result<nlohmann::json> EvaluateAuthzenBatch(const Snapshot& snapshot, const nlohmann::json& body, size_t max_items,
+                                            const engine::DecisionLimits& limits,
                                             const std::function<void(const engine::DecisionInput&,
                                                                      const engine::DecisionResult&)>& decided = {});
 // The search endpoints; defined in authzen_search.cpp.

@@ -49,6 +49,7 @@ struct SearchRequest {
   size_t limit = 0;
   std::string after;        // resume after this id (or action name); empty on the first page
   bool has_token = false;
+  engine::DecisionLimits limits;  // the edge's, for every decision and walk the search makes
 };
 
 // 64-bit FNV-1a; stable across builds and processes, so tokens survive an edge restart.
@@ -214,7 +215,7 @@ Result<Found> DecideEach(const Snapshot& snapshot, std::vector<std::string> cand
                                  : candidates.begin();
   for (auto it = start; it != candidates.end(); ++it) {
     engine::DecisionInput input = make_input(*it);
-    auto result = engine::Decide(snapshot, input);
+    auto result = engine::Decide(snapshot, input, request.limits);
     if (!result.ok()) {
       StatusCode code = result.status().code();
       if (code == StatusCode::kInvalidArgument || code == StatusCode::kNotFound) continue;
@@ -291,7 +292,7 @@ Result<Found> SearchSubjects(const Snapshot& snapshot, const SearchRequest& requ
   }
   lookup.permission = request.action;
   lookup.subject_type = request.subject.type;
-  return LookupOutcome(directory::LookupSubjects(directory, lookup), request);
+  return LookupOutcome(directory::LookupSubjects(directory, lookup, request.limits.graph), request);
 }
 
 Result<Found> SearchResources(const Snapshot& snapshot, const SearchRequest& request) {
@@ -311,7 +312,7 @@ Result<Found> SearchResources(const Snapshot& snapshot, const SearchRequest& req
   lookup.subject_id = *subject_id;
   lookup.permission = request.action;
   lookup.object_type = request.resource.type;
-  return LookupOutcome(directory::LookupResources(directory, lookup), request);
+  return LookupOutcome(directory::LookupResources(directory, lookup, request.limits.graph), request);
 }
 
 Result<Found> SearchActions(const Snapshot& snapshot, const SearchRequest& request) {
@@ -337,6 +338,7 @@ http::Response Search(EdgeContext& context, SearchKind kind, http::Request& requ
   if (snapshot == nullptr) return FinishAuthzen(std::move(*error), request, nullptr);
   auto search = ParseSearch(kind, body, context.limits.max_page_size);
   if (!search.ok()) return FinishAuthzen(http::ErrorResponse(search.status()), request, snapshot);
+  search->limits = context.limits.decision;
 
   Result<Found> found = kind == SearchKind::kSubject    ? SearchSubjects(*snapshot, *search)
                         : kind == SearchKind::kResource ? SearchResources(*snapshot, *search)

@@ -11,10 +11,12 @@ namespace {
 
 using nlohmann::json;
 
-policy::DecideOptions OptionsFor(const Snapshot& snapshot) {
+// `oracle` answers check(...) within the edge's graph limits; it must outlive the options' use.
+policy::DecideOptions OptionsFor(const EdgeLimits& limits, const directory::BoundedRelationOracle& oracle) {
   policy::DecideOptions options;
-  options.oracle = snapshot.oracle.get();
+  options.oracle = &oracle;
   options.now = policy::CurrentTime();
+  options.max_eval_cost = limits.decision.max_eval_cost;
   return options;
 }
 
@@ -55,7 +57,8 @@ void AddCerbosRoutes(http::Router& router, EdgeContext& context) {
     }
     auto parsed = policy::ParseCheckResourcesRequest(body);
     if (!parsed.ok()) return CerbosError(parsed.status());
-    policy::DecideOptions options = OptionsFor(*snapshot);
+    directory::BoundedRelationOracle oracle(*snapshot->directory, context.limits.decision.graph);
+    policy::DecideOptions options = OptionsFor(context.limits, oracle);
     options.aux_data = parsed->aux_data;
     auto started = std::chrono::steady_clock::now();
     json answer = policy::CheckResources(*snapshot->policies, *parsed, options);
@@ -105,7 +108,8 @@ void AddCerbosRoutes(http::Router& router, EdgeContext& context) {
     }
     auto parsed = policy::ParsePlanResourcesRequest(body);
     if (!parsed.ok()) return CerbosError(parsed.status());
-    policy::DecideOptions options = OptionsFor(*snapshot);
+    directory::BoundedRelationOracle oracle(*snapshot->directory, context.limits.decision.graph);
+    policy::DecideOptions options = OptionsFor(context.limits, oracle);
     options.aux_data = parsed->aux_data;
     http::Response response = http::JsonResponse(policy::PlanResources(*snapshot->policies, *parsed, options));
     return EdgeContext::WithRevision(response, *snapshot);

@@ -11,7 +11,7 @@ namespace warden::edge {
 namespace {
 
 using nlohmann::json;
-using JsonCall = Result<json> (*)(const directory::DirectorySnapshot&, const json&);
+using JsonCall = Result<json> (*)(const directory::DirectorySnapshot&, const json&, const directory::CheckLimits&);
 
 http::Response Answer(const Snapshot& snapshot, Result<json> result) {
   if (!result.ok()) return http::ErrorResponse(result.status());
@@ -52,7 +52,7 @@ http::Handler PostHandler(EdgeContext& context, JsonCall call, bool count_decisi
     const Snapshot* snapshot = context.SnapshotFor(request, 0, not_at_revision);
     if (snapshot == nullptr) return std::move(*not_at_revision);
     auto started = std::chrono::steady_clock::now();
-    auto result = call(*snapshot->directory, body);
+    auto result = call(*snapshot->directory, body, context.limits.decision.graph);
     if (count_decision && result.ok()) {
       bool allowed = (*result)["check"] == true;
       context.CountDecision(EdgeContext::kDirectory, allowed);
@@ -81,11 +81,21 @@ http::Handler PostHandler(EdgeContext& context, JsonCall call, bool count_decisi
   };
 }
 
-Result<json> Check(const directory::DirectorySnapshot& snapshot, const json& request) {
-  return directory::CheckJson(snapshot, request);
+Result<json> Check(const directory::DirectorySnapshot& snapshot, const json& request,
+                   const directory::CheckLimits& limits) {
+  return directory::CheckJson(snapshot, request, limits);
 }
-Result<json> Lookup(const directory::DirectorySnapshot& snapshot, const json& request) {
-  return directory::LookupJson(snapshot, request);
+Result<json> Lookup(const directory::DirectorySnapshot& snapshot, const json& request,
+                    const directory::CheckLimits& limits) {
+  return directory::LookupJson(snapshot, request, limits);
+}
+// Expansion and identity resolution walk no further than one userset tree or one index lookup.
+Result<json> Expand(const directory::DirectorySnapshot& snapshot, const json& request, const directory::CheckLimits&) {
+  return directory::ExpandJson(snapshot, request);
+}
+Result<json> ResolveIdentity(const directory::DirectorySnapshot& snapshot, const json& request,
+                             const directory::CheckLimits&) {
+  return directory::ResolveIdentityJson(snapshot, request);
 }
 
 }  // namespace
@@ -93,8 +103,8 @@ Result<json> Lookup(const directory::DirectorySnapshot& snapshot, const json& re
 void AddDirectoryRoutes(http::Router& router, EdgeContext& context) {
   router.Add(http::Method::kPost, "/api/v3/directory/check", PostHandler(context, &Check, true));
   router.Add(http::Method::kPost, "/api/v3/directory/lookup", PostHandler(context, &Lookup));
-  router.Add(http::Method::kPost, "/api/v3/directory/expand", PostHandler(context, &directory::ExpandJson));
-  router.Add(http::Method::kPost, "/api/v3/directory/identity", PostHandler(context, &directory::ResolveIdentityJson));
+  router.Add(http::Method::kPost, "/api/v3/directory/expand", PostHandler(context, &Expand));
+  router.Add(http::Method::kPost, "/api/v3/directory/identity", PostHandler(context, &ResolveIdentity));
 
   router.Add(http::Method::kGet, "/api/v3/directory/object/{object_type}/{object_id}", [&context](http::Request& request) {
     std::optional<http::Response> not_at_revision;

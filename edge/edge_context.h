@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "common/engine/decision.h"
 #include "common/http/request.h"
 #include "common/metrics/registry.h"
 #include "common/snapshot/snapshot_holder.h"
@@ -24,6 +25,9 @@ struct EdgeLimits {
   size_t max_page_size = 1000;    // results per search or lookup page
   // How long a request carrying Warden-Min-Revision may wait for that revision.
   std::chrono::milliseconds min_revision_wait{1000};
+  // Graph depth and fan-out, and the CEL cost budget, of every decision (--max-graph-depth,
+  // --max-graph-visits, --max-eval-cost).
+  engine::DecisionLimits decision;
 };
 
 class EdgeContext {

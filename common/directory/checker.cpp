@@ -391,6 +391,12 @@ Result<CheckResult> Check(const DirectorySnapshot& snapshot, const CheckRequest&
   return result;
 }
 
+Result<bool> BoundedRelationOracle::Check(ObjectRef object, std::string_view relation_or_permission, ObjectRef subject,
+                                          std::string_view subject_relation) const {
+  return CheckNames(snapshot_, object.type, object.id, relation_or_permission, subject.type, subject.id,
+                    subject_relation, limits_, nullptr);
+}
+
 Result<bool> SnapshotRelationOracle::Check(ObjectRef object, std::string_view relation_or_permission, ObjectRef subject,
                                            std::string_view subject_relation) const {
   return CheckNames(*snapshot_, object.type, object.id, relation_or_permission, subject.type, subject.id,

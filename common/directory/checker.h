@@ -71,6 +71,20 @@ Result<bool> CheckInterned(const DirectorySnapshot& snapshot, Symbol object_type
 Status CheckObjects(const DirectorySnapshot& snapshot, Symbol object_type, const std::vector<uint32_t>& object_ids,
                     Symbol name, SubjectRef subject, const CheckLimits& limits, std::vector<char>& allowed);
 
+// RelationOracle over a snapshot its caller keeps alive, with the caller's limits: made on the
+// stack per decision, so a check(...) in a condition walks within that request's bounds.
+class BoundedRelationOracle final : public RelationOracle {
+ public:
+  BoundedRelationOracle(const DirectorySnapshot& snapshot, const CheckLimits& limits)
+      : snapshot_(snapshot), limits_(limits) {}
+  Result<bool> Check(ObjectRef object, std::string_view relation_or_permission, ObjectRef subject,
+                     std::string_view subject_relation = {}) const override;
+
+ private:
+  const DirectorySnapshot& snapshot_;
+  const CheckLimits& limits_;
+};
+
 // RelationOracle over one snapshot, for policy conditions. Keeps the snapshot alive.
 class SnapshotRelationOracle final : public RelationOracle {
  public:

@@ -23,7 +23,7 @@ std::optional<std::string> ResolveSubjectId(const Snapshot& snapshot, const std:
   return snapshot.directory->ResolveUser(id);
 }
 
-Result<DecisionResult> Decide(const Snapshot& snapshot, const DecisionInput& input) {
+Result<DecisionResult> Decide(const Snapshot& snapshot, const DecisionInput& input, const DecisionLimits& limits) {
   WARDEN_RETURN_IF_ERROR(RequireField(input.subject.type, "subject.type"));
   WARDEN_RETURN_IF_ERROR(RequireField(input.subject.id, "subject.id"));
   WARDEN_RETURN_IF_ERROR(RequireField(input.action, "action.name"));
@@ -59,8 +59,10 @@ Result<DecisionResult> Decide(const Snapshot& snapshot, const DecisionInput& inp
     resource.id = resource_id;
     resource.attr =
         PropertiesValue(FindStoredProperties(snapshot, input.resource.type, resource_id), input.resource.properties);
+    directory::BoundedRelationOracle oracle(directory, limits.graph);
     policy::DecideOptions options;
-    options.oracle = snapshot.oracle.get();
+    options.oracle = &oracle;
+    options.max_eval_cost = limits.max_eval_cost;
     options.now = policy::CurrentTime();
     if (!input.context.is_null() || !input.action_properties.is_null()) {
       nlohmann::json aux = nlohmann::json::object();
@@ -101,7 +103,7 @@ Result<DecisionResult> Decide(const Snapshot& snapshot, const DecisionInput& inp
   check.subject_id = *subject_id;
   check.trace = input.explain;
   result.source = DecisionResult::Source::kDirectory;
-  auto checked = directory::Check(directory, check);
+  auto checked = directory::Check(directory, check, limits.graph);
   if (!checked.ok()) {
     if (checked.status().code() != StatusCode::kInvalidArgument) return checked.status();
     // An action the type has no permission or relation for is a deny, not a malformed request.

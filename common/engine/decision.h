@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/directory/checker.h"
 #include "common/snapshot/snapshot.h"
 #include "common/util/status.h"
 
@@ -50,13 +51,20 @@ struct DecisionResult {
   std::string subject_id;           // the subject after identity resolution
 };
 
+// The bounds one decision stays within; the edge's --max-graph-depth, --max-graph-visits and
+// --max-eval-cost set them (docs/security.md).
+struct DecisionLimits {
+  directory::CheckLimits graph;        // every relation walk: the manifest's and check(...) in conditions
+  uint64_t max_eval_cost = 1'000'000;  // CEL cost units per condition; spent, the condition does not hold
+};
+
 // Decides one request. Errors (returned as Status, answered 4xx by the APIs):
 //   InvalidArgument  a missing or empty field, or a resource type that no policy covers and the
 //                    manifest does not define ("resource.type: ...")
 //   NotFound         a subject of type user/identity that the directory cannot resolve and the
 //                    request gives no properties for ("subject.id: ...")
 //   ResourceExhausted a graph limit was hit
-Result<DecisionResult> Decide(const Snapshot& snapshot, const DecisionInput& input);
+Result<DecisionResult> Decide(const Snapshot& snapshot, const DecisionInput& input, const DecisionLimits& limits = {});
 
 // The subject id after identity resolution for `type` ("user" and "identity" resolve through the
 // directory's identities; other types are taken as given). nullopt when a user cannot be found.

@@ -79,6 +79,7 @@ void EvalContext::BindRequest() {
   activation_.Bind("request.auxData", options_.aux_data.is_null() ? cel::Value::Map({}) : options_.aux_data);
   activation_.set_now(options_.now);
   activation_.set_oracle(options_.oracle);
+  activation_.set_max_cost(options_.max_eval_cost);
 }
 
 const cel::Value& EvalContext::Runtime() {

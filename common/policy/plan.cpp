@@ -58,6 +58,7 @@ class Planner {
     activation_.MarkUnknown("R.id", "request.resource.id");
     activation_.set_now(options.now);
     activation_.set_oracle(options.oracle);
+    activation_.set_max_cost(options.max_eval_cost);
   }
 
   PlanResult Run(std::string_view action) {

@@ -47,6 +47,9 @@ struct DecideOptions {
   // Whether to fill Decision::effective_derived_roles (Cerbos reports them only in meta). Off,
   // derived roles are evaluated only where a rule or runtime.effectiveDerivedRoles needs them.
   bool effective_derived_roles = false;
+  // The CEL cost budget of each condition evaluated (cel::Activation::set_max_cost): a condition
+  // that spends it evaluates to an error, and so does not hold.
+  uint64_t max_eval_cost = 1'000'000;
 };
 
 // Which kind of policy produced an action's effect.

@@ -60,7 +60,7 @@ Result<json> Answer(const Snapshot& snapshot, json request) {
       return edge::AuthzenDecisionJson(*result, snapshot, input->explain);
     }
     // Exactly as the edge answers POST /access/v1/evaluations, semantics and per-item errors included.
-    return edge::EvaluateAuthzenBatch(snapshot, request, std::numeric_limits<size_t>::max());
+    return edge::EvaluateAuthzenBatch(snapshot, request, std::numeric_limits<size_t>::max(), {});
   }
   return directory::DirectoryRequestJson(*snapshot.directory, request);
 }
