@@ -1,3 +1,4 @@
 # Every fuzz target and what it links. Add a line here with each new <name>_fuzz.cpp.
 warden_fuzz_target(cel warden_cel)
 warden_fuzz_target(edge_api warden_edge)
+warden_fuzz_target(cel_differential warden_cel warden_policy)

@@ -260,7 +260,9 @@ Value IndexValues(const Value& container, const Value& index) {
 Value CompareOp(Op op, const Value& a, const Value& b) {
   auto c = Compare(a, b);
   if (!c) {
-    if (IsNumeric(a.kind()) && IsNumeric(b.kind())) return Value::Bool(false);  // NaN
+    // A NaN operand: cel-go (so Cerbos) answers an error, and a condition such as
+    // `!(R.attr.a / R.attr.b < 1.0)` must not hold where Cerbos's does not.
+    if (IsNumeric(a.kind()) && IsNumeric(b.kind())) return Value::Error("NaN values cannot be ordered");
     return Binary(op, a, b);
   }
   switch (op) {
