@@ -322,7 +322,7 @@ Result<size_t> DecisionLog::ShipOnce() {
   request.url = options_.control_plane_url + "/v1/decision-logs";
   request.body = std::move(body);
   request.headers.emplace_back("Authorization", "Bearer " + options_.key);
-  request.ca_file = options_.ca_file;
+  request.tls = options_.tls;
   request.timeout = std::chrono::seconds(30);
   auto response = http::Fetch(request);
   if (!response.ok()) return response.status();

@@ -26,6 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/http/client.h"
 #include "common/metrics/registry.h"
 #include "common/util/bounded_queue.h"
 #include "common/util/status.h"
@@ -68,7 +69,7 @@ struct DecisionLogOptions {
   // Where to ship; empty: keep spooling (standalone edges may still read the spool).
   std::string control_plane_url;
   std::string key;
-  std::string ca_file;
+  http::ClientTlsFiles tls;
 };
 
 // Parses --decision-log ("off", "all", "denies", "sample:0.1", or per API

@@ -72,10 +72,25 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
       return Status::InvalidArgument("option 'control-plane': '" + control_plane +
                                      "' must be http://HOST:PORT or https://HOST:PORT");
     }
-    follow.ca_file = options.GetString("control-plane-ca");
-    if (!follow.ca_file.empty()) {
-      auto checked = http::MakeClientTlsContext(follow.ca_file);
+    follow.tls.ca_file = options.GetString("control-plane-ca");
+    if (!follow.tls.ca_file.empty()) {
+      http::ClientTlsFiles ca_only;
+      ca_only.ca_file = follow.tls.ca_file;
+      auto checked = http::MakeClientTlsContext(ca_only);
       if (!checked.ok()) return Status::InvalidArgument("option 'control-plane-ca': " + checked.status().message());
+    }
+    follow.tls.cert_file = options.GetString("control-plane-cert");
+    follow.tls.key_file = options.GetString("control-plane-key");
+    if (follow.tls.cert_file.empty() != follow.tls.key_file.empty()) {
+      return Status::InvalidArgument(follow.tls.cert_file.empty() ? "option 'control-plane-key' needs --control-plane-cert"
+                                                                  : "option 'control-plane-cert' needs --control-plane-key");
+    }
+    if (!follow.tls.cert_file.empty()) {
+      auto checked = http::MakeClientTlsContext(follow.tls);
+      if (!checked.ok()) {
+        return Status::InvalidArgument("options 'control-plane-cert' and 'control-plane-key': " +
+                                       checked.status().message());
+      }
     }
     const std::string& mode = options.GetString("sync-mode");
     if (mode != "ws" && mode != "pull" && mode != "auto") {
@@ -203,7 +218,7 @@ Status EdgeApp::OpenDecisionLog(const config::Options& options, const FollowOpti
   if (follow) {
     log.control_plane_url = follow->control_plane_url;
     log.key = follow->key;
-    log.ca_file = follow->ca_file;
+    log.tls = follow->tls;
   }
   auto opened = DecisionLog::Open(std::move(log), registry_);
   if (!opened.ok()) return opened.status();

@@ -19,6 +19,11 @@ void AddEdgeOptions(config::Options& options) {
               "file holding the edge key (wardenctl keys create) the edge presents to the control plane");
   options.Add("control-plane-ca", config::OptionType::kString, "",
               "CA bundle (PEM) that verifies an https:// control plane (default: the system's CAs)");
+  options.Add("control-plane-cert", config::OptionType::kString, "",
+              "client certificate chain (PEM) the edge presents to an https:// control plane (mutual TLS); "
+              "with --control-plane-key");
+  options.Add("control-plane-key", config::OptionType::kString, "",
+              "private key (PEM) of --control-plane-cert");
   options.Add("sync-mode", config::OptionType::kString, "auto",
               "ws (WebSocket only), pull (HTTP long polling only), or auto (WebSocket, falling back to pull)");
   options.Add("sync-poll-interval", config::OptionType::kDuration, "200ms",

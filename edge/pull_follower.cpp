@@ -33,7 +33,7 @@ Result<http::ClientResponse> Get(const FollowOptions& options, const std::string
   request.headers.emplace_back("Authorization", "Bearer " + options.key);
   request.headers.emplace_back("Accept-Encoding", "gzip");
   request.timeout = timeout;
-  request.ca_file = options.ca_file;
+  request.tls = options.tls;
   auto response = http::Fetch(request);
   if (!response.ok()) return response.status();
   if (response->status == 401 || response->status == 403) {

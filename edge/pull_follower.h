@@ -10,6 +10,7 @@
 #include <string>
 #include <thread>
 
+#include "common/http/client.h"
 #include "common/util/status.h"
 #include "edge/sync_applier.h"
 
@@ -17,7 +18,7 @@ namespace warden::edge {
 
 struct FollowOptions {
   std::string control_plane_url;  // http://host:port or https://host:port
-  std::string ca_file;            // https: the CA bundle that verifies the control plane
+  http::ClientTlsFiles tls;       // https: verifies the control plane; mutual TLS: what the edge presents
   std::string key;                // the edge key (or an admin token with read scope)
   std::chrono::milliseconds poll_interval{200};  // pause between rounds when nothing is new
   std::chrono::milliseconds long_poll{30'000};   // how long the control plane may hold a poll

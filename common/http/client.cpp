@@ -8,6 +8,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <openssl/err.h>
+#include <openssl/x509.h>
 
 namespace warden::http {
 
@@ -41,18 +43,35 @@ Result<ParsedUrl> ParseUrl(const std::string& url) {
   return parsed;
 }
 
-Result<std::shared_ptr<asio::ssl::context>> MakeClientTlsContext(const std::string& ca_file) {
+Result<std::shared_ptr<asio::ssl::context>> MakeClientTlsContext(const ClientTlsFiles& files) {
   auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
   context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                        asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 | asio::ssl::context::no_tlsv1_1);
   beast::error_code error;
-  if (ca_file.empty()) {
+  if (files.ca_file.empty()) {
     context->set_default_verify_paths(error);
   } else {
-    context->load_verify_file(ca_file, error);
+    context->load_verify_file(files.ca_file, error);
   }
-  if (error) return Status::InvalidArgument("cannot load CA bundle '" + ca_file + "': " + error.message());
+  if (error) return Status::InvalidArgument("cannot load CA bundle '" + files.ca_file + "': " + error.message());
   context->set_verify_mode(asio::ssl::verify_peer);
+  if (files.cert_file.empty() != files.key_file.empty()) {
+    return Status::InvalidArgument(files.cert_file.empty()
+                                       ? "client key '" + files.key_file + "' given without its certificate"
+                                       : "client certificate '" + files.cert_file + "' given without its key");
+  }
+  if (files.cert_file.empty()) return context;
+  context->use_certificate_chain_file(files.cert_file, error);
+  if (error) {
+    return Status::InvalidArgument("cannot load client certificate '" + files.cert_file + "': " + error.message());
+  }
+  // OpenSSL compares the key with the certificate as it loads it.
+  context->use_private_key_file(files.key_file, asio::ssl::context::pem, error);
+  if (error && ERR_GET_REASON(static_cast<unsigned long>(error.value())) == X509_R_KEY_VALUES_MISMATCH) {
+    return Status::InvalidArgument("client key '" + files.key_file + "' does not match certificate '" +
+                                   files.cert_file + "'");
+  }
+  if (error) return Status::InvalidArgument("cannot load client key '" + files.key_file + "': " + error.message());
   return context;
 }
 
@@ -96,7 +115,7 @@ Result<ClientResponse> Fetch(const ClientRequest& request) {
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls_stream;
   beast::tcp_stream plain_stream(io);
   if (url->tls) {
-    auto context = MakeClientTlsContext(request.ca_file);
+    auto context = MakeClientTlsContext(request.tls);
     if (!context.ok()) return context.status();
     tls = *context;
     tls_stream = std::make_unique<beast::ssl_stream<beast::tcp_stream>>(io, *tls);
@@ -128,6 +147,12 @@ Result<ClientResponse> Fetch(const ClientRequest& request) {
   io.run();
   if (error == beast::error::timeout) return Status::DeadlineExceeded("no answer from " + authority + " in time");
   if (error && !connected) return Status::Unavailable("cannot connect to " + authority + ": " + error.message());
+  // Under TLS 1.3 a server refusing the client certificate says so only once the response is
+  // read: name TLS, so that certificates are looked at rather than the network.
+  if (error && (error.category() == asio::error::get_ssl_category() ||
+                error.category() == asio::ssl::error::get_stream_category())) {
+    return Status::Unavailable("TLS with " + authority + " failed: " + error.message());
+  }
   if (error) return Status::Unavailable("request to " + authority + " failed: " + error.message());
   ClientResponse response;
   response.status = parser.get().result_int();

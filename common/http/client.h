@@ -8,9 +8,13 @@
 #include <string>
 #include <vector>
 
-#include <boost/asio/ssl/context.hpp>
-
 #include "common/util/status.h"
+
+// Declared only: the edge's option structs hold ClientTlsFiles, and the many files including them
+// need not compile OpenSSL's headers.
+namespace boost::asio::ssl {
+class context;
+}  // namespace boost::asio::ssl
 
 namespace warden::http {
 
@@ -20,14 +24,22 @@ struct ClientResponse {
   std::string body;
 };
 
+// The files of a TLS client: the CA bundle that verifies the server, and for mutual TLS the
+// certificate and key it presents (both or neither).
+struct ClientTlsFiles {
+  std::string ca_file;    // empty: the system's CAs
+  std::string cert_file;  // PEM certificate chain; empty: no client certificate
+  std::string key_file;   // PEM private key of cert_file
+};
+
 struct ClientRequest {
   std::string method = "GET";
   std::string url;  // http://host:port/path?query
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
   std::chrono::milliseconds timeout{10'000};
-  // https: the CA bundle that verifies the server (empty: the system's); the host name is checked.
-  std::string ca_file;
+  // https: what verifies the server (its host name is checked too) and what this client presents.
+  ClientTlsFiles tls;
 };
 
 struct ParsedUrl {
@@ -37,12 +49,14 @@ struct ParsedUrl {
 // http[s]://HOST:PORT[/PATH]; InvalidArgument naming what is wrong.
 Result<ParsedUrl> ParseUrl(const std::string& url);
 
-// A TLS 1.2+ client context verifying peers against `ca_file` (empty: the system's CAs).
-Result<std::shared_ptr<boost::asio::ssl::context>> MakeClientTlsContext(const std::string& ca_file);
+// A TLS 1.2+ client context verifying peers against `files.ca_file` and presenting
+// `files.cert_file` when set. InvalidArgument naming the file for an unreadable CA bundle,
+// certificate or key, a key that does not match its certificate, or only one of the two.
+Result<std::shared_ptr<boost::asio::ssl::context>> MakeClientTlsContext(const ClientTlsFiles& files);
 
 // Sends `request`. Fails with Unavailable naming the URL when the peer cannot be reached or the
 // connection breaks, DeadlineExceeded when the timeout passes, InvalidArgument for a URL that is
-// not http[s]://HOST:PORT/PATH or an unreadable CA bundle. Any HTTP status is a successful call.
+// not http[s]://HOST:PORT/PATH or TLS files that do not load (see MakeClientTlsContext). Any HTTP status is a successful call.
 Result<ClientResponse> Fetch(const ClientRequest& request);
 
 }  // namespace warden::http

@@ -596,7 +596,20 @@ Result<std::shared_ptr<asio::ssl::context>> MakeServerTlsContext(const ServerOpt
     context->load_verify_file(options.tls_client_ca_file, error);
     if (error) return Status::InvalidArgument("cannot load client CA " + options.tls_client_ca_file + ": " + error.message());
     context->set_verify_mode(asio::ssl::verify_peer | asio::ssl::verify_fail_if_no_peer_cert);
+    // Named in the CertificateRequest so that a client holding several certificates picks one
+    // this CA signed.
+    STACK_OF(X509_NAME)* client_ca_names = SSL_load_client_CA_file(options.tls_client_ca_file.c_str());
+    if (client_ca_names == nullptr) {
+      return Status::InvalidArgument("client CA " + options.tls_client_ca_file + " holds no certificate");
+    }
+    SSL_CTX_set_client_CA_list(context->native_handle(), client_ca_names);
   }
+  // OpenSSL refuses to resume a session on a context that verifies clients unless sessions are
+  // tied to a context: without this, every client that resumes (curl, proxies, Python with a
+  // session) fails its second handshake with an internal error. A reloaded context has its own
+  // ticket keys and cache, so sessions from before a client CA rotation are never resumed.
+  static constexpr unsigned char kSessionContext[] = "warden";
+  SSL_CTX_set_session_id_context(context->native_handle(), kSessionContext, sizeof(kSessionContext) - 1);
   return context;
 }
 
@@ -618,7 +631,8 @@ Server::~Server() { Stop(); }
 
 Status Server::Start() {
   auto& options = impl_->options;
-  if (!options.tls_cert_file.empty() || !options.tls_key_file.empty()) {
+  // A client CA alone must not quietly serve plain HTTP that verifies no one.
+  if (!options.tls_cert_file.empty() || !options.tls_key_file.empty() || !options.tls_client_ca_file.empty()) {
     auto context = MakeServerTlsContext(options);
     if (!context.ok()) return context.status();
     impl_->tls = std::move(*context);

@@ -54,6 +54,13 @@ Result<ServerOptions> ServerOptionsFrom(const config::Options& options) {
   server.tls_cert_file = options.GetString("tls-cert");
   server.tls_key_file = options.GetString("tls-key");
   server.tls_client_ca_file = options.GetString("tls-client-ca");
+  if (server.tls_cert_file.empty() != server.tls_key_file.empty()) {
+    return Status::InvalidArgument(server.tls_cert_file.empty() ? "option 'tls-key' needs --tls-cert"
+                                                                : "option 'tls-cert' needs --tls-key");
+  }
+  if (!server.tls_client_ca_file.empty() && server.tls_cert_file.empty()) {
+    return Status::InvalidArgument("option 'tls-client-ca' needs --tls-cert and --tls-key (client certificates are a TLS feature)");
+  }
   server.access_log = options.GetBool("access-log");
   return server;
 }

@@ -54,9 +54,13 @@ bool LoadConfig(const std::string& path, bool must_exist, RemoteOptions& options
     } else if (key == "token") {
       options.token = value;
     } else if (key == "ca") {
-      options.ca_file = value;
+      options.tls.ca_file = value;
+    } else if (key == "cert") {
+      options.tls.cert_file = value;
+    } else if (key == "key") {
+      options.tls.key_file = value;
     } else {
-      std::fprintf(stderr, "wardenctl: %s:%d: unknown key '%s' (expected url, token, ca)\n", path.c_str(), number,
+      std::fprintf(stderr, "wardenctl: %s:%d: unknown key '%s' (expected url, token, ca, cert, key)\n", path.c_str(), number,
                    key.c_str());
       return false;
     }
@@ -131,7 +135,9 @@ std::optional<RemoteOptions> ParseRemoteOptions(const std::string& command, cons
   if (!config_path.empty() && !LoadConfig(config_path, config_named, options)) return std::nullopt;
   if (const char* env = std::getenv("WARDEN_URL"); env && *env) options.url = env;
   if (const char* env = std::getenv("WARDEN_TOKEN"); env && *env) options.token = env;
-  if (const char* env = std::getenv("WARDEN_CA"); env && *env) options.ca_file = env;
+  if (const char* env = std::getenv("WARDEN_CA"); env && *env) options.tls.ca_file = env;
+  if (const char* env = std::getenv("WARDEN_CERT"); env && *env) options.tls.cert_file = env;
+  if (const char* env = std::getenv("WARDEN_KEY"); env && *env) options.tls.key_file = env;
 
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -153,7 +159,11 @@ std::optional<RemoteOptions> ParseRemoteOptions(const std::string& command, cons
     } else if (arg == "--token" || arg.rfind("--token=", 0) == 0) {
       if (!take_value("--token", options.token)) return std::nullopt;
     } else if (arg == "--ca" || arg.rfind("--ca=", 0) == 0) {
-      if (!take_value("--ca", options.ca_file)) return std::nullopt;
+      if (!take_value("--ca", options.tls.ca_file)) return std::nullopt;
+    } else if (arg == "--cert" || arg.rfind("--cert=", 0) == 0) {
+      if (!take_value("--cert", options.tls.cert_file)) return std::nullopt;
+    } else if (arg == "--key" || arg.rfind("--key=", 0) == 0) {
+      if (!take_value("--key", options.tls.key_file)) return std::nullopt;
     } else if (arg == "--config" || arg.rfind("--config=", 0) == 0) {
       if (!take_value("--config", ignored)) return std::nullopt;
     } else if (arg == "--json") {
@@ -176,7 +186,7 @@ Result<HttpAnswer> Client::Send(const std::string& method, const std::string& ta
   if (!url.ok()) return url.status();
   std::shared_ptr<boost::asio::ssl::context> tls;
   if (url->tls) {
-    auto context = http::MakeClientTlsContext(options_.ca_file);
+    auto context = http::MakeClientTlsContext(options_.tls);
     if (!context.ok()) return context.status();
     tls = *context;
   }
@@ -234,6 +244,12 @@ Result<HttpAnswer> Client::Send(const std::string& method, const std::string& ta
     tcp_layer.socket().shutdown(tcp::socket::shutdown_both, ignored);
     return answer;
   } catch (const boost::system::system_error& e) {
+    // Under TLS 1.3 a server refusing the client certificate says so only when the response is
+    // read, long after "connect": name TLS so the operator looks at certificates, not the network.
+    const auto& category = e.code().category();
+    if (category == boost::asio::error::get_ssl_category() || category == boost::asio::ssl::error::get_stream_category()) {
+      return Status::Unavailable("TLS with " + options_.url + " failed: " + e.code().message());
+    }
     return Status::Unavailable("cannot reach " + options_.url + ": " + e.code().message());
   }
 }

@@ -2,7 +2,9 @@
 //
 // Settings, lowest precedence first: the config file (--config FILE, else $WARDEN_CONFIG, else
 // ~/.config/warden/wardenctl.yaml; lines "url: ..." and "token: ..."), the environment
-// (WARDEN_URL, WARDEN_TOKEN), the flags (--url, --token). --json switches output to JSON.
+// (WARDEN_URL, WARDEN_TOKEN), the flags (--url, --token). The same three layers give the TLS files:
+// "ca:", "cert:" and "key:" lines, WARDEN_CA, WARDEN_CERT and WARDEN_KEY, --ca, --cert and --key.
+// --json switches output to JSON.
 #pragma once
 
 #include <functional>
@@ -12,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/http/client.h"
 #include "common/util/status.h"
 
 namespace warden::ctl {
@@ -24,7 +27,9 @@ inline constexpr int kExitUsage = 2;
 struct RemoteOptions {
   std::string url = "http://127.0.0.1:8484";
   std::string token;
-  std::string ca_file;  // https: CA bundle verifying the server (--ca, WARDEN_CA, config "ca:")
+  // https: the CA bundle verifying the server (--ca); mutual TLS: the certificate and key presented
+  // (--cert, --key).
+  http::ClientTlsFiles tls;
   bool json = false;
   // What is left after the shared flags are taken out, in order.
   std::vector<std::string> args;
