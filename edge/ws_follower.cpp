@@ -22,6 +22,7 @@
 #include "common/http/client.h"
 #include "common/protocol/snapshot_format.h"
 #include "common/protocol/sync_messages.h"
+#include "edge/sync_receiver.h"
 
 namespace warden::edge {
 
@@ -52,19 +53,6 @@ struct WsSession {
   bool key_refused = false;
   Status ended;
   std::chrono::milliseconds heartbeat{10'000};
-  // A revision streamed in parts, and a snapshot streamed in chunks.
-  uint64_t parts_revision = 0;
-  std::vector<protocol::DeltaOp> parts_ops;
-  bool in_snapshot = false;
-  uint64_t snapshot_revision = 0;
-  std::string snapshot_store;
-  // A snapshot is parsed and hashed chunk by chunk as it arrives, so its text is never held whole.
-  std::unique_ptr<protocol::SnapshotParser> snapshot_parser;
-  protocol::Sha256Stream snapshot_hash;
-  std::chrono::steady_clock::time_point snapshot_started{};
-  size_t next_chunk = 0;
-  std::chrono::steady_clock::time_point halted_at{};
-  bool halted = false;
 
   asio::steady_timer timer;      // the heartbeat's
   asio::steady_timer log_timer;  // the decision-log shipper's
@@ -169,7 +157,7 @@ Result<std::unique_ptr<WsFollower>> WsFollower::Create(WsFollowOptions options, 
   std::unique_ptr<WsFollower> follower(new WsFollower(std::move(options), applier));
   follower->url_ = *url;
   if (url->tls) {
-    auto context = http::MakeClientTlsContext(follower->options_.follow.tls);
+    auto context = http::MakeClientTlsContext(follower->options_.follow.ca_file);
     if (!context.ok()) return context.status();
     follower->tls_ = *context;
   }
@@ -322,12 +310,6 @@ Status WsFollower::RunSession(bool& upgraded, bool& key_refused) {
     websocket::response_type response;
     co_await ws.async_handshake(response, authority, "/v1/sync", asio::redirect_error(asio::use_awaitable, error));
     if (error) {
-      // Under TLS 1.3 a server refusing the edge's certificate (or its lack of one) says so only
-      // now, after the client's side of the handshake has completed.
-      if (error.category() == asio::error::get_ssl_category()) {
-        session->ended = Status::Unavailable("TLS handshake with " + authority + " failed: " + error.message());
-        co_return;
-      }
       if (response.result_int() == 401 || response.result_int() == 403) {
         session->key_refused = true;
         session->ended = Status::PermissionDenied("the control plane refused the edge key (HTTP " +
@@ -349,11 +331,11 @@ Status WsFollower::RunSession(bool& upgraded, bool& key_refused) {
                    {"revision", applier_.revision()},
                    {"address", options_.address}});
 
-    bool heartbeats_started = false;
-
+    SyncReceiver receiver(applier_);
     beast::flat_buffer buffer;
     while (true) {
-      if (session->halted && std::chrono::steady_clock::now() - session->halted_at > kRetryAfterNack) {
+      auto halted_since = receiver.halted_since();
+      if (halted_since && std::chrono::steady_clock::now() - *halted_since > kRetryAfterNack) {
         session->ended = Status::FailedPrecondition("reconnecting to retry the revision this edge could not apply");
         break;
       }
@@ -372,131 +354,34 @@ Status WsFollower::RunSession(bool& upgraded, bool& key_refused) {
       session->last_received = std::chrono::steady_clock::now();
       std::string text = beast::buffers_to_string(buffer.data());
       buffer.consume(buffer.size());
-      json message = json::parse(text, nullptr, false);
-      if (message.is_discarded() || !message.is_object()) {
-        session->ended = Status::Unavailable("the hub sent a message that is not a JSON object");
+      SyncReceiver::Actions actions;
+      try {
+        actions = receiver.Handle(text);
+      } catch (const std::exception& thrown) {
+        // Ended here, not by co_spawn's handler, which would leave the heartbeat and log-shipping
+        // coroutines running with nothing reading the socket.
+        session->ended = Status::Internal(std::string("sync session failed: ") + thrown.what());
         break;
       }
-      std::string type = message.value("type", std::string());
-      uint64_t revision = message.contains("revision") && message["revision"].is_number_unsigned()
-                              ? message["revision"].get<uint64_t>()
-                              : 0;
-      auto apply_and_answer = [&](Status applied, uint64_t rev) {
-        session->last_received = std::chrono::steady_clock::now();  // busy until now, not silent
-        if (applied.ok()) {
-          session->Send({{"type", "ack"}, {"revision", rev}});
-          applier_.SetState("following", "");
-          return true;
+      session->last_received = std::chrono::steady_clock::now();  // busy applying until now, not silent
+      for (auto& answer : actions.send) session->SendText(std::move(answer));
+      if (actions.ended) session->ended = std::move(*actions.ended);
+      if (actions.key_refused) session->key_refused = true;
+      if (actions.end) break;
+      if (actions.heartbeat) session->heartbeat = *actions.heartbeat;
+      if (actions.start_heartbeats) {
+        asio::co_spawn(io, SendHeartbeats(session.get(), &applier_), asio::detached);
+        if (decision_log_) {
+          decision_log_->SetSocketShipping(true);
+          asio::co_spawn(io, ShipDecisionLogs(session.get(), decision_log_), asio::detached);
         }
-        std::string code = SyncApplier::NackCode(applied);
-        session->Send({{"type", "nack"}, {"revision", rev}, {"code", code}, {"message", applied.message()}});
-        if (code == "gap" || code == "hash_mismatch") {
-          session->ended = Status::Unavailable("resyncing after " + code + ": " + applied.message());
-          return false;
-        }
-        // Keeps serving the last good revision whole; stays connected for heartbeats only.
-        applier_.SetState("degraded", applied.message());
-        session->halted = true;
-        session->halted_at = std::chrono::steady_clock::now();
-        return true;
-      };
-      if (type == "welcome") {
-        session->heartbeat = std::chrono::milliseconds(message.value("heartbeat_ms", int64_t{10'000}));
-        applier_.SetHubRevision(message.value("revision", uint64_t{0}));
-        applier_.SetState("following", "");
-        if (!heartbeats_started) {
-          heartbeats_started = true;
-          asio::co_spawn(io, SendHeartbeats(session.get(), &applier_), asio::detached);
-          if (decision_log_) {
-            decision_log_->SetSocketShipping(true);
-            asio::co_spawn(io, ShipDecisionLogs(session.get(), decision_log_), asio::detached);
-          }
-        }
-      } else if (type == "heartbeat") {
-        applier_.SetHubRevision(revision);
-      } else if (type == "decision_logs_ack") {
-        if (decision_log_ && session->log_in_flight && message.value("batch", uint64_t{0}) == session->log_in_flight->id) {
-          Status acked = decision_log_->AcknowledgeSocketBatch(*session->log_in_flight);
-          if (!acked.ok()) spdlog::error("decision log: cannot update the spool: {}", acked.message());
-          session->log_in_flight.reset();
-          session->log_timer.cancel();  // the next batch may go at once
-        }
-      } else if (type == "decision_logs_refused") {
-        spdlog::error("decision log: the control plane refused a batch: {}", message.value("message", std::string()));
-      } else if (session->halted) {
-        continue;  // nothing past the refused revision can be applied
-      } else if (type == "delta") {
-        auto ops = protocol::OpsFromJson(message.value("ops", json::array()));
-        Status applied = ops.ok() ? applier_.ApplyDelta(revision, *ops)
-                                  : Status::InvalidArgument("cannot_apply: " + ops.status().message());
-        if (!apply_and_answer(applied, revision)) break;
-      } else if (type == "rev_begin") {
-        session->parts_revision = revision;
-        session->parts_ops.clear();
-      } else if (type == "rev_part") {
-        auto ops = protocol::OpsFromJson(message.value("ops", json::array()));
-        if (!ops.ok() || revision != session->parts_revision) {
-          if (!apply_and_answer(Status::InvalidArgument("cannot_apply: a bad rev_part"), revision)) break;
-          continue;
-        }
-        for (auto& op : *ops) session->parts_ops.push_back(std::move(op));
-      } else if (type == "rev_commit") {
-        Status applied = revision == session->parts_revision
-                             ? applier_.ApplyDelta(revision, session->parts_ops)
-                             : Status::FailedPrecondition("gap: rev_commit without its rev_begin");
-        session->parts_ops.clear();
-        if (!apply_and_answer(applied, revision)) break;
-      } else if (type == "snapshot_begin") {
-        session->in_snapshot = true;
-        session->snapshot_revision = revision;
-        session->snapshot_store = message.value("store_id", std::string());
-        session->snapshot_parser = std::make_unique<protocol::SnapshotParser>();
-        session->snapshot_hash.Reset();
-        session->snapshot_started = std::chrono::steady_clock::now();
-        session->next_chunk = 0;
-        spdlog::info("sync: receiving the snapshot of revision {} ({} chunks)", revision, message.value("chunks", 0));
-      } else if (type == "snapshot_chunk") {
-        if (!session->in_snapshot || message.value("index", size_t{0}) != session->next_chunk) {
-          session->ended = Status::Unavailable("snapshot chunk out of order");
-          break;
-        }
-        auto data = message.find("data");
-        if (data == message.end() || !data->is_string()) {
-          session->ended = Status::Unavailable("snapshot chunk without data");
-          break;
-        }
-        const std::string& piece = data->get_ref<const std::string&>();
-        session->snapshot_hash.Update(piece);
-        (void)session->snapshot_parser->Feed(piece);  // an error sticks and is reported at the end
-        ++session->next_chunk;
-      } else if (type == "snapshot_end") {
-        session->in_snapshot = false;
-        std::string computed = session->snapshot_hash.HexDigest();
-        std::string expected = message.value("sha256", std::string());
-        auto parser = std::move(session->snapshot_parser);
-        Status applied;
-        if (!parser) {
-          applied = Status::FailedPrecondition("gap: snapshot_end without snapshot_begin");
-        } else if (computed != expected) {
-          applied = Status::InvalidArgument("hash_mismatch: the snapshot of revision " +
-                                            std::to_string(session->snapshot_revision) + " hashes to " + computed +
-                                            ", its trailer says " + expected);
-        } else {
-          applied = applier_.InstallSnapshot(parser->Finish(session->snapshot_revision, session->snapshot_store),
-                                             session->snapshot_revision, session->snapshot_started);
-        }
-        parser.reset();
-        if (!apply_and_answer(applied, session->snapshot_revision)) break;
-      } else if (type == "error") {
-        std::string code = message.value("code", std::string());
-        session->ended = code == "key_revoked"
-                             ? Status::PermissionDenied("the control plane revoked this edge's key")
-                             : Status::Unavailable("the hub ended the session: " + code + ": " +
-                                                   message.value("message", std::string()));
-        if (code == "key_revoked") session->key_refused = true;
-        if (code == "unsupported_protocol") {
-          session->ended = Status::FailedPrecondition("unsupported_protocol: " + message.value("message", std::string()));
-        }
+      }
+      if (actions.log_batch_acked && decision_log_ && session->log_in_flight &&
+          *actions.log_batch_acked == session->log_in_flight->id) {
+        Status acked = decision_log_->AcknowledgeSocketBatch(*session->log_in_flight);
+        if (!acked.ok()) spdlog::error("decision log: cannot update the spool: {}", acked.message());
+        session->log_in_flight.reset();
+        session->log_timer.cancel();  // the next batch may go at once
       }
     }
     session->done = true;

@@ -72,7 +72,74 @@ def policy():
             yield b"\0".join(texts) + b"\0" + pattern
 
 
+def _folder_ops(folder):
+    """A standalone folder's content as the sync protocol's .set ops, in snapshot order."""
+    def sha(text):
+        return hashlib.sha256(text.encode()).hexdigest()
+    ops = []
+    for path in sorted((folder / "policies").glob("*.yaml")) if (folder / "policies").is_dir() else []:
+        if path.stem.endswith("_test"):
+            continue
+        text = path.read_text()
+        ops.append({"op": "policy.set", "policy": {"path": path.name, "text": text, "sha256": sha(text)}})
+    if (folder / "manifest.yaml").exists():
+        text = (folder / "manifest.yaml").read_text()
+        ops.append({"op": "manifest.set", "manifest": {"format": "yaml", "name": "manifest.yaml", "text": text,
+                                                       "sha256": sha(text)}})
+    objects, relations = [], []
+    for path in sorted((folder / "data").glob("*")) if (folder / "data").is_dir() else []:
+        if path.suffix == ".json":
+            content = json.loads(path.read_text())
+            objects += content.get("objects", [])
+            relations += content.get("relations", [])
+        elif path.suffix == ".jsonl":
+            for line in path.read_text().splitlines():
+                if line.strip():
+                    item = json.loads(line)
+                    (relations if "relation" in item else objects).append(item)
+    ops += [{"op": "object.set", "object": o} for o in objects]
+    ops += [{"op": "relation.set", "relation": r} for r in relations]
+    return ops
+
+
+def sync_edge():
+    """Hub conversations (sync_edge_fuzz.cpp: a flags byte, then one message per line) that bootstrap
+    an edge from each example folder by snapshot, then stream its relations back as deltas, a
+    revision in parts, deletions, and the messages around them."""
+    def seed(flags, messages):
+        return bytes([flags]) + "\n".join(json.dumps(m, separators=(",", ":")) for m in messages).encode()
+    for folder in sorted((ROOT / "examples").iterdir()):
+        ops = _folder_ops(folder)
+        if not ops:
+            continue
+        lines = [json.dumps(op, separators=(",", ":")) + "\n" for op in ops]
+        body = "".join(lines)
+        chunks = ["".join(lines[i:i + 8]) for i in range(0, len(lines), 8)]
+        welcome = {"type": "welcome", "protocol_version": 1, "store_id": "s1", "revision": 9, "heartbeat_ms": 10000,
+                   "session_id": "ab", "resume": "snapshot"}
+        snapshot = [{"type": "snapshot_begin", "format": "warden-snapshot-1", "store_id": "s1", "revision": 3,
+                     "chunks": len(chunks)}]
+        snapshot += [{"type": "snapshot_chunk", "index": i, "data": c} for i, c in enumerate(chunks)]
+        rels = [op for op in ops if op["op"] == "relation.set"]
+        deletes = [dict(op, op="relation.delete") for op in rels[:3]]
+        after = [{"type": "delta", "revision": 4, "ops": deletes},
+                 {"type": "rev_begin", "revision": 5, "parts": 2},
+                 {"type": "rev_part", "revision": 5, "index": 0, "ops": rels[:2]},
+                 {"type": "rev_part", "revision": 5, "index": 1, "ops": rels[2:3]},
+                 {"type": "rev_commit", "revision": 5},
+                 {"type": "heartbeat", "revision": 9},
+                 {"type": "decision_logs_ack", "batch": 1},
+                 {"type": "delta", "revision": 7, "ops": []}]
+        yield seed(0, [welcome] + snapshot + [{"type": "snapshot_end", "revision": 3,
+                                                "sha256": hashlib.sha256(body.encode()).hexdigest()}] + after)
+        yield seed(0, [welcome] + snapshot + [{"type": "snapshot_end", "revision": 3, "sha256": "fuzz"}] + after)
+        # The same relations as deltas on top of authzen-todo's revision 5 (flag 1).
+        yield seed(1, [welcome, {"type": "delta", "revision": 6, "ops": ops[:20]},
+                       {"type": "delta", "revision": 7, "ops": deletes}])
+
+
 GENERATORS = {
+    "sync_edge": sync_edge,
     "policy": policy,
     "edge_api": edge_api,
     "cel": cel,

@@ -2,3 +2,4 @@
 warden_fuzz_target(cel warden_cel)
 warden_fuzz_target(edge_api warden_edge)
 warden_fuzz_target(cel_differential warden_cel warden_policy)
+warden_fuzz_target(sync_edge warden_edge)

@@ -1,0 +1,146 @@
+#include "edge/sync_receiver.h"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+namespace warden::edge {
+
+using nlohmann::json;
+
+SyncReceiver::Actions SyncReceiver::Handle(std::string_view text) {
+  Actions actions;
+  json message = json::parse(text, nullptr, false);
+  if (message.is_discarded() || !message.is_object()) {
+    actions.ended = Status::Unavailable("the hub sent a message that is not a JSON object");
+    actions.end = true;
+    return actions;
+  }
+  try {
+    Dispatch(message, actions);
+  } catch (const json::exception& error) {
+    // A field of the wrong type (a string where a number belongs): the hub is not speaking the
+    // protocol, and nothing else it sends on this session can be trusted either.
+    actions.ended = Status::Internal(std::string("sync session failed: ") + error.what());
+    actions.end = true;
+  }
+  return actions;
+}
+
+void SyncReceiver::Answer(const Status& applied, uint64_t revision, Actions& actions) {
+  if (applied.ok()) {
+    actions.send.push_back(json{{"type", "ack"}, {"revision", revision}}.dump());
+    applier_.SetState("following", "");
+    return;
+  }
+  std::string code = SyncApplier::NackCode(applied);
+  actions.send.push_back(
+      json{{"type", "nack"}, {"revision", revision}, {"code", code}, {"message", applied.message()}}.dump());
+  if (code == "gap" || code == "hash_mismatch") {
+    actions.ended = Status::Unavailable("resyncing after " + code + ": " + applied.message());
+    actions.end = true;
+    return;
+  }
+  // Keeps serving the last good revision whole; stays connected for heartbeats only.
+  applier_.SetState("degraded", applied.message());
+  halted_ = true;
+  halted_at_ = std::chrono::steady_clock::now();
+}
+
+void SyncReceiver::Dispatch(const json& message, Actions& actions) {
+  std::string type = message.value("type", std::string());
+  uint64_t revision = message.contains("revision") && message["revision"].is_number_unsigned()
+                          ? message["revision"].get<uint64_t>()
+                          : 0;
+  if (type == "welcome") {
+    actions.heartbeat = std::chrono::milliseconds(message.value("heartbeat_ms", int64_t{10'000}));
+    applier_.SetHubRevision(message.value("revision", uint64_t{0}));
+    applier_.SetState("following", "");
+    if (!heartbeats_started_) {
+      heartbeats_started_ = true;
+      actions.start_heartbeats = true;
+    }
+  } else if (type == "heartbeat") {
+    applier_.SetHubRevision(revision);
+  } else if (type == "decision_logs_ack") {
+    // A batch id that is not a number acknowledges nothing; the batch goes again after its timeout.
+    auto batch = message.find("batch");
+    if (batch == message.end() || batch->is_number()) actions.log_batch_acked = message.value("batch", uint64_t{0});
+  } else if (type == "decision_logs_refused") {
+    spdlog::error("decision log: the control plane refused a batch: {}", message.value("message", std::string()));
+  } else if (halted_) {
+    return;  // nothing past the refused revision can be applied
+  } else if (type == "delta") {
+    auto ops = protocol::OpsFromJson(message.value("ops", json::array()));
+    Status applied = ops.ok() ? applier_.ApplyDelta(revision, *ops)
+                              : Status::InvalidArgument("cannot_apply: " + ops.status().message());
+    Answer(applied, revision, actions);
+  } else if (type == "rev_begin") {
+    parts_revision_ = revision;
+    parts_ops_.clear();
+  } else if (type == "rev_part") {
+    auto ops = protocol::OpsFromJson(message.value("ops", json::array()));
+    if (!ops.ok() || revision != parts_revision_) {
+      Answer(Status::InvalidArgument("cannot_apply: a bad rev_part"), revision, actions);
+      return;
+    }
+    for (auto& op : *ops) parts_ops_.push_back(std::move(op));
+  } else if (type == "rev_commit") {
+    Status applied = revision == parts_revision_ ? applier_.ApplyDelta(revision, parts_ops_)
+                                                 : Status::FailedPrecondition("gap: rev_commit without its rev_begin");
+    parts_ops_.clear();
+    Answer(applied, revision, actions);
+  } else if (type == "snapshot_begin") {
+    in_snapshot_ = true;
+    snapshot_revision_ = revision;
+    snapshot_store_ = message.value("store_id", std::string());
+    snapshot_parser_ = std::make_unique<protocol::SnapshotParser>();
+    snapshot_hash_.Reset();
+    snapshot_started_ = std::chrono::steady_clock::now();
+    next_chunk_ = 0;
+    spdlog::info("sync: receiving the snapshot of revision {} ({} chunks)", revision, message.value("chunks", 0));
+  } else if (type == "snapshot_chunk") {
+    if (!in_snapshot_ || message.value("index", size_t{0}) != next_chunk_) {
+      actions.ended = Status::Unavailable("snapshot chunk out of order");
+      actions.end = true;
+      return;
+    }
+    auto data = message.find("data");
+    if (data == message.end() || !data->is_string()) {
+      actions.ended = Status::Unavailable("snapshot chunk without data");
+      actions.end = true;
+      return;
+    }
+    const std::string& piece = data->get_ref<const std::string&>();
+    snapshot_hash_.Update(piece);
+    (void)snapshot_parser_->Feed(piece);  // an error sticks and is reported at the end
+    ++next_chunk_;
+  } else if (type == "snapshot_end") {
+    in_snapshot_ = false;
+    std::string computed = snapshot_hash_.HexDigest();
+    std::string expected = message.value("sha256", std::string());
+    auto parser = std::move(snapshot_parser_);
+    Status applied;
+    if (!parser) {
+      applied = Status::FailedPrecondition("gap: snapshot_end without snapshot_begin");
+    } else if (computed != expected) {
+      applied = Status::InvalidArgument("hash_mismatch: the snapshot of revision " + std::to_string(snapshot_revision_) +
+                                        " hashes to " + computed + ", its trailer says " + expected);
+    } else {
+      applied = applier_.InstallSnapshot(parser->Finish(snapshot_revision_, snapshot_store_), snapshot_revision_,
+                                         snapshot_started_);
+    }
+    parser.reset();
+    Answer(applied, snapshot_revision_, actions);
+  } else if (type == "error") {
+    std::string code = message.value("code", std::string());
+    actions.ended = code == "key_revoked" ? Status::PermissionDenied("the control plane revoked this edge's key")
+                                          : Status::Unavailable("the hub ended the session: " + code + ": " +
+                                                                message.value("message", std::string()));
+    if (code == "key_revoked") actions.key_refused = true;
+    if (code == "unsupported_protocol") {
+      actions.ended = Status::FailedPrecondition("unsupported_protocol: " + message.value("message", std::string()));
+    }
+  }
+}
+
+}  // namespace warden::edge

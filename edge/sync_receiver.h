@@ -1,0 +1,73 @@
+// SyncReceiver: what the edge does with each message the hub sends over the sync WebSocket
+// (docs/sync-protocol.md, sections 4 and 6), apart from the socket: deltas, revisions in parts and
+// chunked snapshots applied through the SyncApplier and answered with ack or nack; welcome,
+// heartbeat and error taken note of. The WsFollower owns the socket, the timers and the
+// decision-log shipping, and does what each message's Actions say; keeping them apart lets tests
+// and fuzzers drive the protocol message by message.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/protocol/delta.h"
+#include "common/protocol/snapshot_format.h"
+#include "edge/sync_applier.h"
+
+namespace warden::edge {
+
+class SyncReceiver {
+ public:
+  // `applier` must outlive the receiver. One receiver per session: a new connection starts over.
+  explicit SyncReceiver(SyncApplier& applier) : applier_(applier) {}
+
+  struct Actions {
+    std::vector<std::string> send;  // messages for the hub, in order (ack, nack)
+    // Set when the message says why the session ends (an `error`, a nack that needs a resync, a
+    // malformed message). The session goes on reading unless `end` is also set: after an
+    // `error` the hub closes the socket itself.
+    std::optional<Status> ended;
+    bool end = false;
+    bool key_refused = false;  // the hub revoked the edge's key
+    std::optional<std::chrono::milliseconds> heartbeat;  // the interval a welcome gives
+    bool start_heartbeats = false;  // the session's first welcome: heartbeats and log shipping start
+    std::optional<uint64_t> log_batch_acked;  // a decision_logs_ack, for this batch id
+  };
+
+  // Handles one message's text.
+  Actions Handle(std::string_view text);
+
+  // Since when the session holds a revision it could not apply (nothing after it is applied until
+  // the session reconnects); nullopt when it does not.
+  std::optional<std::chrono::steady_clock::time_point> halted_since() const {
+    return halted_ ? std::optional(halted_at_) : std::nullopt;
+  }
+
+ private:
+  void Dispatch(const nlohmann::json& message, Actions& actions);
+  // Acks an applied revision, or nacks it: a gap or a hash mismatch ends the session (to resync);
+  // anything else halts it.
+  void Answer(const Status& applied, uint64_t revision, Actions& actions);
+
+  SyncApplier& applier_;
+  bool heartbeats_started_ = false;
+  // A revision streamed in parts.
+  uint64_t parts_revision_ = 0;
+  std::vector<protocol::DeltaOp> parts_ops_;
+  // A snapshot streamed in chunks, parsed and hashed chunk by chunk so its text is never held whole.
+  bool in_snapshot_ = false;
+  uint64_t snapshot_revision_ = 0;
+  std::string snapshot_store_;
+  std::unique_ptr<protocol::SnapshotParser> snapshot_parser_;
+  protocol::Sha256Stream snapshot_hash_;
+  std::chrono::steady_clock::time_point snapshot_started_{};
+  size_t next_chunk_ = 0;
+  bool halted_ = false;
+  std::chrono::steady_clock::time_point halted_at_{};
+};
+
+}  // namespace warden::edge
