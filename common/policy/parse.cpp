@@ -1,9 +1,12 @@
 // ParseDocuments: Cerbos policy YAML/JSON into the document model, with positions.
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <set>
+#include <sstream>
 #include <string_view>
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "common/policy/document.h"
@@ -555,6 +558,41 @@ class Reader {
   std::vector<LoadError>& errors_;
 };
 
+// yaml-cpp 0.7's LoadAll never returns on some malformed streams (a ',' where a document should
+// begin: jbeder/yaml-cpp#1040, fixed upstream only in 0.9): its parser reports an empty document
+// again and again without consuming input, and LoadAll keeps them all until memory runs out.
+// Walking the documents first with a handler that notes only where each begins finds that: the
+// mark where a document began at the same place as the one before, or nullopt when they end.
+// Parse errors throw as they would from LoadAll.
+std::optional<YAML::Mark> StuckDocumentStart(const std::string& text) {
+  class DocumentStarts : public YAML::EventHandler {
+   public:
+    void OnDocumentStart(const YAML::Mark& mark) override {
+      repeated = started && mark.pos == last.pos;
+      started = true;
+      last = mark;
+    }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+
+    bool started = false, repeated = false;
+    YAML::Mark last;
+  };
+  std::istringstream in(text);
+  YAML::Parser parser(in);
+  DocumentStarts starts;
+  while (parser.HandleNextDocument(starts)) {
+    if (starts.repeated) return starts.last;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::vector<PolicyDoc> ParseDocuments(const SourceDocument& source, std::vector<LoadError>& errors) {
@@ -562,6 +600,10 @@ std::vector<PolicyDoc> ParseDocuments(const SourceDocument& source, std::vector<
   Reader reader(source, errors);
   std::vector<YAML::Node> roots;
   try {
+    if (auto stuck = StuckDocumentStart(source.text)) {
+      errors.push_back({source.path, stuck->line + 1, stuck->column + 1, "syntax error: no document can begin here"});
+      return docs;
+    }
     roots = YAML::LoadAll(source.text);
   } catch (const YAML::Exception& e) {
     errors.push_back({source.path, e.mark.line >= 0 ? e.mark.line + 1 : 0, e.mark.column >= 0 ? e.mark.column + 1 : 0,

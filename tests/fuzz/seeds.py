@@ -61,15 +61,51 @@ def policy_folders():
 
 
 def policy():
-    """Each policy file alone, and each folder as one set: its files NUL-separated, then a NUL and
-    request choices (policy_fuzz.cpp picks names by index, so a few different byte patterns reach
-    different kinds, roles and actions). Test suites and their testdata are not policies."""
+    """Each policy file alone, and each with what it may need to compile (the folder's derived
+    roles and exports, and the policies of its parent scopes, named as prefixes of its own name):
+    files NUL-separated, then a NUL and request choices (policy_fuzz.cpp picks names by index, so
+    a few byte patterns reach different kinds, roles and actions). Whole folders would make slow
+    inputs; test suites and their testdata are not policies."""
+    shared_marks = (b"derivedRoles:", b"exportVariables:", b"exportConstants:")
     for folder in policy_folders():
-        texts = [path.read_bytes() for path in sorted(folder.glob("*"))
-                 if path.suffix in (".yaml", ".yml", ".json") and not path.stem.endswith("_test")]
-        yield from texts
-        for pattern in (b"", b"\x00" * 24, b"\x01" * 24, b"\x02\x01" * 12, b"\x03\x02\x01" * 8):
-            yield b"\0".join(texts) + b"\0" + pattern
+        files = {path.stem: path.read_bytes() for path in sorted(folder.glob("*"))
+                 if path.suffix in (".yaml", ".yml", ".json") and not path.stem.endswith("_test")}
+        shared = [text for text in files.values() if any(mark in text for mark in shared_marks)]
+        for stem, text in files.items():
+            yield text
+            if text in shared:
+                continue
+            parents = [files[other] for other in files if other != stem and stem.startswith(other + "_")]
+            for pattern in (b"", b"\x00" * 24, b"\x01" * 24, b"\x02\x01" * 12, b"\x03\x02\x01" * 8):
+                yield b"\0".join(shared + parents + [text]) + b"\0" + pattern
+
+
+def doc_blocks(path, language):
+    """The fenced ```language blocks of a Markdown file."""
+    blocks, current = [], None
+    for line in path.read_text().splitlines(keepends=True):
+        if current is None and line.strip() == "```" + language:
+            current = []
+        elif current is not None and line.strip() == "```":
+            blocks.append("".join(current).encode())
+            current = None
+        elif current is not None:
+            current.append(line)
+    return blocks
+
+
+def manifest():
+    """Every manifest.yaml in the tree (examples, the SpiceDB conformance manifest) and the YAML
+    examples of docs/manifest.md."""
+    paths = sorted((ROOT / "examples").glob("*/manifest.yaml")) + [ROOT / "tests" / "conformance" / "spicedb" / "manifest.yaml"]
+    yield from (path.read_bytes() for path in paths)
+    yield from doc_blocks(ROOT / "docs" / "manifest.md", "yaml")
+
+
+def schema_zed():
+    """The SpiceDB conformance schema and the schema examples of docs/manifest.md."""
+    yield (CORPUS / "spicedb" / "schema.zed").read_bytes()
+    yield from doc_blocks(ROOT / "docs" / "manifest.md", "zed")
 
 
 def _folder_ops(folder):
@@ -138,7 +174,28 @@ def sync_edge():
                        {"type": "delta", "revision": 7, "ops": deletes}])
 
 
+def directory_data():
+    """Every data file of the examples as it is (JSON lines, or {"objects", "relations"}
+    documents); authzen-todo's data (the manifest directory_data_fuzz.cpp validates against) as
+    JSON lines; a few runs of the SpiceDB conformance relationships, in Warden's field names."""
+    for path in sorted((ROOT / "examples").glob("*/data/*")):
+        yield path.read_bytes()
+    todo = json.loads((ROOT / "examples" / "authzen-todo" / "data" / "citadel.json").read_text())
+    items = todo.get("objects", []) + todo.get("relations", [])
+    for start in range(0, len(items), 8):
+        yield "".join(json.dumps(item) + "\n" for item in items[start:start + 8]).encode()
+    with open(CORPUS / "spicedb" / "relationships.jsonl") as lines:
+        relations = [json.loads(line) for _, line in zip(range(100), lines)]
+    for start in range(0, len(relations), 25):
+        yield "".join(json.dumps({"object_type": r["resource_type"], "object_id": r["resource_id"],
+                                  **{k: v for k, v in r.items() if not k.startswith("resource_")}}) + "\n"
+                      for r in relations[start:start + 25]).encode()
+
+
 GENERATORS = {
+    "directory_data": directory_data,
+    "manifest": manifest,
+    "schema_zed": schema_zed,
     "sync_edge": sync_edge,
     "policy": policy,
     "edge_api": edge_api,
