@@ -6,6 +6,7 @@
 #include "tests/differential/reference.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -696,11 +697,11 @@ class Generator {
 
   // A scalar or container type; in JSON mode only the shapes JSON can carry.
   Ty RandomType(bool containers = true) {
-    static const B kScalars[] = {B::kBool, B::kInt, B::kUint, B::kDouble, B::kString, B::kNull};
-    static const B kJsonScalars[] = {B::kBool, B::kDouble, B::kString, B::kNull};
-    auto scalar = [&]() {
-      return json_only_ ? kJsonScalars[Below(4)] : kScalars[Below(6)];
-    };
+    // null once in eleven (seven in JSON): it makes most operators an error.
+    static const B kScalars[] = {B::kBool, B::kBool, B::kInt, B::kInt, B::kUint, B::kUint,
+                                 B::kDouble, B::kDouble, B::kString, B::kString, B::kNull};
+    static const B kJsonScalars[] = {B::kBool, B::kBool, B::kDouble, B::kDouble, B::kString, B::kString, B::kNull};
+    auto scalar = [&]() { return json_only_ ? kJsonScalars[Below(7)] : kScalars[Below(11)]; };
     switch (containers ? Below(8) : 0) {
       case 6: return Ty{B::kList, OneIn(4) ? B::kDyn : scalar(), B::kString};
       case 7: return Ty{B::kMap, OneIn(4) ? B::kDyn : scalar(), (json_only_ || !OneIn(3)) ? B::kString : B::kInt};
@@ -826,18 +827,46 @@ class Generator {
       case 3: {
         // l[i]: mostly in range, sometimes not, sometimes a uint or a mistyped index.
         Node list = Expr(Ty{B::kList, t.b == B::kList || t.b == B::kMap ? B::kDyn : t.b}, depth - 1);
-        Node index = OneIn(6) ? Expr(RandomType(false), depth - 1)
-                              : (OneIn(4) ? Leaf(RVal::Uint(Below(4))) : Leaf(RVal::Int(static_cast<int64_t>(Below(5)) - 1)));
-        if (OneIn(5)) index = IntExpr(depth - 1);
+        // Where the size is visible (a literal), mostly an index inside it, or every deep tree
+        // would end in "index out of range".
+        uint64_t size = list.op == Op::kList ? list.kids.size() : (list.op == Op::kLit ? list.lit.list.size() : 1);
+        int64_t at = size > 0 && !OneIn(4) ? static_cast<int64_t>(Below(size)) : static_cast<int64_t>(Below(5)) - 1;
+        Node index = OneIn(4) && at >= 0 ? Leaf(RVal::Uint(static_cast<uint64_t>(at))) : Leaf(RVal::Int(at));
+        if (OneIn(6)) index = Expr(RandomType(false), depth - 1);
+        if (OneIn(6)) index = IntExpr(depth - 1);
         return Make(Op::kIndex, {std::move(list), std::move(index)});
       }
       case 4: {
         Ty map{B::kMap, t.b == B::kList || t.b == B::kMap ? B::kDyn : t.b, OneIn(3) ? B::kInt : B::kString};
         if (json_only_) map.key = B::kString;
         Node m = Expr(map, depth - 1);
-        if (map.key == B::kString && !OneIn(3)) return Make(Op::kSelect, {std::move(m)}, Field());
+        // Likewise a key the literal has, when it is a literal with literal keys.
+        std::vector<RVal> keys;
+        if (m.op == Op::kMap) {
+          for (size_t i = 0; i < m.kids.size(); i += 2) {
+            if (m.kids[i].op == Op::kLit) keys.push_back(m.kids[i].lit);
+          }
+        } else if (m.op == Op::kLit && m.lit.k == K::kMap) {
+          for (const auto& e : m.lit.map) keys.push_back(e.first);
+        }
+        std::optional<RVal> known;
+        if (!keys.empty() && !OneIn(4)) known = keys[Below(keys.size())];
+        auto is_identifier = [](const std::string& f) {
+          static const char* const kReserved[] = {"true", "false", "null", "in", "as", "break", "const", "continue", "else",
+                                                  "for", "function", "if", "import", "let", "loop", "package",
+                                                  "namespace", "return", "var", "void", "while"};
+          if (f.empty() || std::isdigit(static_cast<unsigned char>(f[0]))) return false;
+          for (char c : f) {
+            if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') return false;
+          }
+          return std::none_of(std::begin(kReserved), std::end(kReserved), [&](const char* r) { return f == r; });
+        };
+        if (map.key == B::kString && !OneIn(3) && (!known || (known->k == K::kString && is_identifier(known->s)))) {
+          return Make(Op::kSelect, {std::move(m)}, known ? known->s : Field());
+        }
         Node key = map.key == B::kString ? Leaf(RVal::String(kFieldNames[Below(5) % 4]))
                                          : (OneIn(4) ? Leaf(RVal::Uint(Below(4))) : Leaf(RVal::Int(static_cast<int64_t>(Below(4)))));
+        if (known) key = Leaf(*known);
         if (OneIn(8)) key = Leaf(RVal::Double(static_cast<double>(Below(3)) * (OneIn(2) ? 1.0 : 0.5)));
         return Make(Op::kIndex, {std::move(m), std::move(key)});
       }
