@@ -35,6 +35,8 @@ namespace {
 // ---------------------------------------------------------------------------------------------
 // Reference values
 
+struct REntry;
+
 struct RVal {
   enum class K : uint8_t { kNull, kBool, kInt, kUint, kDouble, kString, kList, kMap, kError };
   K k = K::kNull;
@@ -44,55 +46,74 @@ struct RVal {
   double d = 0;
   std::string s;  // string value, or the error's reason
   std::vector<RVal> list;
-  std::vector<std::pair<RVal, RVal>> map;
+  // Entries in insertion order. (Not std::pair<RVal, RVal>: clang 14 with libstdc++ 12 asks
+  // whether that pair is default-constructible while RVal is still incomplete, and fails.)
+  std::vector<REntry> map;
 
-  static RVal Null() { return {}; }
-  static RVal Bool(bool v) {
-    RVal r;
-    r.k = K::kBool;
-    r.b = v;
-    return r;
-  }
-  static RVal Int(int64_t v) {
-    RVal r;
-    r.k = K::kInt;
-    r.i = v;
-    return r;
-  }
-  static RVal Uint(uint64_t v) {
-    RVal r;
-    r.k = K::kUint;
-    r.u = v;
-    return r;
-  }
-  static RVal Double(double v) {
-    RVal r;
-    r.k = K::kDouble;
-    r.d = v;
-    return r;
-  }
-  static RVal String(std::string v) {
-    RVal r;
-    r.k = K::kString;
-    r.s = std::move(v);
-    return r;
-  }
-  static RVal List(std::vector<RVal> v) {
-    RVal r;
-    r.k = K::kList;
-    r.list = std::move(v);
-    return r;
-  }
-  static RVal Error(std::string why) {
-    RVal r;
-    r.k = K::kError;
-    r.s = std::move(why);
-    return r;
-  }
+  static RVal Null();
+  static RVal Bool(bool v);
+  static RVal Int(int64_t v);
+  static RVal Uint(uint64_t v);
+  static RVal Double(double v);
+  static RVal String(std::string v);
+  static RVal List(std::vector<RVal> v);
+  static RVal Error(std::string why);
   bool is_error() const { return k == K::kError; }
   bool is_numeric() const { return k == K::kInt || k == K::kUint || k == K::kDouble; }
   bool is(bool v) const { return k == K::kBool && b == v; }
 };
+
+struct REntry {
+  REntry(RVal key, RVal value) : first(std::move(key)), second(std::move(value)) {}
+  RVal first;
+  RVal second;
+};
+
+// The factories are defined here, where REntry is complete: clang instantiates RVal's implicit
+// constructor, and so vector<REntry>'s, at the first body that constructs an RVal.
+RVal RVal::Null() { return RVal(); }
+RVal RVal::Bool(bool v) {
+  RVal r;
+  r.k = K::kBool;
+  r.b = v;
+  return r;
+}
+RVal RVal::Int(int64_t v) {
+  RVal r;
+  r.k = K::kInt;
+  r.i = v;
+  return r;
+}
+RVal RVal::Uint(uint64_t v) {
+  RVal r;
+  r.k = K::kUint;
+  r.u = v;
+  return r;
+}
+RVal RVal::Double(double v) {
+  RVal r;
+  r.k = K::kDouble;
+  r.d = v;
+  return r;
+}
+RVal RVal::String(std::string v) {
+  RVal r;
+  r.k = K::kString;
+  r.s = std::move(v);
+  return r;
+}
+RVal RVal::List(std::vector<RVal> v) {
+  RVal r;
+  r.k = K::kList;
+  r.list = std::move(v);
+  return r;
+}
+RVal RVal::Error(std::string why) {
+  RVal r;
+  r.k = K::kError;
+  r.s = std::move(why);
+  return r;
+}
 using K = RVal::K;
 
 std::string DoubleText(double d) {
@@ -237,7 +258,7 @@ bool Equal(const RVal& a, const RVal& b) {
   }
 }
 
-RVal MakeMap(std::vector<std::pair<RVal, RVal>> entries) {
+RVal MakeMap(std::vector<REntry> entries) {
   for (size_t n = 0; n < entries.size(); ++n) {
     const RVal& key = entries[n].first;
     if (key.k != K::kBool && key.k != K::kInt && key.k != K::kUint && key.k != K::kString) {
@@ -394,7 +415,7 @@ class Reference {
         return RVal::List(std::move(items));
       }
       case Op::kMap: {
-        std::vector<std::pair<RVal, RVal>> entries;
+        std::vector<REntry> entries;
         for (size_t i = 0; i + 1 < n.kids.size(); i += 2) {
           RVal key = Eval(n.kids[i]);
           if (key.is_error()) return key;
@@ -725,7 +746,7 @@ class Generator {
         return RVal::List(std::move(items));
       }
       case B::kMap: {
-        std::vector<std::pair<RVal, RVal>> entries;
+        std::vector<REntry> entries;
         for (uint64_t n = depth > 0 ? Below(4) : 0; n > 0; --n) {
           RVal key = t.key == B::kInt ? RVal::Int(static_cast<int64_t>(Below(4))) : RVal::String(kFieldNames[Below(4)]);
           bool dup = false;
@@ -1358,7 +1379,7 @@ std::optional<std::string> CheckOnePolicy(Entropy& entropy, Tally* tally) {
   std::vector<std::string> actions(std::begin(kRequestActions), std::end(kRequestActions));
   for (int request = 0; request < 3; ++request) {
     // Attribute values: mostly of the expected type, sometimes absent or of another type.
-    std::vector<std::pair<RVal, RVal>> r_attr, p_attr;
+    std::vector<REntry> r_attr, p_attr;
     for (const auto& a : attrs) {
       uint64_t c = gen.Below(10);
       if (c == 0) continue;
