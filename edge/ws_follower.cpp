@@ -157,7 +157,7 @@ Result<std::unique_ptr<WsFollower>> WsFollower::Create(WsFollowOptions options, 
   std::unique_ptr<WsFollower> follower(new WsFollower(std::move(options), applier));
   follower->url_ = *url;
   if (url->tls) {
-    auto context = http::MakeClientTlsContext(follower->options_.follow.ca_file);
+    auto context = http::MakeClientTlsContext(follower->options_.follow.tls);
     if (!context.ok()) return context.status();
     follower->tls_ = *context;
   }
@@ -310,6 +310,12 @@ Status WsFollower::RunSession(bool& upgraded, bool& key_refused) {
     websocket::response_type response;
     co_await ws.async_handshake(response, authority, "/v1/sync", asio::redirect_error(asio::use_awaitable, error));
     if (error) {
+      // Under TLS 1.3 a server refusing the edge's certificate (or its lack of one) says so only
+      // now, after the client's side of the handshake has completed.
+      if (error.category() == asio::error::get_ssl_category()) {
+        session->ended = Status::Unavailable("TLS handshake with " + authority + " failed: " + error.message());
+        co_return;
+      }
       if (response.result_int() == 401 || response.result_int() == 403) {
         session->key_refused = true;
         session->ended = Status::PermissionDenied("the control plane refused the edge key (HTTP " +
