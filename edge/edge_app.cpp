@@ -35,6 +35,17 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
   app->context_->limits.max_batch_items = static_cast<size_t>(max_batch);
   app->context_->limits.max_page_size = static_cast<size_t>(max_page);
   app->context_->limits.min_revision_wait = options.GetDuration("min-revision-wait");
+  int64_t graph_depth = options.GetInt("max-graph-depth");
+  int64_t graph_visits = options.GetInt("max-graph-visits");
+  int64_t eval_cost = options.GetInt("max-eval-cost");
+  if (graph_depth < 1 || graph_depth > 10'000) {
+    return Status::InvalidArgument("option 'max-graph-depth' must be between 1 and 10000");
+  }
+  if (graph_visits < 1) return Status::InvalidArgument("option 'max-graph-visits' must be at least 1");
+  if (eval_cost < 1) return Status::InvalidArgument("option 'max-eval-cost' must be at least 1");
+  app->context_->limits.decision.graph.max_depth = static_cast<int>(graph_depth);
+  app->context_->limits.decision.graph.max_visits = static_cast<size_t>(graph_visits);
+  app->context_->limits.decision.max_eval_cost = static_cast<uint64_t>(eval_cost);
 
   const std::string& data = options.GetString("data");
   const std::string& replica_path = options.GetString("replica");

@@ -50,6 +50,12 @@ void AddEdgeOptions(config::Options& options) {
   options.Add("max-batch", config::OptionType::kInt, "1000",
               "most items in one AuthZEN evaluations batch or Cerbos check request");
   options.Add("max-page-size", config::OptionType::kInt, "1000", "most results in one search or lookup page");
+  options.Add("max-graph-depth", config::OptionType::kInt, "64",
+              "most relation hops one check walks from the object (deeper: an error naming the limit)");
+  options.Add("max-graph-visits", config::OptionType::kInt, "1000000",
+              "most (object, relation) nodes one check visits: the fan-out bound");
+  options.Add("max-eval-cost", config::OptionType::kInt, "1000000",
+              "CEL cost units one condition may spend; past it the condition does not hold");
 }
 
 }  // namespace warden::edge

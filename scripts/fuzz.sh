@@ -6,7 +6,7 @@
 # A crash stops that target and leaves its input in BUILD/fuzz-artifacts/TARGET/: copy it into
 # tests/fuzz/regressions/TARGET/ with the fix, and it is replayed by every build's ctest.
 # Writes a table of executions and coverage per target to BUILD/fuzz-report.md.
-# WARDEN_FUZZ_JOBS (default 1) targets run at once.
+# WARDEN_FUZZ_JOBS (default 1) targets run at once; WARDEN_ASAN_BUILD_DIR picks the build folder.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-600}
@@ -19,7 +19,10 @@ if [ $# -gt 0 ]; then
 else
   mapfile -t targets < <(sed -n 's/^warden_fuzz_target(\([a-z_0-9]*\) .*/\1/p' "$root/tests/fuzz/targets.cmake")
 fi
-"$root/scripts/sanitizer_build.sh" "$build" address,undefined,fuzzer-no-link "${targets[@]/#/fuzz_}"
+# WARDEN_FUZZ_SKIP_BUILD=1 runs what is already built (while something else holds the build).
+if [ "${WARDEN_FUZZ_SKIP_BUILD:-0}" != 1 ]; then
+  "$root/scripts/sanitizer_build.sh" "$build" address,undefined,fuzzer-no-link "${targets[@]/#/fuzz_}"
+fi
 
 run_one() {
   local target=$1

@@ -2,7 +2,9 @@
 // Results are recorded in docs/directory.md ("Performance").
 
 // GCC 12 reports a false -Wrestrict on `"literal" + std::to_string(...)` (GCC bug 105329).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wrestrict"
+#endif
 #include <benchmark/benchmark.h>
 #include <malloc.h>
 

@@ -1,5 +1,7 @@
 // GCC 12 reports a false -Wrestrict on `"literal" + std::to_string(...)` (GCC bug 105329).
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wrestrict"
+#endif
 
 #include <doctest/doctest.h>
 

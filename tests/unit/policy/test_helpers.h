@@ -3,7 +3,9 @@
 
 // GCC 12 reports a false -Wrestrict inside std::string concatenation at -O3 (GCC bug 105329).
 #if defined(__GNUC__) && !defined(__clang__)
+#if defined(__GNUC__) && !defined(__clang__)
 #pragma GCC diagnostic ignored "-Wrestrict"
+#endif
 #endif
 
 #include <string>
