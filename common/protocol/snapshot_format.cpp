@@ -20,8 +20,10 @@ void AppendLine(std::string& body, const DeltaOp& op) {
 }
 
 // The fast path for the format's own relation lines, which are most of a snapshot:
-// {"op":"relation.set","relation":{"KEY":"VALUE",...}} with plain strings. Returns false for
-// anything else (an escape, another shape), which then takes the general JSON path.
+// {"op":"relation.set","relation":{"KEY":"VALUE",...}} with plain ASCII strings. Returns false for
+// anything else (an escape, a control character, a byte of a multi-byte character, another
+// shape), which then takes the general JSON path: that one refuses what is not JSON, where
+// accepting it here would store a string the snapshot could not be serialized with again.
 bool ParseRelationLine(std::string_view line, directory::RelationTuple& out) {
   constexpr std::string_view kPrefix = R"({"op":"relation.set","relation":{)";
   if (line.size() < kPrefix.size() + 2 || line.substr(0, kPrefix.size()) != kPrefix ||
@@ -43,7 +45,9 @@ bool ParseRelationLine(std::string_view line, directory::RelationTuple& out) {
     size_t value_end = body.find('"', value_start);
     if (value_end == std::string_view::npos) return false;
     std::string_view value = body.substr(value_start, value_end - value_start);
-    if (value.find('\\') != std::string_view::npos) return false;
+    for (char c : value) {
+      if (c == '\\' || static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x80) return false;
+    }
     if (key == "object_type") {
       out.object_type = value;
     } else if (key == "object_id") {

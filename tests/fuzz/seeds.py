@@ -192,7 +192,70 @@ def directory_data():
                       for r in relations[start:start + 25]).encode()
 
 
+def _snapshot_line(op, kind, value, hashed):
+    """One line as OpToJson(...).dump() writes it (keys sorted, no spaces); a text's sha256 is
+    "fuzz" (snapshot_format_fuzz.cpp puts the real hash in) unless `hashed`."""
+    if "text" in value:
+        value = dict(value, sha256=hashlib.sha256(value["text"].encode()).hexdigest() if hashed else "fuzz")
+    return json.dumps({"op": op, kind: value}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _example_data(folder):
+    """The objects and relations of an example folder's data/."""
+    objects, relations = [], []
+    for path in sorted((folder / "data").glob("*")):
+        if path.suffix == ".json":
+            document = json.loads(path.read_text())
+            items = document.get("objects", []) + document.get("relations", [])
+        else:
+            items = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+        for item in items:
+            (relations if "relation" in item else objects).append(item)
+    return objects, relations
+
+
+def snapshot_format():
+    """Each example folder as a snapshot body in the format's order (policies, manifest, objects,
+    relations), with real hashes and with "fuzz" ones, each under a few flags bytes (lines per
+    piece, which snapshot the ops apply to); then ops that change authzen-todo's snapshot."""
+    for folder in sorted((ROOT / "examples").glob("*")):
+        objects, relations = _example_data(folder)
+        for hashed in (True, False):
+            lines = [_snapshot_line("policy.set", "policy", {"path": "policies/" + path.name, "text": path.read_text()}, hashed)
+                     for path in sorted((folder / "policies").glob("*.yaml")) if not path.stem.endswith("_test")]
+            if (folder / "manifest.yaml").exists():
+                lines.append(_snapshot_line("manifest.set", "manifest", {"format": "yaml", "name": "manifest.yaml",
+                                                                         "text": (folder / "manifest.yaml").read_text()}, hashed))
+            lines += [_snapshot_line("object.set", "object", {"display_name": "", "properties": {}, **o}, hashed) for o in objects]
+            lines += [_snapshot_line("relation.set", "relation", r, hashed) for r in relations]
+            body = "".join(line + "\n" for line in lines).encode()
+            for flags in (0, 3, 7) if hashed else (1,):
+                yield bytes([flags]) + body
+    todo = ROOT / "examples" / "authzen-todo"
+    ops = [
+        _snapshot_line("relation.set", "relation", {"object_type": "group", "object_id": "g1", "relation": "member",
+                                                    "subject_type": "user", "subject_id": "morty@the-citadel.com"}, False),
+        _snapshot_line("relation.delete", "relation", {"object_type": "identity", "object_id": "morty@the-citadel.com",
+                                                       "relation": "identifier", "subject_type": "user",
+                                                       "subject_id": "morty@the-citadel.com"}, False),
+        _snapshot_line("object.delete", "object", {"type": "user", "id": "rick@the-citadel.com"}, False),
+        _snapshot_line("object.set", "object", {"type": "user", "id": "summer", "properties": {"roles": ["viewer"]}}, False),
+        _snapshot_line("policy.delete", "policy", {"path": "policies/route.yaml"}, False),
+        _snapshot_line("policy.set", "policy", {"path": "policies/todo.yaml",
+                                                "text": (todo / "policies" / "todo.yaml").read_text()}, False),
+        _snapshot_line("manifest.set", "manifest", {"format": "yaml", "name": "manifest.yaml",
+                                                    "text": (todo / "manifest.yaml").read_text()}, False),
+        _snapshot_line("manifest.set", "manifest", {"format": "zed", "name": "schema.zed",
+                                                    "text": (CORPUS / "spicedb" / "schema.zed").read_text()}, False),
+    ]
+    for flags in (0, 0x10, 0x18):  # without the last op: authzen-todo's data does not fit the SpiceDB schema
+        yield bytes([flags]) + b"\0" + "".join(op + "\n" for op in ops[:-1]).encode()
+    for op in ops:
+        yield b"\0\0" + op.encode() + b"\n"
+
+
 GENERATORS = {
+    "snapshot_format": snapshot_format,
     "directory_data": directory_data,
     "manifest": manifest,
     "schema_zed": schema_zed,
