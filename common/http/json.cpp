@@ -26,7 +26,9 @@ Response ErrorResponse(unsigned status, std::string_view code, std::string_view 
   nlohmann::json body = {{"error", {{"code", code}, {"message", message}}}};
   Response response;
   response.status = status;
-  response.body = body.dump();
+  // Messages quote what the client sent (a JSON parse error's last bytes, a header), which need not
+  // be UTF-8: replaced, so the error itself never fails to serialize.
+  response.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   return response;
 }
 
@@ -98,6 +100,12 @@ std::optional<Response> ParseJsonBody(const Request& request, nlohmann::json& ou
       std::string reason = colon == std::string::npos ? what : what.substr(colon + 2);
       return ErrorResponse(400, "invalid_json",
                            "malformed JSON at byte " + std::to_string(error.byte) + ": " + reason);
+    } catch (const nlohmann::json::exception& error) {
+      // A number too large for a double ("1e999") is an out_of_range error, not a parse_error.
+      std::string what = error.what();
+      auto bracket = what.find("] ");
+      return ErrorResponse(400, "invalid_json",
+                           "malformed JSON: " + (bracket == std::string::npos ? what : what.substr(bracket + 2)));
     }
     return ErrorResponse(400, "invalid_json", "malformed JSON");
   }
