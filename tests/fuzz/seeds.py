@@ -254,7 +254,22 @@ def snapshot_format():
         yield b"\0\0" + op.encode() + b"\n"
 
 
+def http_request():
+    """The AuthZEN conformance requests as the bodies of POSTs to http_request_fuzz.cpp's echo
+    route, framed by Content-Length, chunked, and pipelined behind a GET with a query string."""
+    for path in sorted((CORPUS / "authzen").glob("*.json")):
+        cases = json.loads(path.read_text())
+        for case in (cases.get("evaluation", []) + cases.get("evaluations", []))[:4]:
+            body = json.dumps(case["request"]).encode()
+            head = b"POST /v1/echo HTTP/1.1\r\nHost: warden\r\nContent-Type: application/json\r\n"
+            yield head + b"Content-Length: %d\r\n\r\n" % len(body) + body
+            chunks = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 64]), body[i:i + 64]) for i in range(0, len(body), 64))
+            yield (b"GET /v1/items/" + path.stem.encode() + b"?q=" + path.stem.encode() + b" HTTP/1.1\r\nHost: warden\r\n\r\n"
+                   + head + b"Transfer-Encoding: chunked\r\n\r\n" + chunks + b"0\r\n\r\n")
+
+
 GENERATORS = {
+    "http_request": http_request,
     "snapshot_format": snapshot_format,
     "directory_data": directory_data,
     "manifest": manifest,
