@@ -121,6 +121,7 @@ Result<std::unique_ptr<ControlPlaneApp>> ControlPlaneApp::Create(const config::O
     }
     app->sync_router_ = std::make_unique<http::Router>(app->registry_);
     AddSyncRoutes(*app->sync_router_, *app->control_plane_, *hub);
+    AddDecisionIngestRoute(*app->sync_router_, *app->control_plane_, *app->decision_ingest_);
     app->sync_server_ = std::make_unique<http::Server>(sync_options, *app->sync_router_);
     WARDEN_RETURN_IF_ERROR(app->sync_server_->Start());
     std::printf("warden-control-plane sync endpoints on %s://%s:%u\n", sync_options.tls_cert_file.empty() ? "ws" : "wss",
@@ -136,6 +137,10 @@ void ControlPlaneApp::Reload() {
   if (!sync_server_ || !sync_server_->tls()) return;
   Status reloaded = sync_server_->ReloadTls();
   if (!reloaded.ok()) spdlog::error("sync listener: TLS certificate not reloaded: {}", reloaded.message());
+}
+
+void ControlPlaneApp::ReleaseWaiters() {
+  if (hub_) hub_->ReleaseLongPolls();
 }
 
 ControlPlaneApp::~ControlPlaneApp() {

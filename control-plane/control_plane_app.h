@@ -30,6 +30,8 @@ class ControlPlaneApp {
   SyncHub& hub() { return *hub_; }
   // SIGHUP (after the main listener reloaded its certificate): the sync listener's too.
   void Reload();
+  // The first step of a shutdown: long polls answer now instead of holding the graceful stop.
+  void ReleaseWaiters();
   ~ControlPlaneApp();
 
  private:

@@ -120,7 +120,7 @@ Result<json> DecisionIngest::Ingest(const std::string& key_id, const json& body)
   return json{{"stored", stored->stored}, {"duplicates", stored->duplicates}, {"through", stored->through}};
 }
 
-void AddDecisionRoutes(http::Router& router, ControlPlane& cp, DecisionStore& store, DecisionIngest& ingest) {
+void AddDecisionIngestRoute(http::Router& router, ControlPlane& cp, DecisionIngest& ingest) {
   router.Add(Method::kPost, "/v1/decision-logs", [&cp, &ingest](http::Request& request) -> http::Response {
     std::string_view authorization = request.header("Authorization");
     constexpr std::string_view kBearer = "Bearer ";
@@ -144,7 +144,10 @@ void AddDecisionRoutes(http::Router& router, ControlPlane& cp, DecisionStore& st
     }
     return http::JsonResponse(*answer);
   });
+}
 
+void AddDecisionRoutes(http::Router& router, ControlPlane& cp, DecisionStore& store, DecisionIngest& ingest) {
+  AddDecisionIngestRoute(router, cp, ingest);
   router.Add(Method::kGet, "/v1/decisions", Authed(cp, Scope::kRead, 0, [&store](http::Request& request, const Caller&) {
                auto query = QueryFrom(request, 100, 1000);
                if (!query.ok()) return http::ErrorResponse(query.status());

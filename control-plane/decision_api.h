@@ -43,7 +43,11 @@ class DecisionIngest {
   std::atomic<int64_t> last_retention_ns_{0};
 };
 
-// `cp`, `store` and `ingest` must outlive the router.
+// `cp`, `store` and `ingest` must outlive the router. Includes AddDecisionIngestRoute.
 void AddDecisionRoutes(http::Router& router, ControlPlane& cp, DecisionStore& store, DecisionIngest& ingest);
+
+// Only POST /v1/decision-logs (edge keys): what the --sync-listen listener serves besides sync,
+// so an edge pointed at it ships its logs there in pull mode too.
+void AddDecisionIngestRoute(http::Router& router, ControlPlane& cp, DecisionIngest& ingest);
 
 }  // namespace warden::control_plane

@@ -20,5 +20,6 @@ int main(int argc, char** argv) {
   warden::http::DaemonHooks hooks;
   auto* control_plane = app->get();
   hooks.on_reload = [control_plane] { control_plane->Reload(); };
+  hooks.on_stopping = [control_plane] { control_plane->ReleaseWaiters(); };
   return warden::http::RunUntilSignalled("warden-control-plane", control_plane->host(), control_plane->server(), hooks);
 }

@@ -117,12 +117,16 @@ void SyncHub::Stop() {
     stopping_ = true;
   }
   wake_.notify_all();
+  ReleaseLongPolls();
+  if (thread_.joinable()) thread_.join();
+}
+
+void SyncHub::ReleaseLongPolls() {
   {
     std::lock_guard lock(revision_mutex_);
     long_polls_released_ = true;
   }
   revision_committed_.notify_all();
-  if (thread_.joinable()) thread_.join();
 }
 
 void SyncHub::Wake() {
@@ -244,40 +248,13 @@ std::vector<LiveEdge> SyncHub::LiveEdges() const {
 void SyncHub::Run() {
   auto next_heartbeat = Clock::now() + options_.heartbeat;
   while (true) {
-    std::vector<std::shared_ptr<Session>> sessions;
     {
       std::unique_lock lock(mutex_);
       wake_.wait_until(lock, next_heartbeat, [this] { return woken_ || stopping_; });
       woken_ = false;
       if (stopping_) break;
-      sessions = sessions_;
     }
-    for (auto& session : sessions) Pump(*session);
-    auto now = Clock::now();
-    if (now >= next_heartbeat) {
-      Heartbeat(now);
-      next_heartbeat = now + options_.heartbeat;
-    }
-    // Sessions whose socket closed leave the list; their edge is recorded as disconnected.
-    std::vector<std::shared_ptr<Session>> ended;
-    {
-      std::lock_guard lock(mutex_);
-      auto it = std::stable_partition(sessions_.begin(), sessions_.end(),
-                                      [](const std::shared_ptr<Session>& s) { return s->phase != Session::Phase::kEnded; });
-      ended.assign(it, sessions_.end());
-      sessions_.erase(it, sessions_.end());
-    }
-    std::vector<EdgeInfo> gone;
-    for (auto& session : ended) {
-      std::lock_guard lock(session->mutex);
-      if (session->live.instance_id.empty()) continue;
-      spdlog::info("sync: edge {} disconnected at revision {}", session->live.instance_id, session->live.revision);
-      gone.push_back({session->live.instance_id, session->live.key_id, session->live.address, session->live.build,
-                      "disconnected", session->live.revision, UnixNow()});
-    }
-    if (!gone.empty()) {
-      if (Status s = cp_.store().UpsertEdges(gone); !s.ok()) spdlog::warn("sync: cannot record edges: {}", s.message());
-    }
+    next_heartbeat = Turn(next_heartbeat);
   }
   // Stopping: every session is told, and its edge recorded as disconnected.
   std::vector<std::shared_ptr<Session>> sessions;
@@ -298,6 +275,41 @@ void SyncHub::Run() {
     }
   }
   if (!gone.empty()) (void)cp_.store().UpsertEdges(gone);
+}
+
+Clock::time_point SyncHub::Turn(Clock::time_point next_heartbeat) {
+  std::vector<std::shared_ptr<Session>> sessions;
+  {
+    std::lock_guard lock(mutex_);
+    sessions = sessions_;
+  }
+  for (auto& session : sessions) Pump(*session);
+  auto now = Clock::now();
+  if (now >= next_heartbeat) {
+    Heartbeat(now);
+    next_heartbeat = now + options_.heartbeat;
+  }
+  // Sessions whose socket closed leave the list; their edge is recorded as disconnected.
+  std::vector<std::shared_ptr<Session>> ended;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = std::stable_partition(sessions_.begin(), sessions_.end(),
+                                    [](const std::shared_ptr<Session>& s) { return s->phase != Session::Phase::kEnded; });
+    ended.assign(it, sessions_.end());
+    sessions_.erase(it, sessions_.end());
+  }
+  std::vector<EdgeInfo> gone;
+  for (auto& session : ended) {
+    std::lock_guard lock(session->mutex);
+    if (session->live.instance_id.empty()) continue;
+    spdlog::info("sync: edge {} disconnected at revision {}", session->live.instance_id, session->live.revision);
+    gone.push_back({session->live.instance_id, session->live.key_id, session->live.address, session->live.build,
+                    "disconnected", session->live.revision, UnixNow()});
+  }
+  if (!gone.empty()) {
+    if (Status s = cp_.store().UpsertEdges(gone); !s.ok()) spdlog::warn("sync: cannot record edges: {}", s.message());
+  }
+  return next_heartbeat;
 }
 
 void SyncHub::Pump(Session& session) {
@@ -336,6 +348,17 @@ void SyncHub::Handle(Session& session, const std::string& message) {
     Fail(session, "bad_message", protocol::kCloseBadMessage, "a message must be a JSON object with a string \"type\"");
     return;
   }
+  try {
+    Dispatch(session, parsed);
+  } catch (const json::exception& error) {
+    // A field of the wrong type ("batch": "x"). Escaping, it would end the hub thread and with it
+    // the control plane.
+    Fail(session, "bad_message", protocol::kCloseBadMessage,
+         parsed["type"].get<std::string>() + ": a field has the wrong type: " + error.what());
+  }
+}
+
+void SyncHub::Dispatch(Session& session, const json& parsed) {
   const std::string type = parsed["type"].get<std::string>();
   auto revision_of = [&parsed]() -> std::optional<uint64_t> {
     if (!parsed.contains("revision") || !parsed["revision"].is_number_unsigned()) return std::nullopt;

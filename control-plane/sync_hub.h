@@ -58,6 +58,15 @@ class SyncHub {
   // Ends every session (close code 1001) and the hub thread.
   void Stop();
 
+  // One turn of the hub thread's loop: handles what each session received, streams what it may
+  // be sent, sends heartbeats once `next_heartbeat` has passed, and retires closed sessions.
+  // Returns when the next heartbeat is due. The hub thread runs it after each wake-up; a test or
+  // fuzzer that never calls Start() runs it itself, to drive the hub deterministically.
+  std::chrono::steady_clock::time_point Turn(std::chrono::steady_clock::time_point next_heartbeat);
+  // Answers every long poll waiting in WaitForRevisionAfter now, and every later one at once:
+  // the first step of a shutdown, so the HTTP server's graceful stop does not wait on them.
+  void ReleaseLongPolls();
+
   // GET /v1/sync: 401 before any upgrade unless the bearer is a live edge key.
   http::UpgradeDecision Upgrade(http::Request& request);
 
@@ -88,6 +97,7 @@ class SyncHub {
   void Wake();
   void Pump(Session& session);
   void Handle(Session& session, const std::string& message);
+  void Dispatch(Session& session, const nlohmann::json& message);
   void HandleHello(Session& session, const nlohmann::json& hello);
   void StartSnapshot(Session& session);
   void SendSnapshotChunks(Session& session);

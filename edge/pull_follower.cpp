@@ -27,8 +27,9 @@ std::string HeaderOf(const http::ClientResponse& response, std::string_view name
 }
 
 Result<http::ClientResponse> Get(const FollowOptions& options, const std::string& path,
-                                 std::chrono::milliseconds timeout) {
+                                 std::chrono::milliseconds timeout, http::FetchCanceller& canceller) {
   http::ClientRequest request;
+  request.canceller = &canceller;
   request.url = options.control_plane_url + path;
   request.headers.emplace_back("Authorization", "Bearer " + options.key);
   request.headers.emplace_back("Accept-Encoding", "gzip");
@@ -65,12 +66,13 @@ void PullFollower::Stop() {
     std::lock_guard lock(mutex_);
     stopping_ = true;
   }
+  canceller_.Cancel();
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
 
 Status PullFollower::FetchSnapshot() {
-  auto response = Get(options_, "/v1/snapshot", std::chrono::minutes(5));
+  auto response = Get(options_, "/v1/snapshot", std::chrono::minutes(5), canceller_);
   if (!response.ok()) return response.status();
   if (response->status != 200) {
     return Status::Unavailable("GET /v1/snapshot answered HTTP " + std::to_string(response->status));
@@ -96,7 +98,7 @@ Result<size_t> PullFollower::Round(std::chrono::milliseconds long_poll) {
   }
   std::string path = "/v1/changes?since=" + std::to_string(held) + "&limit=" + std::to_string(options_.batch);
   if (long_poll.count() > 0) path += "&wait=" + std::to_string(long_poll.count()) + "ms";
-  auto response = Get(options_, path, long_poll + std::chrono::seconds(10));
+  auto response = Get(options_, path, long_poll + std::chrono::seconds(10), canceller_);
   if (!response.ok()) return response.status();
   if (response->status == 410) {
     spdlog::info("sync (pull): revision {} was compacted at the control plane; fetching a snapshot", held + 1);

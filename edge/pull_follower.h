@@ -32,7 +32,11 @@ class PullFollower {
 
   // Runs rounds on a thread of its own until Stop().
   void Start();
+  // Ends the thread promptly, a request in flight (a 30 s long poll) included.
   void Stop();
+  // Ends a Round in flight on another thread, and refuses later ones (the WebSocket follower's
+  // fallback rounds, when it stops).
+  void Cancel() { canceller_.Cancel(); }
 
   // One round: a snapshot if needed, then one (long) poll of the change log and its revisions
   // applied. Returns how many revisions were applied. Used by Start()'s thread, and by the
@@ -45,6 +49,7 @@ class PullFollower {
 
   FollowOptions options_;
   SyncApplier& applier_;
+  http::FetchCanceller canceller_;
   std::thread thread_;
   std::mutex mutex_;
   std::condition_variable wake_;

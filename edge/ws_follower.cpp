@@ -182,6 +182,7 @@ void WsFollower::Stop() {
     stopping_ = true;
     if (cancel_) cancel_();
   }
+  if (pull_) pull_->Cancel();
   wake_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
@@ -312,7 +313,7 @@ Status WsFollower::RunSession(bool& upgraded, bool& key_refused) {
     if (error) {
       // Under TLS 1.3 a server refusing the edge's certificate (or its lack of one) says so only
       // now, after the client's side of the handshake has completed.
-      if (error.category() == asio::error::get_ssl_category()) {
+      if (http::IsTlsErrorCategory(error.category().name())) {
         session->ended = Status::Unavailable("TLS handshake with " + authority + " failed: " + error.message());
         co_return;
       }

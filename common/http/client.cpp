@@ -75,12 +75,48 @@ Result<std::shared_ptr<asio::ssl::context>> MakeClientTlsContext(const ClientTls
   return context;
 }
 
+bool IsTlsErrorCategory(std::string_view category_name) { return category_name.substr(0, 8) == "asio.ssl"; }
+
+void FetchCanceller::Cancel() {
+  std::lock_guard lock(mutex_);
+  cancelled_ = true;
+  if (in_flight_ != nullptr) in_flight_->stop();  // io_context::stop is safe from any thread
+}
+
+bool FetchCanceller::cancelled() const {
+  std::lock_guard lock(mutex_);
+  return cancelled_;
+}
+
+// Makes one Fetch's io_context reachable by its canceller for the Fetch's lifetime.
+class FetchRegistration {
+ public:
+  FetchRegistration(FetchCanceller* canceller, asio::io_context& io) : canceller_(canceller) {
+    if (canceller_ == nullptr) return;
+    std::lock_guard lock(canceller_->mutex_);
+    if (canceller_->cancelled_) io.stop();
+    canceller_->in_flight_ = &io;
+  }
+  ~FetchRegistration() {
+    if (canceller_ == nullptr) return;
+    std::lock_guard lock(canceller_->mutex_);
+    canceller_->in_flight_ = nullptr;
+  }
+  bool cancelled() const { return canceller_ != nullptr && canceller_->cancelled(); }
+  FetchRegistration(const FetchRegistration&) = delete;
+  FetchRegistration& operator=(const FetchRegistration&) = delete;
+
+ private:
+  FetchCanceller* canceller_;
+};
+
 Result<ClientResponse> Fetch(const ClientRequest& request) {
   auto url = ParseUrl(request.url);
   if (!url.ok()) return url.status();
   std::string authority = url->host + ":" + url->port;
 
   asio::io_context io;
+  FetchRegistration registration(request.canceller, io);
   beast::error_code error;
   asio::ip::tcp::resolver resolver(io);
   auto endpoints = resolver.resolve(url->host, url->port, error);
@@ -145,12 +181,12 @@ Result<ClientResponse> Fetch(const ClientRequest& request) {
     });
   });
   io.run();
+  if (registration.cancelled()) return Status::Unavailable("request to " + authority + " cancelled");
   if (error == beast::error::timeout) return Status::DeadlineExceeded("no answer from " + authority + " in time");
   if (error && !connected) return Status::Unavailable("cannot connect to " + authority + ": " + error.message());
   // Under TLS 1.3 a server refusing the client certificate says so only once the response is
   // read: name TLS, so that certificates are looked at rather than the network.
-  if (error && (error.category() == asio::error::get_ssl_category() ||
-                error.category() == asio::ssl::error::get_stream_category())) {
+  if (error && IsTlsErrorCategory(error.category().name())) {
     return Status::Unavailable("TLS with " + authority + " failed: " + error.message());
   }
   if (error) return Status::Unavailable("request to " + authority + " failed: " + error.message());

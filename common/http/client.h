@@ -5,16 +5,21 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/util/status.h"
 
 // Declared only: the edge's option structs hold ClientTlsFiles, and the many files including them
 // need not compile OpenSSL's headers.
-namespace boost::asio::ssl {
+namespace boost::asio {
+class io_context;
+namespace ssl {
 class context;
-}  // namespace boost::asio::ssl
+}  // namespace ssl
+}  // namespace boost::asio
 
 namespace warden::http {
 
@@ -32,6 +37,20 @@ struct ClientTlsFiles {
   std::string key_file;   // PEM private key of cert_file
 };
 
+// Lets another thread end a Fetch in flight at once, e.g. a follower stopping while its long poll
+// waits: Cancel() ends the current Fetch given this canceller and refuses every later one.
+class FetchCanceller {
+ public:
+  void Cancel();
+  bool cancelled() const;
+
+ private:
+  friend class FetchRegistration;
+  mutable std::mutex mutex_;
+  boost::asio::io_context* in_flight_ = nullptr;  // GUARDED_BY(mutex_)
+  bool cancelled_ = false;                        // GUARDED_BY(mutex_)
+};
+
 struct ClientRequest {
   std::string method = "GET";
   std::string url;  // http://host:port/path?query
@@ -40,6 +59,8 @@ struct ClientRequest {
   std::chrono::milliseconds timeout{10'000};
   // https: what verifies the server (its host name is checked too) and what this client presents.
   ClientTlsFiles tls;
+  // When set, FetchCanceller::Cancel() from another thread ends the request (Unavailable, "cancelled").
+  FetchCanceller* canceller = nullptr;
 };
 
 struct ParsedUrl {
@@ -54,8 +75,13 @@ Result<ParsedUrl> ParseUrl(const std::string& url);
 // certificate or key, a key that does not match its certificate, or only one of the two.
 Result<std::shared_ptr<boost::asio::ssl::context>> MakeClientTlsContext(const ClientTlsFiles& files);
 
+// Whether an error category, by its name(), is Asio's TLS ("asio.ssl", "asio.ssl.stream").
+// By name rather than by the category object's address: the clang sanitizer build ends up with
+// more than one instance of Asio's category objects, so addresses do not compare equal.
+bool IsTlsErrorCategory(std::string_view category_name);
+
 // Sends `request`. Fails with Unavailable naming the URL when the peer cannot be reached or the
-// connection breaks, DeadlineExceeded when the timeout passes, InvalidArgument for a URL that is
+// connection breaks or its canceller was cancelled, DeadlineExceeded when the timeout passes, InvalidArgument for a URL that is
 // not http[s]://HOST:PORT/PATH or TLS files that do not load (see MakeClientTlsContext). Any HTTP status is a successful call.
 Result<ClientResponse> Fetch(const ClientRequest& request);
 

@@ -62,6 +62,7 @@ int RunUntilSignalled(const std::string& name, const std::string& host, Server& 
     break;
   }
   spdlog::info("{} stopping: finishing in-flight requests", name);
+  if (hooks.on_stopping) hooks.on_stopping();
   server.Stop();
   if (hooks.before_stop) hooks.before_stop();
   spdlog::info("{} stopped", name);

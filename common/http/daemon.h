@@ -19,6 +19,9 @@ std::optional<int> ParseCommandLineOrExit(config::Options& options, int argc, co
 struct DaemonHooks {
   std::function<void()> on_started;     // once the server listens (its port is known)
   std::function<void()> on_reload;      // SIGHUP
+  // SIGTERM/SIGINT, before the server's graceful stop: ends waits in handlers (long polls) so
+  // that the in-flight requests they hold finish now rather than at their timeout.
+  std::function<void()> on_stopping;
   std::function<void()> before_stop;    // after the server stopped, before the process exits
 };
 

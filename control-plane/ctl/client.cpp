@@ -246,8 +246,7 @@ Result<HttpAnswer> Client::Send(const std::string& method, const std::string& ta
   } catch (const boost::system::system_error& e) {
     // Under TLS 1.3 a server refusing the client certificate says so only when the response is
     // read, long after "connect": name TLS so the operator looks at certificates, not the network.
-    const auto& category = e.code().category();
-    if (category == boost::asio::error::get_ssl_category() || category == boost::asio::ssl::error::get_stream_category()) {
+    if (http::IsTlsErrorCategory(e.code().category().name())) {
       return Status::Unavailable("TLS with " + options_.url + " failed: " + e.code().message());
     }
     return Status::Unavailable("cannot reach " + options_.url + ": " + e.code().message());

@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import signal
 import tempfile
 import time
@@ -149,6 +150,21 @@ class DecisionLogs(WardenTestCase):
         self.assertEqual(50, len(entries))  # denies only
         self.assertTrue(all(e["decision"] == "deny" for e in entries))
         self.assertGreater(self.metric(cp, 'warden_http_requests_total{route="POST /v1/decision-logs",code="2xx"}'), 0)
+
+    def test_a_pull_mode_edge_pointed_at_the_sync_listener_ships_there(self):
+        with socket.socket() as probe:  # a free port for --sync-listen
+            probe.bind(("127.0.0.1", 0))
+            sync_port = probe.getsockname()[1]
+        cp = self.start("warden-control-plane", "--db", self.db, "--listen", "127.0.0.1:0", "--sync-listen",
+                        f"127.0.0.1:{sync_port}", env={"WARDEN_ADMIN_TOKEN": TOKEN})
+        self.setup_store(cp)
+        edge = self.start_edge(f"http://127.0.0.1:{sync_port}", "--sync-mode", "pull")
+        checker = Checker(edge)
+        for _ in range(10):
+            checker.check("eve", "roadmap")
+        checker.close()
+        instance = self.decision_log_status(edge)["instance_id"]
+        wait_until(lambda: len(self.stored(cp, edge=instance)) == 10, message="the 10 entries, through the sync listener")
 
     def test_wardenctl_decisions_follow_prints_entries_as_they_arrive(self):
         import subprocess

@@ -1,6 +1,9 @@
 // Partial evaluation and Cerbos plan JSON.
 #include <doctest/doctest.h>
 
+#include <string>
+#include <vector>
+
 #include <nlohmann/json.hpp>
 
 #include "tests/unit/cel/test_util.h"
@@ -24,8 +27,10 @@ Residual Plan(std::string_view source, const json& principal = json::object()) {
 
 json Var(const std::string& path) { return {{"variable", path}}; }
 json Val(json v) { return {{"value", std::move(v)}}; }
-json Op(const std::string& op, json operands) {
-  return {{"expression", {{"operator", op}, {"operands", std::move(operands)}}}};
+// Operands as a vector: a one-element braced list converted straight to json is that element
+// under clang but a one-element array under gcc.
+json Op(const std::string& op, std::vector<json> operands) {
+  return {{"expression", {{"operator", op}, {"operands", json(std::move(operands))}}}};
 }
 
 TEST_CASE("a comparison with the unknown resource stays, the principal folds") {
