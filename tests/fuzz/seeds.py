@@ -268,7 +268,35 @@ def http_request():
                    + head + b"Transfer-Encoding: chunked\r\n\r\n" + chunks + b"0\r\n\r\n")
 
 
+def sync_hub():
+    """Edge conversations (sync_hub_fuzz.cpp: one message per line): hellos resuming at each
+    revision of the fuzzer's store, and decision-log batches made of the AuthZEN corpus's requests."""
+    def line(message):
+        return json.dumps(message, separators=(",", ":"))
+    instance = "0f3c2a1e-aaaa-4bbb-8ccc-000000000002"
+    def hello(revision, store):
+        return line({"type": "hello", "protocol_versions": [1], "build": "seeds", "feature_level": 1,
+                     "instance_id": instance, "store_id": store, "revision": revision})
+    for revision in range(0, 9):
+        acks = [line({"type": "ack", "revision": r}) for r in range(revision + 1, 9)]
+        yield "\n".join([hello(revision, "current")] + acks + ["tick"]).encode()
+    for path in sorted((CORPUS / "authzen").glob("*.json")):
+        cases = json.loads(path.read_text()).get("evaluation", [])
+        entries = []
+        for sequence, case in enumerate(cases[:20], start=1):
+            request = case["request"]
+            entries.append({"instance_id": instance, "sequence": sequence, "time": "2026-11-29T10:00:00.000000001Z",
+                            "revision": 3, "api": "authzen", "subject": request.get("subject", {}),
+                            "action": request.get("action", {}).get("name", ""),
+                            "resource": request.get("resource", {}),
+                            "decision": "allow" if case.get("expected") is True else "deny", "latency_us": 7})
+        batch = {"type": "decision_logs", "batch": 1, "instance_id": instance, "dropped": 0, "entries": entries}
+        yield "\n".join([hello(0, ""), line({"type": "ack", "revision": 7}), line(batch),
+                         line(dict(batch, batch=2))]).encode()
+
+
 GENERATORS = {
+    "sync_hub": sync_hub,
     "http_request": http_request,
     "snapshot_format": snapshot_format,
     "directory_data": directory_data,
