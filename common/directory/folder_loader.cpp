@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "common/directory/data_json.h"
+#include "common/util/json_text.h"
 
 namespace warden::directory {
 namespace {
@@ -57,6 +58,10 @@ void LoadJsonl(const std::string& text, const std::string& name, DirectorySnapsh
     ++line_no;
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
     std::string where = name + ":" + std::to_string(line_no) + ": ";
+    if (Status nesting = CheckJsonNesting(line, kMaxJsonDepth); !nesting.ok()) {
+      problems.Add(where + nesting.message());
+      continue;
+    }
     nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded()) {
       problems.Add(where + "not valid JSON");
@@ -79,6 +84,10 @@ void LoadJsonl(const std::string& text, const std::string& name, DirectorySnapsh
 }
 
 void LoadJson(const std::string& text, const std::string& name, DirectorySnapshot::Builder& builder, Problems& problems) {
+  if (Status nesting = CheckJsonNesting(text, kMaxJsonDepth); !nesting.ok()) {
+    problems.Add(name + ": " + nesting.message());
+    return;
+  }
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(text);

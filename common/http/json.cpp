@@ -47,29 +47,6 @@ Response JsonResponse(const nlohmann::json& body, unsigned status) {
   return response;
 }
 
-Status CheckJsonNesting(std::string_view text, int max_depth) {
-  int depth = 0;
-  bool in_string = false;
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-      continue;
-    }
-    if (c == '"') in_string = true;
-    else if (c == '[' || c == '{') {
-      if (++depth > max_depth) {
-        return Status::InvalidArgument("JSON nests deeper than " + std::to_string(max_depth) +
-                                       " levels at byte " + std::to_string(i));
-      }
-    } else if (c == ']' || c == '}') {
-      --depth;
-    }
-  }
-  return Status::Ok();
-}
-
 std::optional<Response> ParseJsonBody(const Request& request, nlohmann::json& out) {
   std::string_view content_type = request.header("Content-Type");
   if (!content_type.empty()) {

@@ -10,6 +10,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "common/http/request.h"
+#include "common/util/json_text.h"
 #include "common/util/status.h"
 
 namespace warden::http {
@@ -22,11 +23,9 @@ Response ErrorResponse(unsigned status, std::string_view code, std::string_view 
 Response ErrorResponse(const Status& status);
 Response JsonResponse(const nlohmann::json& body, unsigned status = 200);
 
-// Refuses text whose arrays/objects nest deeper than `max_depth`, before a recursive parser can
-// exhaust the stack on it. Scans bytes only; strings are skipped correctly.
-Status CheckJsonNesting(std::string_view text, int max_depth);
-
-inline constexpr int kMaxJsonDepth = 128;
+// Declared in common/util/json_text.h; named here too for the HTTP code that has always used them.
+using warden::CheckJsonNesting;
+using warden::kMaxJsonDepth;
 
 // Parses the request body as a JSON document. On failure returns the error response to send:
 // 415 when Content-Type is present and neither JSON (application/json, */*+json) nor text/plain

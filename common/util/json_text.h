@@ -1,10 +1,20 @@
-// Writing JSON text directly, for hot serializers that skip building a JSON tree.
+// JSON as text, without a JSON tree: writing strings directly (for hot serializers), and
+// checking nesting before a recursive parser or copy sees the text.
 #pragma once
 
 #include <string>
 #include <string_view>
 
+#include "common/util/status.h"
+
 namespace warden {
+
+// Refuses text whose arrays/objects nest deeper than `max_depth`, before a recursive parser can
+// exhaust the stack on it. Scans bytes only; strings are skipped correctly.
+Status CheckJsonNesting(std::string_view text, int max_depth);
+
+// The nesting every Warden reader of outside JSON accepts (request bodies, data files).
+inline constexpr int kMaxJsonDepth = 128;
 
 // `text` as a JSON string literal, escaped as nlohmann::json::dump() does (UTF-8 passes through).
 void AppendJsonString(std::string& out, std::string_view text);

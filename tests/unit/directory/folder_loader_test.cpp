@@ -101,3 +101,15 @@ TEST_CASE("manifest problems and folder shape") {
   REQUIRE_MESSAGE(b.ok(), b.status().ToString());
   CHECK((*b)->ResolveUser("a@x.com") == std::optional<std::string>("a"));
 }
+
+TEST_CASE("data nested deeper than JSON's limit is refused by name, not a stack overflow") {
+  TempDir dir;
+  dir.Write("manifest.yaml", "types:\n  user: {}\n");
+  const std::string deep = std::string(150'000, '[') + std::string(150'000, ']');
+  dir.Write("data/deep.jsonl", R"({"type":"user","id":"a","properties":{"p":)" + deep + "}}\n");
+  dir.Write("data/deep.json", R"({"objects":[{"type":"user","id":"b","properties":{"p":)" + deep + "}}]}");
+  auto s = LoadDirectoryFolder(dir.path(), 1);
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.status().message().find("deep.jsonl:1: JSON nests deeper than 128 levels") != std::string::npos);
+  CHECK(s.status().message().find("deep.json: JSON nests deeper than 128 levels") != std::string::npos);
+}
