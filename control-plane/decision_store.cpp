@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <limits>
 
 namespace warden::control_plane {
 
@@ -94,6 +95,11 @@ Result<int64_t> ParseRfc3339Nanos(const std::string& text) {
   utc.tm_min = minute;
   utc.tm_sec = second;
   int64_t seconds = static_cast<int64_t>(timegm(&utc)) - offset_seconds;
+  // Nanoseconds since 1970 in an int64 reach only from 1677 to 2262.
+  constexpr int64_t kLimit = std::numeric_limits<int64_t>::max() / 1'000'000'000 - 1;
+  if (seconds < -kLimit || seconds > kLimit) {
+    return Status::InvalidArgument("'" + text + "' is outside the years 1678 to 2261");
+  }
   return seconds * 1'000'000'000 + fraction_ns;
 }
 
