@@ -133,7 +133,9 @@ std::string_view LookupHeader(const void* message, std::string_view name) {
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
   spdlog::set_level(spdlog::level::off);
   fixture = new Fixture;  // serves every input; never freed
-  fixture->dir = std::filesystem::temp_directory_path() / ("warden-fuzz-sync-hub-" + std::to_string(::getpid()));
+  // In memory where there is a tmpfs: the decision store syncs every batch to disk.
+  std::filesystem::path tmp = std::filesystem::is_directory("/dev/shm") ? "/dev/shm" : std::filesystem::temp_directory_path();
+  fixture->dir = tmp / ("warden-fuzz-sync-hub-" + std::to_string(::getpid()));
   std::filesystem::remove_all(fixture->dir);
   std::filesystem::create_directories(fixture->dir);
   std::atexit([] { std::filesystem::remove_all(fixture->dir); });
