@@ -1,5 +1,7 @@
 #include "edge/sync_receiver.h"
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
@@ -52,7 +54,10 @@ void SyncReceiver::Dispatch(const json& message, Actions& actions) {
                           ? message["revision"].get<uint64_t>()
                           : 0;
   if (type == "welcome") {
-    actions.heartbeat = std::chrono::milliseconds(message.value("heartbeat_ms", int64_t{10'000}));
+    // Bounded so the silence limit (3 intervals) cannot overflow and a heartbeat cannot spin; the
+    // hub's own floor is 10 ms.
+    actions.heartbeat = std::chrono::milliseconds(
+        std::clamp(message.value("heartbeat_ms", int64_t{10'000}), int64_t{10}, kMaxHeartbeatMs));
     applier_.SetHubRevision(message.value("revision", uint64_t{0}));
     applier_.SetState("following", "");
     if (!heartbeats_started_) {

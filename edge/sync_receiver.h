@@ -25,6 +25,9 @@ class SyncReceiver {
   // `applier` must outlive the receiver. One receiver per session: a new connection starts over.
   explicit SyncReceiver(SyncApplier& applier) : applier_(applier) {}
 
+  // The longest heartbeat interval a welcome may set (about 31 years).
+  static constexpr int64_t kMaxHeartbeatMs = 1'000'000'000'000;
+
   struct Actions {
     std::vector<std::string> send;  // messages for the hub, in order (ack, nack)
     // Set when the message says why the session ends (an `error`, a nack that needs a resync, a

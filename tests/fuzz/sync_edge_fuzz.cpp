@@ -6,7 +6,8 @@
 // then messages, one JSON text per line. A snapshot_end whose sha256 is "fuzz" gets the hash of
 // the chunks since the last snapshot_begin, so mutated snapshot bodies reach the parser.
 // Properties: nothing crashes, throws, hangs or leaks; the applier and the holder agree on the
-// revision; it never goes backwards but by an acked snapshot; the edge acks only what it holds.
+// revision; it never goes backwards but by an acked snapshot; the edge acks only what it holds;
+// heartbeat intervals stay within bounds the follower's timers can multiply.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -109,6 +110,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     }
     if (after < before && !(snapshot_end && acked)) {
       Fail("revision went back from " + std::to_string(before) + " to " + std::to_string(after) + " on: " + text);
+    }
+    if (actions.heartbeat && (actions.heartbeat->count() < 10 ||
+                              actions.heartbeat->count() > warden::edge::SyncReceiver::kMaxHeartbeatMs)) {
+      Fail("a heartbeat interval of " + std::to_string(actions.heartbeat->count()) + " ms");
     }
     if (actions.end) {
       if (!actions.ended || actions.ended->ok()) Fail("a session ended without a reason");
