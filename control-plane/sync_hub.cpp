@@ -25,6 +25,18 @@ int64_t UnixNow() {
 // and no faster.
 constexpr size_t kSnapshotSendAhead = 2u << 20;
 
+// A whole-number field, 0 when absent. Anything else (a fraction, 1e57, a string) throws the
+// type_error Handle answers bad_message, where converting it would be undefined behaviour.
+template <typename T>
+T WholeField(const json& message, const char* field) {
+  auto it = message.find(field);
+  if (it == message.end()) return 0;
+  if (!it->is_number_integer()) {
+    throw json::type_error::create(302, std::string(field) + ": must be a whole number", &*it);
+  }
+  return it->get<T>();
+}
+
 }  // namespace
 
 // One edge's session. The server's threads touch only the inbox and the flags (under `mutex`);
@@ -411,11 +423,11 @@ void SyncHub::Dispatch(Session& session, const json& parsed) {
     if (answer.ok()) {
       json ack = *answer;
       ack["type"] = "decision_logs_ack";
-      ack["batch"] = parsed.value("batch", uint64_t{0});
+      ack["batch"] = WholeField<uint64_t>(parsed, "batch");
       session.Send(ack);
     } else if (answer.status().code() != StatusCode::kUnavailable) {
       session.Send({{"type", "decision_logs_refused"},
-                    {"batch", parsed.value("batch", uint64_t{0})},
+                    {"batch", WholeField<uint64_t>(parsed, "batch")},
                     {"message", answer.status().message()}});
     }
   } else {
@@ -467,7 +479,7 @@ void SyncHub::HandleHello(Session& session, const json& hello) {
     std::lock_guard lock(session.mutex);
     session.live.instance_id = instance_id;
     session.live.build = text("build");
-    session.live.feature_level = hello.value("feature_level", 0);
+    session.live.feature_level = WholeField<int>(hello, "feature_level");
     if (!text("address").empty()) session.live.address = text("address");
     if (session.live.address.empty()) session.live.address = session.channel->remote_address();
     session.live.revision = why_snapshot ? 0 : edge_revision;

@@ -9,6 +9,23 @@ namespace warden::edge {
 
 using nlohmann::json;
 
+namespace {
+
+// A whole-number field, or `fallback` when absent. Anything else (a fraction, 1e57, a string) is
+// a hub not speaking the protocol: the type_error ends the session, where converting it would be
+// undefined behaviour.
+template <typename T>
+T Whole(const json& message, const char* field, T fallback) {
+  auto it = message.find(field);
+  if (it == message.end()) return fallback;
+  if (!it->is_number_integer()) {
+    throw json::type_error::create(302, std::string(field) + ": must be a whole number", &*it);
+  }
+  return it->get<T>();
+}
+
+}  // namespace
+
 SyncReceiver::Actions SyncReceiver::Handle(std::string_view text) {
   Actions actions;
   json message = json::parse(text, nullptr, false);
@@ -57,8 +74,8 @@ void SyncReceiver::Dispatch(const json& message, Actions& actions) {
     // Bounded so the silence limit (3 intervals) cannot overflow and a heartbeat cannot spin; the
     // hub's own floor is 10 ms.
     actions.heartbeat = std::chrono::milliseconds(
-        std::clamp(message.value("heartbeat_ms", int64_t{10'000}), int64_t{10}, kMaxHeartbeatMs));
-    applier_.SetHubRevision(message.value("revision", uint64_t{0}));
+        std::clamp(Whole<int64_t>(message, "heartbeat_ms", 10'000), int64_t{10}, kMaxHeartbeatMs));
+    applier_.SetHubRevision(Whole<uint64_t>(message, "revision", 0));
     applier_.SetState("following", "");
     if (!heartbeats_started_) {
       heartbeats_started_ = true;
@@ -67,9 +84,10 @@ void SyncReceiver::Dispatch(const json& message, Actions& actions) {
   } else if (type == "heartbeat") {
     applier_.SetHubRevision(revision);
   } else if (type == "decision_logs_ack") {
-    // A batch id that is not a number acknowledges nothing; the batch goes again after its timeout.
+    // A batch id that is not a whole number acknowledges nothing; the batch goes again after its
+    // timeout.
     auto batch = message.find("batch");
-    if (batch == message.end() || batch->is_number()) actions.log_batch_acked = message.value("batch", uint64_t{0});
+    if (batch == message.end() || batch->is_number_integer()) actions.log_batch_acked = Whole<uint64_t>(message, "batch", 0);
   } else if (type == "decision_logs_refused") {
     spdlog::error("decision log: the control plane refused a batch: {}", message.value("message", std::string()));
   } else if (halted_) {
@@ -102,9 +120,9 @@ void SyncReceiver::Dispatch(const json& message, Actions& actions) {
     snapshot_hash_.Reset();
     snapshot_started_ = std::chrono::steady_clock::now();
     next_chunk_ = 0;
-    spdlog::info("sync: receiving the snapshot of revision {} ({} chunks)", revision, message.value("chunks", 0));
+    spdlog::info("sync: receiving the snapshot of revision {} ({} chunks)", revision, Whole<int64_t>(message, "chunks", 0));
   } else if (type == "snapshot_chunk") {
-    if (!in_snapshot_ || message.value("index", size_t{0}) != next_chunk_) {
+    if (!in_snapshot_ || Whole<size_t>(message, "index", 0) != next_chunk_) {
       actions.ended = Status::Unavailable("snapshot chunk out of order");
       actions.end = true;
       return;
