@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -195,9 +196,18 @@ std::shared_ptr<const Zone> LoadZone(std::string_view name) {
     if (!ok) return nullptr;
   }
   if (name.empty() || name.front() == '/' || name.find("..") != std::string_view::npos) return nullptr;
-  std::ifstream in("/usr/share/zoneinfo/" + std::string(name), std::ios::binary);
+  // Zone names like "America" are folders: opening one succeeds, and reading it through an
+  // istreambuf_iterator throws (libstdc++ reports EISDIR from underflow). Regular files only, of a
+  // TZif file's size, read through istream::read, which turns read errors into a failed stream.
+  const std::string path = "/usr/share/zoneinfo/" + std::string(name);
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path, error)) return nullptr;
+  uintmax_t file_size = std::filesystem::file_size(path, error);
+  if (error || file_size > (1u << 20)) return nullptr;
+  std::ifstream in(path, std::ios::binary);
   if (!in) return nullptr;
-  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::string data(static_cast<size_t>(file_size), '\0');
+  if (!in.read(data.data(), static_cast<std::streamsize>(data.size()))) return nullptr;
   auto* p = reinterpret_cast<const unsigned char*>(data.data());
   size_t size = data.size();
   if (size < 44 || data.compare(0, 4, "TZif") != 0) return nullptr;

@@ -170,5 +170,14 @@ TEST_CASE("time zones past the last explicit transition follow the zone's POSIX 
   CHECK(Eval("timestamp('2100-03-28T01:00:00Z').getHours('Europe/London')").int_value() == 2);
 }
 
+// Found by fuzz_cel: "America" names a folder of zones, and reading it threw out of the evaluator.
+TEST_CASE("a time zone naming a folder, or outside the zone database, is an error value") {
+  using testing::Eval;
+  for (const char* zone : {"America", "Europe/", "../../etc/passwd", "/etc/passwd", "Nowhere/Atlantis"}) {
+    INFO(zone);
+    CHECK(Eval(std::string("timestamp('2009-02-13T02:00:00Z').getDayOfMonth('") + zone + "')").is_error());
+  }
+}
+
 }  // namespace
 }  // namespace warden::cel
