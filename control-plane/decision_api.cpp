@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "common/util/time_format.h"
 #include "control-plane/api_support.h"
 
 namespace warden::control_plane {
@@ -14,10 +15,6 @@ namespace {
 using http::Method;
 using nlohmann::json;
 
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // A time bound: RFC 3339, or unix seconds.
 Result<int64_t> TimeParam(const http::Request& request, const char* name, int64_t fallback) {
@@ -106,7 +103,7 @@ Result<json> DecisionIngest::Ingest(const std::string& key_id, const json& body)
                  reported_drops);
   }
   // Retention runs at most once a minute, on the ingest path that makes it necessary.
-  int64_t now = NowNs();
+  int64_t now = UnixNanosNow();
   int64_t last = last_retention_ns_.load();
   if (now - last > 60'000'000'000 && last_retention_ns_.compare_exchange_strong(last, now)) {
     auto deleted = store_.EnforceRetention(

@@ -34,10 +34,6 @@ CREATE INDEX IF NOT EXISTS decisions_by_resource ON decisions(resource, time_ns)
 CREATE TABLE IF NOT EXISTS drops (instance_id TEXT NOT NULL, reported_ns INTEGER NOT NULL, count INTEGER NOT NULL);
 )sql";
 
-int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 
 Result<std::string> EntityKey(const json& entry, const char* field, const std::string& where) {
@@ -167,7 +163,7 @@ Result<DecisionStore::IngestResult> DecisionStore::Ingest(const std::string& ins
       "INSERT OR IGNORE INTO decisions(instance_id, sequence, time_ns, ingested_ns, key_id, api, subject, action, "
       "resource, allowed, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
   if (!insert.ok()) return insert.status();
-  int64_t now = NowNs();
+  int64_t now = UnixNanosNow();
   for (const auto& row : rows) {
     insert->Bind(1, instance_id).Bind(2, static_cast<int64_t>(row.sequence)).Bind(3, row.time_ns).Bind(4, now)
         .Bind(5, key_id).Bind(6, row.api).Bind(7, row.subject).Bind(8, row.action).Bind(9, row.resource)
@@ -255,7 +251,7 @@ Result<uint64_t> DecisionStore::EnforceRetention(int64_t max_age_ns, uint64_t ma
   if (max_age_ns > 0) {
     auto old = db_.Prepare("DELETE FROM decisions WHERE time_ns < ?1");
     if (!old.ok()) return old.status();
-    old->Bind(1, NowNs() - max_age_ns);
+    old->Bind(1, UnixNanosNow() - max_age_ns);
     WARDEN_RETURN_IF_ERROR(old->Run());
     deleted += static_cast<uint64_t>(db_.changes());
   }

@@ -1,5 +1,6 @@
 #include "common/util/time_format.h"
 
+#include <chrono>
 #include <cstdio>
 #include <ctime>
 
@@ -13,6 +14,11 @@ std::string Rfc3339Nanos(int64_t unix_ns) {
   size_t length = std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &utc);
   std::snprintf(text + length, sizeof text - length, ".%09lldZ", static_cast<long long>(unix_ns % 1'000'000'000));
   return text;
+}
+
+int64_t UnixNanosNow() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace warden

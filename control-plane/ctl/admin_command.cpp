@@ -19,8 +19,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-std::string U64(const nlohmann::json& j, const char* key) { return std::to_string(j.value(key, uint64_t{0})); }
-
 }  // namespace
 
 int KeysCommand(const std::vector<std::string>& args) {
@@ -92,7 +90,7 @@ int EdgesCommand(const std::vector<std::string>& args) {
       std::string state = e.value("state", "");
       if (e.contains("error")) state += " (" + e["error"].get<std::string>() + ")";
       rows.push_back({e["instance"], e.value("key", e.value("key_id", "")), e["address"], e["version"],
-                      U64(e, "revision"), U64(e, "lag"), state, e["last_seen"]});
+                      U64Cell(e, "revision"), U64Cell(e, "lag"), state, e["last_seen"]});
     }
     PrintTable({"INSTANCE", "KEY", "ADDRESS", "VERSION", "REVISION", "LAG", "STATE", "LAST SEEN"}, rows);
   });
@@ -107,7 +105,7 @@ int RevisionCommand(const std::vector<std::string>& args) {
   }
   Client client(*options);
   return client.Call("GET", "/v1/revision", nullptr, [](const nlohmann::json& j) {
-    std::printf("revision %s\nstore_id %s\n", U64(j, "revision").c_str(), j["store_id"].get<std::string>().c_str());
+    std::printf("revision %s\nstore_id %s\n", U64Cell(j, "revision").c_str(), j["store_id"].get<std::string>().c_str());
   });
 }
 

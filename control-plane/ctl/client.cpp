@@ -299,6 +299,10 @@ std::string UrlEncode(const std::string& text) {
   return out;
 }
 
+std::string U64Cell(const nlohmann::json& json, const char* key) {
+  return std::to_string(json.value(key, uint64_t{0}));
+}
+
 void PrintTable(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
   std::vector<size_t> widths(header.size());
   for (size_t i = 0; i < header.size(); ++i) widths[i] = header[i].size();

@@ -79,6 +79,8 @@ std::string UrlEncode(const std::string& text);
 
 // Prints rows as an aligned table with a header line.
 void PrintTable(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
+// A table cell: `json[key]` as an unsigned integer's digits ("0" when absent).
+std::string U64Cell(const nlohmann::json& json, const char* key);
 
 // Prints the error an answer carries and returns the exit code it maps to (1).
 int PrintRefusal(const HttpAnswer& answer);

@@ -16,8 +16,6 @@ constexpr const char* kPolicyUsage =
     "       wardenctl policy tag REVISION TAG     tag the set pushed at REVISION\n"
     "       wardenctl policy rollback TAG|REVISION  make that set current again (a new revision)\n";
 
-std::string U64(const nlohmann::json& j, const char* key) { return std::to_string(j.value(key, uint64_t{0})); }
-
 }  // namespace
 
 int PolicyCommand(const std::vector<std::string>& args) {
@@ -30,7 +28,7 @@ int PolicyCommand(const std::vector<std::string>& args) {
     return client.Call("GET", "/v1/policies?page_size=10000", nullptr, [](const nlohmann::json& j) {
       std::vector<std::vector<std::string>> rows;
       for (const auto& p : j["policies"]) {
-        rows.push_back({p["path"].get<std::string>(), p["sha256"].get<std::string>().substr(0, 12), U64(p, "bytes")});
+        rows.push_back({p["path"].get<std::string>(), p["sha256"].get<std::string>().substr(0, 12), U64Cell(p, "bytes")});
       }
       PrintTable({"PATH", "SHA256", "BYTES"}, rows);
     });
@@ -45,8 +43,8 @@ int PolicyCommand(const std::vector<std::string>& args) {
       for (const auto& s : j["policy_sets"]) {
         std::string tags;
         for (const auto& t : s["tags"]) tags += (tags.empty() ? "" : ",") + t.get<std::string>();
-        rows.push_back({U64(s, "revision"), s["sha256"].get<std::string>().substr(0, 12), s["author"].get<std::string>(),
-                        s["time"].get<std::string>(), U64(s, "files"), tags});
+        rows.push_back({U64Cell(s, "revision"), s["sha256"].get<std::string>().substr(0, 12), s["author"].get<std::string>(),
+                        s["time"].get<std::string>(), U64Cell(s, "files"), tags});
       }
       PrintTable({"REVISION", "SHA256", "AUTHOR", "TIME", "FILES", "TAGS"}, rows);
     });
@@ -54,7 +52,7 @@ int PolicyCommand(const std::vector<std::string>& args) {
   if (verb == "tag" && a.size() == 3) {
     nlohmann::json body = {{"tag", a[2]}};
     return client.Call("POST", "/v1/policy-sets/" + UrlEncode(a[1]) + "/tags", &body, [](const nlohmann::json& j) {
-      std::printf("tagged revision %s as %s\n", U64(j, "revision").c_str(), j["tag"].get<std::string>().c_str());
+      std::printf("tagged revision %s as %s\n", U64Cell(j, "revision").c_str(), j["tag"].get<std::string>().c_str());
     });
   }
   if (verb == "rollback" && a.size() == 2) {
@@ -65,7 +63,7 @@ int PolicyCommand(const std::vector<std::string>& args) {
       body["tag"] = a[1];
     }
     return client.Call("POST", "/v1/rollback", &body, [](const nlohmann::json& j) {
-      std::printf("revision %s%s\n", U64(j, "revision").c_str(), j.value("changed", true) ? "" : " (nothing changed)");
+      std::printf("revision %s%s\n", U64Cell(j, "revision").c_str(), j.value("changed", true) ? "" : " (nothing changed)");
     });
   }
   std::fputs(kPolicyUsage, stderr);
