@@ -24,7 +24,6 @@ Result<std::shared_ptr<const Snapshot>> ApplyRevision(const Snapshot& base, uint
     next->policy_sources = base.policy_sources;
     next->policies = base.policies;
   }
-  next->oracle = std::make_shared<directory::SnapshotRelationOracle>(next->directory);
   next->created_at = std::chrono::system_clock::now();
   return std::shared_ptr<const Snapshot>(std::move(next));
 }

@@ -13,7 +13,6 @@ Result<std::shared_ptr<const Snapshot>> MakeSnapshot(std::vector<policy::SourceD
   snapshot->policies = std::move(*policies);
   snapshot->policy_sources = std::make_shared<const std::vector<policy::SourceDocument>>(std::move(policy_sources));
   snapshot->directory = directory ? std::move(directory) : directory::DirectorySnapshot::Empty();
-  snapshot->oracle = std::make_shared<directory::SnapshotRelationOracle>(snapshot->directory);
   snapshot->created_at = std::chrono::system_clock::now();
   return std::shared_ptr<const Snapshot>(std::move(snapshot));
 }

@@ -29,8 +29,6 @@ struct Snapshot {
   std::shared_ptr<const std::vector<policy::SourceDocument>> policy_sources;
   // Never null; the built-in model and no data when the store holds none.
   std::shared_ptr<const directory::DirectorySnapshot> directory;
-  // Answers policy conditions' check(...) calls against `directory`.
-  std::shared_ptr<const directory::SnapshotRelationOracle> oracle;
   std::chrono::system_clock::time_point created_at;
 };
 

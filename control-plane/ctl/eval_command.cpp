@@ -31,8 +31,11 @@ using nlohmann::json;
 
 Result<json> Answer(const Snapshot& snapshot, json request) {
   if (!request.is_object()) return Status::InvalidArgument("a request must be a JSON object");
+  // The edge's default limits: wardenctl eval answers as an edge with no limit options would.
+  const directory::CheckLimits limits;
+  directory::BoundedRelationOracle oracle(*snapshot.directory, limits);
   policy::DecideOptions options;
-  options.oracle = snapshot.oracle.get();
+  options.oracle = &oracle;
   options.now = policy::CurrentTime();
   if (request.contains("principal")) {
     engine::EnrichCerbosPrincipal(snapshot, request["principal"]);
