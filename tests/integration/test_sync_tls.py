@@ -4,10 +4,10 @@ against the test CA; an edge that does not trust the CA refuses to sync and is n
 import json
 import os
 import shutil
-import subprocess
 import tempfile
 import unittest
 
+from certificates import make_ca, make_cert
 from harness import SOURCE_DIR, WardenTestCase
 
 TOKEN = "tls-admin-token"
@@ -15,17 +15,9 @@ TOKEN = "tls-admin-token"
 
 def make_ca_and_server_cert(folder):
     """A test CA and a server certificate for 127.0.0.1 and localhost signed by it."""
-    def openssl(*args):
-        subprocess.run(["openssl", *args], check=True, capture_output=True, cwd=folder)
-    openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2",
-            "-subj", "/CN=warden test CA")
-    openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "server.key", "-out", "server.csr",
-            "-subj", "/CN=127.0.0.1")
-    with open(os.path.join(folder, "san.ext"), "w") as f:
-        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n")
-    openssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial",
-            "-out", "server.pem", "-days", "2", "-extfile", "san.ext")
-    return (os.path.join(folder, "ca.pem"), os.path.join(folder, "server.pem"), os.path.join(folder, "server.key"))
+    ca = make_ca(folder, "test")
+    cert, key = make_cert(folder, ca, "server", server=True)
+    return ca[0], cert, key
 
 
 class TlsSync(WardenTestCase):
