@@ -23,7 +23,7 @@ struct AdminLimits {
   size_t max_id_bytes = 512;    // object and subject ids
   size_t max_name_bytes = 64;   // types, relations, tags
   size_t max_path_bytes = 256;  // policy paths
-  int max_json_depth = 64;
+  int max_json_depth = 128;  // each import line and data document (the server's --max-json-depth)
 };
 
 // Wraps a handler so it runs only for a caller whose bearer token has `scope` (a write token may

@@ -11,7 +11,8 @@
 namespace warden::control_plane {
 
 Result<std::unique_ptr<ControlPlane>> ControlPlane::Open(const std::string& db_path, const std::string& bootstrap_token,
-                                                         metrics::Registry& registry) {
+                                                         metrics::Registry& registry,
+                                                         const policy::ExpressionLimits& expression_limits) {
   auto store = Store::Open(db_path);
   if (!store.ok()) return store.status();
   std::unique_ptr<ControlPlane> cp(new ControlPlane());
@@ -20,7 +21,7 @@ Result<std::unique_ptr<ControlPlane>> ControlPlane::Open(const std::string& db_p
     spdlog::info("migrated database {}; the previous version was saved as {}", db_path,
                  cp->store_->migration_backup());
   }
-  auto snapshot = cp->store_->LoadSnapshot();
+  auto snapshot = cp->store_->LoadSnapshot(expression_limits);
   if (!snapshot.ok()) return snapshot.status();
   cp->current_ = std::move(*snapshot);
   auto tokens = cp->store_->Tokens();

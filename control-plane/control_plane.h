@@ -47,9 +47,11 @@ class ControlPlane {
  public:
   // Opens the store at `db_path` and loads its current snapshot. When `bootstrap_token` is not
   // empty and the store holds no admin token, it becomes the first write token (named
-  // "bootstrap"); once any token exists it is ignored.
+  // "bootstrap"); once any token exists it is ignored. Every write's policies must compile under
+  // `expression_limits`.
   static Result<std::unique_ptr<ControlPlane>> Open(const std::string& db_path, const std::string& bootstrap_token,
-                                                    metrics::Registry& registry);
+                                                    metrics::Registry& registry,
+                                                    const policy::ExpressionLimits& expression_limits = {});
 
   Store& store() { return *store_; }
   const std::string& store_id() const { return store_->store_id(); }

@@ -2,6 +2,7 @@
 
 #include "common/http/server_config.h"
 #include "common/http/standard_routes.h"
+#include "common/snapshot/expression_limit_options.h"
 #include "control-plane/admin_api.h"
 #include "control-plane/decision_api.h"
 #include "control-plane/sync_api.h"
@@ -42,6 +43,7 @@ void AddControlPlaneOptions(config::Options& options) {
   options.Add("sync-window-bytes", config::OptionType::kBytes, "8MiB", "unacked bytes in flight per edge");
   options.Add("change-log-retain", config::OptionType::kInt, "100000",
               "revisions whose ops the change log keeps (0: all); edges further behind get a snapshot");
+  AddExpressionLimitOptions(options);
 }
 
 Result<std::unique_ptr<ControlPlaneApp>> ControlPlaneApp::Create(const config::Options& options) {
@@ -57,9 +59,12 @@ Result<std::unique_ptr<ControlPlaneApp>> ControlPlaneApp::Create(const config::O
   int64_t lines = options.GetInt("max-import-lines");
   if (lines < 1) return Status::InvalidArgument("--max-import-lines: must be at least 1");
   limits.max_import_lines = static_cast<size_t>(lines);
+  limits.max_json_depth = server_options->max_json_depth;
 
   std::unique_ptr<ControlPlaneApp> app(new ControlPlaneApp());
-  auto cp = ControlPlane::Open(db, options.GetString("admin-token"), app->registry_);
+  auto expression_limits = ExpressionLimitsFrom(options);
+  if (!expression_limits.ok()) return expression_limits.status();
+  auto cp = ControlPlane::Open(db, options.GetString("admin-token"), app->registry_, *expression_limits);
   if (!cp.ok()) return cp.status();
   app->control_plane_ = std::move(*cp);
   app->host_ = server_options->host;

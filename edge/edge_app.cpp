@@ -8,6 +8,7 @@
 #include "common/http/client.h"
 #include "common/http/json.h"
 #include "common/http/server_config.h"
+#include "common/snapshot/expression_limit_options.h"
 #include "common/http/standard_routes.h"
 #include "edge/authzen_api.h"
 #include "edge/cerbos_api.h"
@@ -46,6 +47,9 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
   app->context_->limits.decision.graph.max_depth = static_cast<int>(graph_depth);
   app->context_->limits.decision.graph.max_visits = static_cast<size_t>(graph_visits);
   app->context_->limits.decision.max_eval_cost = static_cast<uint64_t>(eval_cost);
+  auto expression_limits = ExpressionLimitsFrom(options);
+  if (!expression_limits.ok()) return expression_limits.status();
+  app->context_->limits.expression = *expression_limits;
 
   const std::string& data = options.GetString("data");
   const std::string& replica_path = options.GetString("replica");
@@ -63,7 +67,7 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
     if (app->replica_->discarded()) {
       spdlog::warn("replica {} was damaged; set aside as {}.corrupt, starting empty", replica_path, replica_path);
     }
-    auto loaded = app->replica_->Load();
+    auto loaded = app->replica_->Load(*expression_limits);
     if (!loaded.ok()) {
       spdlog::error("replica {} does not load ({}); waiting for a snapshot", replica_path, loaded.status().message());
     } else if (*loaded) {
@@ -116,7 +120,8 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
     if (follow.key.empty()) return Status::InvalidArgument("option 'key-file': '" + key_file + "' is empty");
     follow.poll_interval = options.GetDuration("sync-poll-interval");
     follow_for_logs = follow;
-    app->applier_ = std::make_unique<SyncApplier>(app->context_->holder(), app->replica_.get(), app->registry_);
+    app->applier_ = std::make_unique<SyncApplier>(app->context_->holder(), app->replica_.get(), app->registry_,
+                                                 *expression_limits);
     if (mode == "pull") {
       app->pull_follower_ = std::make_unique<PullFollower>(follow, *app->applier_);
     } else {
@@ -132,7 +137,8 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
   }
   WARDEN_RETURN_IF_ERROR(app->OpenDecisionLog(options, control_plane.empty() ? nullptr : &follow_for_logs));
   if (!data.empty()) {
-    app->standalone_ = std::make_unique<StandaloneSource>(data, app->context_->holder(), options.GetDuration("poll-interval"));
+    app->standalone_ = std::make_unique<StandaloneSource>(data, app->context_->holder(), options.GetDuration("poll-interval"),
+                                                         *expression_limits);
     Status loaded = app->standalone_->LoadNow();
     if (!loaded.ok()) return Status::InvalidArgument("cannot load --data " + data + ":\n" + loaded.message());
     app->standalone_->StartWatching();

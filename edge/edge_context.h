@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/engine/decision.h"
+#include "common/policy/policy_set.h"
 #include "common/http/request.h"
 #include "common/metrics/registry.h"
 #include "common/snapshot/snapshot_holder.h"
@@ -28,6 +29,9 @@ struct EdgeLimits {
   // Graph depth and fan-out, and the CEL cost budget, of every decision (--max-graph-depth,
   // --max-graph-visits, --max-eval-cost).
   engine::DecisionLimits decision;
+  // What policy conditions may be (--max-expression-length, --max-expression-depth): every
+  // snapshot this edge builds, from its folder, replica or the control plane, compiles under them.
+  policy::ExpressionLimits expression;
 };
 
 class EdgeContext {

@@ -1,6 +1,7 @@
 #include "edge/edge_options.h"
 
 #include "common/http/server_config.h"
+#include "common/snapshot/expression_limit_options.h"
 
 namespace warden::edge {
 
@@ -56,6 +57,7 @@ void AddEdgeOptions(config::Options& options) {
               "most (object, relation) nodes one check visits: the fan-out bound");
   options.Add("max-eval-cost", config::OptionType::kInt, "1000000",
               "CEL cost units one condition may spend; past it the condition does not hold");
+  AddExpressionLimitOptions(options);
 }
 
 }  // namespace warden::edge

@@ -211,7 +211,7 @@ Status Replica::ReplaceWith(const Snapshot& snapshot) {
   return Status::Ok();
 }
 
-Result<std::shared_ptr<const Snapshot>> Replica::Load() const {
+Result<std::shared_ptr<const Snapshot>> Replica::Load(const policy::ExpressionLimits& expression_limits) const {
   if (revision_ == 0) return std::shared_ptr<const Snapshot>();
   // Reads each table in full; a step error ends the read with that error.
   auto each_row = [this](const char* sql, auto&& use) -> Status {
@@ -253,7 +253,7 @@ Result<std::shared_ptr<const Snapshot>> Replica::Load() const {
     sources.push_back({row.ColumnText(0), row.ColumnText(1)});
     return Status::Ok();
   }));
-  return MakeSnapshot(std::move(sources), builder->Build(revision_), revision_, store_id_);
+  return MakeSnapshot(std::move(sources), builder->Build(revision_), revision_, store_id_, expression_limits);
 }
 
 }  // namespace warden::edge

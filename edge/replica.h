@@ -49,7 +49,7 @@ class Replica {
 
   // The snapshot the replica holds, or nullptr when it holds none. An error means the content
   // does not load (a policy or manifest that no longer compiles): the caller should resync.
-  Result<std::shared_ptr<const Snapshot>> Load() const;
+  Result<std::shared_ptr<const Snapshot>> Load(const policy::ExpressionLimits& expression_limits = {}) const;
 
   // Replaces the whole content with `snapshot`, in one transaction.
   Status ReplaceWith(const Snapshot& snapshot);

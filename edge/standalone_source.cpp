@@ -7,8 +7,9 @@
 namespace warden::edge {
 
 StandaloneSource::StandaloneSource(std::filesystem::path dir, SnapshotHolder& holder,
-                                   std::chrono::milliseconds poll_interval)
-    : dir_(std::move(dir)), holder_(holder), poll_interval_(poll_interval) {}
+                                   std::chrono::milliseconds poll_interval,
+                                   const policy::ExpressionLimits& expression_limits)
+    : dir_(std::move(dir)), holder_(holder), poll_interval_(poll_interval), expression_limits_(expression_limits) {}
 
 StandaloneSource::~StandaloneSource() {
   {
@@ -21,7 +22,7 @@ StandaloneSource::~StandaloneSource() {
 
 Status StandaloneSource::LoadNow() {
   std::string fingerprint = FolderFingerprint(dir_);
-  auto loaded = LoadSnapshotFolder(dir_, next_revision_, "standalone");
+  auto loaded = LoadSnapshotFolder(dir_, next_revision_, "standalone", expression_limits_);
   std::lock_guard lock(mutex_);
   fingerprint_ = fingerprint;
   if (!loaded.ok()) {

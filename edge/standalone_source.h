@@ -14,13 +14,15 @@
 #include <string>
 #include <thread>
 
+#include "common/policy/policy_set.h"
 #include "common/snapshot/snapshot_holder.h"
 
 namespace warden::edge {
 
 class StandaloneSource {
  public:
-  StandaloneSource(std::filesystem::path dir, SnapshotHolder& holder, std::chrono::milliseconds poll_interval);
+  StandaloneSource(std::filesystem::path dir, SnapshotHolder& holder, std::chrono::milliseconds poll_interval,
+                   const policy::ExpressionLimits& expression_limits = {});
   ~StandaloneSource();  // stops the watcher
 
   // Loads the folder once and publishes it. The error names every problem found.
@@ -38,6 +40,7 @@ class StandaloneSource {
   std::filesystem::path dir_;
   SnapshotHolder& holder_;
   std::chrono::milliseconds poll_interval_;
+  policy::ExpressionLimits expression_limits_;
   std::string fingerprint_;
   uint64_t next_revision_ = 1;
   std::atomic<uint64_t> loads_{0};

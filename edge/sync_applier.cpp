@@ -21,8 +21,9 @@ std::string RefusedPolicyMarker() {
 
 }  // namespace
 
-SyncApplier::SyncApplier(SnapshotHolder& holder, Replica* replica, metrics::Registry& registry)
-    : holder_(holder), replica_(replica) {
+SyncApplier::SyncApplier(SnapshotHolder& holder, Replica* replica, metrics::Registry& registry,
+                         const policy::ExpressionLimits& expression_limits)
+    : holder_(holder), replica_(replica), expression_limits_(expression_limits) {
   instance_id_ = replica_ ? replica_->instance_id() : NewUuid();
   latest_ = holder_.Current();
   applied_ = &registry.AddCounter("warden_edge_sync_applied_revisions_total", "Revisions applied from the control plane");
@@ -112,7 +113,7 @@ Status SyncApplier::ApplySnapshot(std::string body, std::string_view sha256, uin
                                    " hashes to " + actual + ", its trailer says " + std::string(sha256));
   }
   auto started = std::chrono::steady_clock::now();
-  auto snapshot = protocol::ParseSnapshot(body, revision, store_id);
+  auto snapshot = protocol::ParseSnapshot(body, revision, store_id, expression_limits_);
   std::string().swap(body);  // the parsed snapshot holds everything; the text can go
   return InstallSnapshot(std::move(snapshot), revision, started);
 }

@@ -27,7 +27,11 @@ namespace warden::edge {
 class SyncApplier {
  public:
   // `replica` may be null (memory only). All must outlive the applier.
-  SyncApplier(SnapshotHolder& holder, Replica* replica, metrics::Registry& registry);
+  // Snapshots from the control plane are compiled under `expression_limits`; deltas inherit them
+  // from the snapshot they apply to.
+  SyncApplier(SnapshotHolder& holder, Replica* replica, metrics::Registry& registry,
+              const policy::ExpressionLimits& expression_limits = {});
+  const policy::ExpressionLimits& expression_limits() const { return expression_limits_; }
 
   // The revision and store held (0 and "" before anything was applied).
   uint64_t revision() const;
@@ -67,6 +71,7 @@ class SyncApplier {
  private:
   SnapshotHolder& holder_;
   Replica* replica_;
+  policy::ExpressionLimits expression_limits_;
   std::string instance_id_;
   // The latest applied snapshot (may differ from what the holder serves only at revision 0).
   std::shared_ptr<const Snapshot> latest_;  // GUARDED_BY(mutex_)

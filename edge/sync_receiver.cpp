@@ -116,7 +116,7 @@ void SyncReceiver::Dispatch(const json& message, Actions& actions) {
     in_snapshot_ = true;
     snapshot_revision_ = revision;
     snapshot_store_ = message.value("store_id", std::string());
-    snapshot_parser_ = std::make_unique<protocol::SnapshotParser>();
+    snapshot_parser_ = std::make_unique<protocol::SnapshotParser>(applier_.expression_limits());
     snapshot_hash_.Reset();
     snapshot_started_ = std::chrono::steady_clock::now();
     next_chunk_ = 0;

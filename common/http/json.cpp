@@ -62,7 +62,7 @@ std::optional<Response> ParseJsonBody(const Request& request, nlohmann::json& ou
   if (request.body().empty()) {
     return ErrorResponse(400, "invalid_json", "request body is empty; a JSON document is required");
   }
-  if (Status nesting = CheckJsonNesting(request.body(), kMaxJsonDepth); !nesting.ok()) {
+  if (Status nesting = CheckJsonNesting(request.body(), request.max_json_depth()); !nesting.ok()) {
     return ErrorResponse(400, "invalid_json", nesting.message());
   }
   out = nlohmann::json::parse(request.body(), nullptr, /*allow_exceptions=*/false);

@@ -25,12 +25,12 @@ Response JsonResponse(const nlohmann::json& body, unsigned status = 200);
 
 // Declared in common/util/json_text.h; named here too for the HTTP code that has always used them.
 using warden::CheckJsonNesting;
-using warden::kMaxJsonDepth;
 
 // Parses the request body as a JSON document. On failure returns the error response to send:
 // 415 when Content-Type is present and neither JSON (application/json, */*+json) nor text/plain
 // (what fetch() sends for a string body, and what Cerbos's own clients send), 400 naming the byte offset and reason when the
-// body is not valid JSON (an empty body included) or nests deeper than kMaxJsonDepth. On success fills `out` and returns nullopt.
+// body is not valid JSON (an empty body included) or nests deeper than request.max_json_depth(). On success fills `out`
+// and returns nullopt.
 std::optional<Response> ParseJsonBody(const Request& request, nlohmann::json& out);
 
 }  // namespace warden::http

@@ -46,6 +46,9 @@ class Request {
   void set_path_params(std::vector<std::pair<std::string, std::string>> params) {
     path_params_ = std::move(params);
   }
+  // How deep a JSON body may nest (the server's --max-json-depth); ParseJsonBody refuses deeper.
+  int max_json_depth() const { return max_json_depth_; }
+  void set_max_json_depth(int depth) { max_json_depth_ = depth; }
 
  private:
   Method method_;
@@ -56,6 +59,7 @@ class Request {
   const void* message_;
   HeaderLookup header_lookup_;
   std::vector<std::pair<std::string, std::string>> path_params_;
+  int max_json_depth_ = 128;
 };
 
 struct Response {

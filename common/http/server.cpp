@@ -305,6 +305,7 @@ BeastResponse Server::Impl::Handle(BeastRequest& beast_request) {
   Method method = ToMethod(beast_request.method());
   std::string_view target(beast_request.target().data(), beast_request.target().size());
   Request request(method, target, std::move(beast_request.body()), &beast_request, &LookupHeader);
+  request.set_max_json_depth(options.max_json_depth);
 
   Response response;
   RouteStats* stats = &router.unmatched_stats();

@@ -27,6 +27,7 @@ struct ServerOptions {
   size_t max_header_bytes = 16 * 1024;     // larger headers get 431
   size_t max_body_bytes = 4 * 1024 * 1024;  // larger bodies get 413
   size_t max_connections = 10'000;          // beyond this, new connections get 503 and are closed
+  int max_json_depth = 128;                 // deeper JSON bodies get 400 (ParseJsonBody)
   // Time allowed to receive one whole request once its first byte arrived (slowloris bound).
   std::chrono::milliseconds read_timeout{10'000};
   // Time a keep-alive connection may wait for its next request.

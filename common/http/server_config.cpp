@@ -12,6 +12,7 @@ void AddServerOptions(config::Options& options, const std::string& default_liste
   options.Add("max-body", OptionType::kBytes, "4MiB", "largest request body accepted (larger: 413)");
   options.Add("max-header", OptionType::kBytes, "16KiB", "largest request header block accepted (larger: 431)");
   options.Add("max-connections", OptionType::kInt, "10000", "open connections beyond which new ones get 503");
+  options.Add("max-json-depth", OptionType::kInt, "128", "deepest nesting of a JSON request body (deeper: 400)");
   options.Add("read-timeout", OptionType::kDuration, "10s", "time to receive a whole request once it starts");
   options.Add("idle-timeout", OptionType::kDuration, "60s", "time a keep-alive connection may sit idle");
   options.Add("shutdown-grace", OptionType::kDuration, "10s", "time in-flight requests get to finish on SIGTERM");
@@ -48,6 +49,14 @@ Result<ServerOptions> ServerOptionsFrom(const config::Options& options) {
   int64_t connections = options.GetInt("max-connections");
   if (connections < 1) return Status::InvalidArgument("option 'max-connections' must be at least 1");
   server.max_connections = static_cast<size_t>(connections);
+  // Values built from a body (CEL maps, policy attributes) are walked recursively; beyond this a
+  // body could exhaust a worker's stack.
+  constexpr int64_t kHighestJsonDepth = 1000;
+  int64_t json_depth = options.GetInt("max-json-depth");
+  if (json_depth < 1 || json_depth > kHighestJsonDepth) {
+    return Status::InvalidArgument("option 'max-json-depth' must be between 1 and " + std::to_string(kHighestJsonDepth));
+  }
+  server.max_json_depth = static_cast<int>(json_depth);
   server.read_timeout = options.GetDuration("read-timeout");
   server.idle_timeout = options.GetDuration("idle-timeout");
   server.shutdown_grace = options.GetDuration("shutdown-grace");

@@ -8,7 +8,7 @@
 
 namespace warden::http {
 
-// Declares listen, threads, max-body, max-header, max-connections, read-timeout, idle-timeout,
+// Declares listen, threads, max-body, max-header, max-connections, max-json-depth, read-timeout, idle-timeout,
 // shutdown-grace, tls-cert, tls-key, tls-client-ca and access-log.
 void AddServerOptions(config::Options& options, const std::string& default_listen);
 

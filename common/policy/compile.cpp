@@ -167,10 +167,17 @@ class SetCompiler {
     return vars;
   }
 
+  cel::CompileOptions LimitedCompileOptions() const {
+    cel::CompileOptions compile;
+    compile.max_source_length = options_.expression_limits.max_length;
+    compile.max_ast_depth = options_.expression_limits.max_depth;
+    return compile;
+  }
+
   // Checks that `e` compiles as written (a variable's definition, say), reporting errors at
   // their position in the file.
   bool CheckExpr(const std::string& file, const ExprSource& e) {
-    cel::CompileOptions check;
+    cel::CompileOptions check = LimitedCompileOptions();
     check.variables = SourceVariables();
     auto checked = cel::Compile(e.text, check);
     if (!checked.ok()) ReportCelError(file, e, checked.status());
@@ -181,7 +188,7 @@ class SetCompiler {
   std::shared_ptr<const cel::Program> CompileExpr(const std::string& file, const ExprSource& e,
                                                   const std::map<std::string, std::string>& vars,
                                                   bool* uses_runtime = nullptr) {
-    cel::CompileOptions check;
+    cel::CompileOptions check = LimitedCompileOptions();
     check.variables = SourceVariables();
     auto checked = cel::Compile(e.text, check);
     if (!checked.ok()) {
@@ -197,7 +204,7 @@ class SetCompiler {
       for (const auto& err : rewritten.errors) Error(file, OffsetPosition(e, err.offset), err.message);
       return nullptr;
     }
-    cel::CompileOptions run;
+    cel::CompileOptions run = LimitedCompileOptions();
     run.variables = RuntimeVariables();
     auto program = cel::Compile(rewritten.text, run);
     if (!program.ok()) {

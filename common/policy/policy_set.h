@@ -33,9 +33,19 @@ class EvalContext;
 class Planner;
 }  // namespace internal
 
+// How large one condition expression may be, checked as written and again after policy
+// variables are expanded into it. An operator sets them (warden-edge and warden-control-plane
+// --max-expression-length/--max-expression-depth); they travel inside each Snapshot so every
+// recompile of the same store, on a delta or a reload, applies the same ones.
+struct ExpressionLimits {
+  size_t max_length = 100'000;  // bytes of source text
+  int max_depth = 200;          // nesting levels; above 400 is taken as 400 (cel::CompileOptions)
+};
+
 struct CompileSetOptions {
   // G / globals as conditions see them (Cerbos's engine.globals); a CEL map or null.
   cel::Value globals;
+  ExpressionLimits expression_limits;
 };
 
 // The answer of Plan: a filter over resources of one kind, in Cerbos's PlanResources shape.

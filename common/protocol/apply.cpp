@@ -16,7 +16,9 @@ Result<std::shared_ptr<const Snapshot>> ApplyRevision(const Snapshot& base, uint
   next->directory = std::move(*directory);
   if (TouchesPolicies(ops)) {
     auto sources = ApplyPolicyOps(*base.policy_sources, ops);
-    auto policies = policy::PolicySet::Compile(sources);
+    policy::CompileSetOptions compile_options;
+    compile_options.expression_limits = base.expression_limits;
+    auto policies = policy::PolicySet::Compile(sources, compile_options);
     if (!policies.ok()) return policies.status();
     next->policies = std::move(*policies);
     next->policy_sources = std::make_shared<const std::vector<policy::SourceDocument>>(std::move(sources));
@@ -25,6 +27,7 @@ Result<std::shared_ptr<const Snapshot>> ApplyRevision(const Snapshot& base, uint
     next->policies = base.policies;
   }
   next->created_at = std::chrono::system_clock::now();
+  next->expression_limits = base.expression_limits;
   return std::shared_ptr<const Snapshot>(std::move(next));
 }
 

@@ -114,6 +114,7 @@ std::shared_ptr<const SerializedSnapshot> SerializeSnapshot(const Snapshot& snap
 }
 
 struct SnapshotParser::State {
+  policy::ExpressionLimits expression_limits;
   std::vector<policy::SourceDocument> policies;
   std::optional<directory::ManifestSource> manifest;
   std::optional<directory::DirectorySnapshot::Builder> builder;
@@ -170,7 +171,10 @@ struct SnapshotParser::State {
   }
 };
 
-SnapshotParser::SnapshotParser() : state_(std::make_unique<State>()) {}
+SnapshotParser::SnapshotParser(const policy::ExpressionLimits& expression_limits)
+    : state_(std::make_unique<State>()) {
+  state_->expression_limits = expression_limits;
+}
 SnapshotParser::~SnapshotParser() = default;
 
 Status SnapshotParser::Feed(std::string_view lines) {
@@ -195,12 +199,14 @@ Status SnapshotParser::Feed(std::string_view lines) {
 Result<std::shared_ptr<const Snapshot>> SnapshotParser::Finish(uint64_t revision, std::string store_id) {
   if (!state_->error.ok()) return state_->error;
   WARDEN_RETURN_IF_ERROR(state_->EnsureBuilder());
-  return MakeSnapshot(std::move(state_->policies), state_->builder->Build(revision), revision, std::move(store_id));
+  return MakeSnapshot(std::move(state_->policies), state_->builder->Build(revision), revision, std::move(store_id),
+                      state_->expression_limits);
 }
 
 Result<std::shared_ptr<const Snapshot>> ParseSnapshot(std::string_view body, uint64_t revision,
-                                                      std::string store_id) {
-  SnapshotParser parser;
+                                                      std::string store_id,
+                                                      const policy::ExpressionLimits& expression_limits) {
+  SnapshotParser parser(expression_limits);
   WARDEN_RETURN_IF_ERROR(parser.Feed(body));
   return parser.Finish(revision, std::move(store_id));
 }

@@ -45,7 +45,8 @@ std::shared_ptr<const SerializedSnapshot> SerializeSnapshot(const Snapshot& snap
 // Finish return it.
 class SnapshotParser {
  public:
-  SnapshotParser();
+  // Policies are compiled under `expression_limits`, which the snapshot then carries.
+  explicit SnapshotParser(const policy::ExpressionLimits& expression_limits = {});
   ~SnapshotParser();
   SnapshotParser(const SnapshotParser&) = delete;
   SnapshotParser& operator=(const SnapshotParser&) = delete;
@@ -62,6 +63,7 @@ class SnapshotParser {
 // engines refuse (a policy that does not compile, a relation the manifest forbids).
 // The caller checks the hash first.
 Result<std::shared_ptr<const Snapshot>> ParseSnapshot(std::string_view body, uint64_t revision,
-                                                      std::string store_id);
+                                                      std::string store_id,
+                                                      const policy::ExpressionLimits& expression_limits = {});
 
 }  // namespace warden::protocol

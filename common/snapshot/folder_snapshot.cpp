@@ -11,7 +11,8 @@ namespace warden {
 namespace fs = std::filesystem;
 
 Result<std::shared_ptr<const Snapshot>> LoadSnapshotFolder(const fs::path& dir, uint64_t revision,
-                                                           std::string store_id) {
+                                                           std::string store_id,
+                                                           const policy::ExpressionLimits& expression_limits) {
   std::error_code error;
   if (!fs::is_directory(dir, error)) return Status::NotFound("data folder '" + dir.string() + "' does not exist");
 
@@ -32,7 +33,7 @@ Result<std::shared_ptr<const Snapshot>> LoadSnapshotFolder(const fs::path& dir, 
 
   std::shared_ptr<const Snapshot> snapshot;
   if (problems.empty()) {
-    auto made = MakeSnapshot(std::move(sources), *directory, revision, std::move(store_id));
+    auto made = MakeSnapshot(std::move(sources), *directory, revision, std::move(store_id), expression_limits);
     if (made.ok()) {
       snapshot = std::move(*made);
     } else {
@@ -40,7 +41,9 @@ Result<std::shared_ptr<const Snapshot>> LoadSnapshotFolder(const fs::path& dir, 
     }
   } else if (directory.ok()) {
     // Still compile the policies so their errors are reported together with the others.
-    auto compiled = policy::PolicySet::Compile(sources);
+    policy::CompileSetOptions compile_options;
+    compile_options.expression_limits = expression_limits;
+    auto compiled = policy::PolicySet::Compile(sources, compile_options);
     if (!compiled.ok()) problems.push_back(compiled.status().message());
   }
   if (!problems.empty()) {

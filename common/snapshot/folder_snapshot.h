@@ -17,7 +17,8 @@ namespace warden {
 // found in every part (policy errors as "policies/x.yaml:3:5: reason", data errors as
 // "data/users.jsonl:12: reason"). NotFound when `dir` is not a folder.
 Result<std::shared_ptr<const Snapshot>> LoadSnapshotFolder(const std::filesystem::path& dir, uint64_t revision,
-                                                           std::string store_id);
+                                                           std::string store_id,
+                                                           const policy::ExpressionLimits& expression_limits = {});
 
 // A cheap fingerprint of the folder's files (paths, sizes and modification times), to notice
 // edits without reading them. Changes whenever a file under `dir` is added, removed or written.

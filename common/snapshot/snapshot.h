@@ -30,12 +30,15 @@ struct Snapshot {
   // Never null; the built-in model and no data when the store holds none.
   std::shared_ptr<const directory::DirectorySnapshot> directory;
   std::chrono::system_clock::time_point created_at;
+  // The limits `policies` were compiled under; a revision derived from this one recompiles with them.
+  policy::ExpressionLimits expression_limits;
 };
 
 // Compiles `policy_sources` and pairs the result with `directory` as one snapshot. On failure
 // returns InvalidArgument listing every policy error ("file:line:column: reason").
 Result<std::shared_ptr<const Snapshot>> MakeSnapshot(std::vector<policy::SourceDocument> policy_sources,
                                                      std::shared_ptr<const directory::DirectorySnapshot> directory,
-                                                     uint64_t revision, std::string store_id);
+                                                     uint64_t revision, std::string store_id,
+                                                     const policy::ExpressionLimits& expression_limits = {});
 
 }  // namespace warden

@@ -13,7 +13,8 @@ namespace warden {
 // exhaust the stack on it. Scans bytes only; strings are skipped correctly.
 Status CheckJsonNesting(std::string_view text, int max_depth);
 
-// The nesting every Warden reader of outside JSON accepts (request bodies, data files).
+// The nesting a data folder's files may reach, and the default of the servers' --max-json-depth
+// for request bodies and import lines.
 inline constexpr int kMaxJsonDepth = 128;
 
 // `text` as a JSON string literal, escaped as nlohmann::json::dump() does (UTF-8 passes through).

@@ -77,7 +77,7 @@ uint64_t Store::revision() const {
   return revision_;
 }
 
-Result<std::shared_ptr<const Snapshot>> Store::LoadSnapshot() {
+Result<std::shared_ptr<const Snapshot>> Store::LoadSnapshot(const policy::ExpressionLimits& expression_limits) {
   std::lock_guard lock(mutex_);
   auto& db = *db_;
   // One read transaction so the parts agree with each other and with the revision.
@@ -153,7 +153,7 @@ Result<std::shared_ptr<const Snapshot>> Store::LoadSnapshot() {
     }
   }
   auto directory = builder->Build(revision_);
-  auto snapshot = MakeSnapshot(std::move(policies), std::move(directory), revision_, store_id_);
+  auto snapshot = MakeSnapshot(std::move(policies), std::move(directory), revision_, store_id_, expression_limits);
   if (!snapshot.ok()) return snapshot.status().WithPrefix("stored policies");
   return snapshot;
 }

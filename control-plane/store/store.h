@@ -80,8 +80,9 @@ class Store {
   uint64_t revision() const;
 
   // Reads everything current into one snapshot at revision(). InvalidArgument when stored data
-  // no longer loads (a policy the compiler now refuses), naming the item.
-  Result<std::shared_ptr<const Snapshot>> LoadSnapshot();
+  // no longer loads (a policy the compiler now refuses, or one over `expression_limits`), naming
+  // the item.
+  Result<std::shared_ptr<const Snapshot>> LoadSnapshot(const policy::ExpressionLimits& expression_limits = {});
 
   // Commits `ops` as revision() + 1 in one transaction: applies them to the tables, appends them
   // to the change log, and, when `policy_set` is given (the whole policy set after the ops),

@@ -28,7 +28,7 @@ namespace {
 namespace directory = warden::directory;
 
 // The control plane's default (AdminLimits::max_json_depth) for each import line.
-constexpr int kMaxJsonDepth = 64;
+constexpr int kMaxJsonDepth = 128;
 // Checks run on what a batch stored; more would only slow big inputs.
 constexpr size_t kMaxChecks = 16;
 

@@ -149,13 +149,16 @@ class LimitsTest(WardenTestCase):
         self.assertTrue(self.post(roomy, "/access/v1/evaluation", body).json()["decision"])
 
     def test_limit_options_out_of_range_are_refused_at_start(self):
-        for option, value in (("--max-graph-depth", "0"), ("--max-graph-visits", "0"), ("--max-eval-cost", "-1")):
+        for option, value in (("--max-graph-depth", "0"), ("--max-graph-visits", "0"), ("--max-eval-cost", "-1"),
+                              ("--max-expression-depth", "401"), ("--max-expression-length", "0"),
+                              ("--max-json-depth", "0"), ("--max-json-depth", "1001")):
             result = self.run_binary("warden-edge", "--data", self.folder, "--listen", "127.0.0.1:0", option, value)
             self.assertEqual(2, result.returncode, result.stderr)
             self.assertIn(option.lstrip("-"), result.stderr)
 
     def test_expression_nested_too_deep_is_refused_with_file_and_position(self):
-        deep = "(" * 300 + "true" + ")" * 300
+        # Each parenthesis is two levels of the parser's nesting: 300 levels, over the default 200.
+        deep = "(" * 150 + "true" + ")" * 150
         shutil.rmtree(self.folder)
         write_folder(self.folder, COSTLY_POLICY.replace(
             "size([1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(x, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(y, x * y + size(P.roles)))) == 10", deep))
@@ -163,11 +166,28 @@ class LimitsTest(WardenTestCase):
         self.assertEqual(2, result.returncode, result.stderr)
         self.assertIn("report.yaml", result.stderr)
         self.assertIn("nested deeper than", result.stderr)
+        # Raised within the hard cap of 400, the same policy loads and decides.
+        roomy = self.edge("--max-expression-depth", "350")
+        body = evaluation("report", "r1", "read", roles=["analyst"])
+        self.assertTrue(self.post(roomy, "/access/v1/evaluation", body).json()["decision"])
+
+    def test_expression_longer_than_the_limit_is_refused(self):
+        result = self.run_binary("warden-edge", "--data", self.folder, "--listen", "127.0.0.1:0",
+                                 "--max-expression-length", "40")
+        self.assertEqual(2, result.returncode, result.stderr)
+        self.assertIn("report.yaml", result.stderr)
+        self.assertIn("longer than the limit of 40", result.stderr)
 
     def test_json_nesting_and_batch_size(self):
         edge = self.edge("--max-batch", "3")
         nested = self.post(edge, "/access/v1/evaluation", "[" * 5000 + "]" * 5000)
         self.assert_error(nested, 400, "nest")
+        # A real request whose context nests 6 deep: within the default, over --max-json-depth 5.
+        deep_context = {**evaluation("folder", "f0", "can_view"), "context": {"a": {"b": {"c": {"d": {}}}}}}
+        self.assertEqual(200, self.post(edge, "/access/v1/evaluation", deep_context).status)
+        shallow = self.edge("--max-json-depth", "5")
+        self.assert_error(self.post(shallow, "/access/v1/evaluation", deep_context), 400, "nest")
+        self.assertTrue(self.post(shallow, "/access/v1/evaluation", evaluation("folder", "f0", "can_view")).json()["decision"])
         batch = {"evaluations": [evaluation("folder", "f0", "can_view")] * 4}
         self.assert_error(self.post(edge, "/access/v1/evaluations", batch), 413, "limit of 3")
         batch["evaluations"] = batch["evaluations"][:3]
@@ -206,3 +226,34 @@ class LimitsTest(WardenTestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class ControlPlaneExpressionLimitsTest(WardenTestCase):
+    """The control plane refuses a policy over its expression limits, storing nothing."""
+
+    TOKEN = "limits-admin-token"
+
+    def test_policy_over_the_expression_limits_is_refused_and_nothing_stored(self):
+        db = os.path.join(tempfile.mkdtemp(prefix="warden-limits-cp-"), "store.db")
+        self.addCleanup(shutil.rmtree, os.path.dirname(db))
+        cp = self.start("warden-control-plane", "--db", db, "--listen", "127.0.0.1:0",
+                        "--max-expression-depth", "20", "--max-expression-length", "200",
+                        env={"WARDEN_ADMIN_TOKEN": self.TOKEN})
+        headers = {"Authorization": "Bearer " + self.TOKEN, "Content-Type": "application/json"}
+
+        def put_policy(expr):
+            text = COSTLY_POLICY.replace(COSTLY_POLICY.split("expr: ")[1].strip(), expr)
+            return cp.request("PUT", "/v1/policies/report.yaml", body=json.dumps({"text": text}), headers=headers)
+
+        before = cp.request("GET", "/v1/revision", headers=headers).json()["revision"]
+        deep = put_policy("(" * 30 + "true" + ")" * 30)
+        self.assertEqual(400, deep.status, deep.body)
+        self.assertIn("nested deeper than", deep.body)
+        long = put_policy(" || ".join(["P.id == 'someone'"] * 20))
+        self.assertEqual(400, long.status, long.body)
+        self.assertIn("longer than the limit of 200", long.body)
+        self.assertEqual(before, cp.request("GET", "/v1/revision", headers=headers).json()["revision"])
+        self.assertEqual(404, cp.request("GET", "/v1/policies/report.yaml", headers=headers).status)
+        fine = put_policy("(" * 5 + "true" + ")" * 5)
+        self.assertEqual(200, fine.status, fine.body)
+        self.assertEqual(before + 1, fine.json()["revision"])

@@ -280,3 +280,45 @@ resourcePolicy:
   for (int i = 0; i < 200; ++i) xs.push_back(i);
   CHECK(EffectOf(*set, MakePrincipal("p", {"u"}), MakeResource("d", "1", {{"xs", xs}}), "v") == "DENY");
 }
+
+TEST_CASE("expression limits bound each condition as written and after variables expand") {
+  auto policy = [](const std::string& variable, const std::string& expr) {
+    return std::string(R"(apiVersion: api.cerbos.dev/v1
+resourcePolicy:
+  resource: doc
+  version: default
+  variables:
+    local:
+      wide: )") + variable + R"(
+  rules:
+    - actions: ["view"]
+      effect: EFFECT_ALLOW
+      roles: ["user"]
+      condition:
+        match:
+          expr: )" + expr + "\n";
+  };
+  CompileSetOptions options;
+  options.expression_limits.max_length = 60;
+  std::vector<LoadError> errors;
+  auto long_expr = PolicySet::Compile({{"doc.yaml", policy("true", "P.id == 'a' || P.id == 'b' || P.id == 'c' || P.id == 'd' || P.id == 'e'")}},
+                                      options, &errors);
+  CHECK_FALSE(long_expr.ok());
+  CHECK_MESSAGE(HasError(errors, "doc.yaml", 14, 0, "longer than the limit of 60"), Dump(errors));
+
+  // Short as written, but the variable it names expands past the limit.
+  errors.clear();
+  auto expanded = PolicySet::Compile(
+      {{"doc.yaml", policy("P.attr.a == 1 || P.attr.b == 2 || P.attr.c == 3 || P.attr.d == 4", "V.wide")}}, options,
+      &errors);
+  CHECK_FALSE(expanded.ok());
+  CHECK_MESSAGE(HasError(errors, "doc.yaml", 0, 0, "longer than the limit of 60"), Dump(errors));
+
+  options.expression_limits.max_length = 1000;
+  options.expression_limits.max_depth = 3;
+  errors.clear();
+  auto deep = PolicySet::Compile({{"doc.yaml", policy("true", "((((true))))")}}, options, &errors);
+  CHECK_FALSE(deep.ok());
+  CHECK_MESSAGE(HasError(errors, "doc.yaml", 14, 0, "nested deeper than"), Dump(errors));
+  CHECK(PolicySet::Compile({{"doc.yaml", policy("true", "((((true))))")}}).ok());
+}

@@ -129,3 +129,26 @@ TEST_CASE("policy ops recompile the set and change decisions") {
   CHECK((*without)->policy_sources->empty());
   CHECK_FALSE((*without)->policies->CoversResourceKind("report"));
 }
+
+TEST_CASE("a revision recompiles policies under the expression limits its base was made with") {
+  auto builder = directory::DirectorySnapshot::Builder::Create(
+      directory::ManifestSource{directory::ManifestSource::Format::kYaml, kManifest, "manifest.yaml"});
+  REQUIRE(builder.ok());
+  policy::ExpressionLimits tight;
+  tight.max_depth = 8;
+  auto base = MakeSnapshot({}, builder->Build(1), 1, "store-a", tight);
+  REQUIRE(base.ok());
+  auto with_condition = [](int depth) {
+    std::string expr = std::string(depth, '(') + "P.id == \"alice\"" + std::string(depth, ')');
+    return std::string(kPolicy) + "      condition:\n        match:\n          expr: '" + expr + "'\n";
+  };
+  auto refused = ApplyRevision(**base, 2, {DeltaOp::SetPolicy("report.yaml", with_condition(12))});
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().message().find("nested deeper than") != std::string::npos);
+
+  auto accepted = ApplyRevision(**base, 2, {DeltaOp::SetPolicy("report.yaml", with_condition(1))});
+  REQUIRE_MESSAGE(accepted.ok(), accepted.status().message());
+  CHECK((*accepted)->expression_limits.max_depth == 8);
+  // The same deep policy fits the default limits.
+  CHECK(ApplyRevision(*BaseSnapshot(), 2, {DeltaOp::SetPolicy("report.yaml", with_condition(12))}).ok());
+}
