@@ -1,5 +1,6 @@
 #include "common/http/server.h"
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -26,6 +27,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/http/json.h"
+#include "common/http/response_head.h"
 #include "common/http/route_stats.h"
 
 namespace warden::http {
@@ -254,7 +256,14 @@ struct Server::Impl {
   asio::awaitable<void> ServeWebSocket(Stream stream, BeastRequest request, const Router::UpgradeRoute& route,
                                        std::shared_ptr<WebSocketSession> session,
                                        std::shared_ptr<Connection> connection);
-  BeastResponse Handle(BeastRequest& request);
+  // A response as it goes on the wire: its head (response_head.h) and, unless HEAD or a status
+  // without a body, its body.
+  struct PreparedResponse {
+    std::string head;
+    std::string body;
+    bool keep_alive = false;
+  };
+  PreparedResponse Handle(BeastRequest& request);
 
   std::list<std::shared_ptr<Connection>>::iterator Register(std::shared_ptr<Connection> c) {
     std::lock_guard lock(connections_mutex);
@@ -299,7 +308,7 @@ Response ParseFailureResponse(const beast::error_code& error, const ServerOption
 
 }  // namespace
 
-BeastResponse Server::Impl::Handle(BeastRequest& beast_request) {
+Server::Impl::PreparedResponse Server::Impl::Handle(BeastRequest& beast_request) {
   auto started = std::chrono::steady_clock::now();
   in_flight->Add(1);
   Method method = ToMethod(beast_request.method());
@@ -335,9 +344,11 @@ BeastResponse Server::Impl::Handle(BeastRequest& beast_request) {
   }
   unsigned status = response.status;
   bool keep_alive = beast_request.keep_alive() && !stopping.load(std::memory_order_relaxed);
-  BeastResponse out = ToBeast(std::move(response), beast_request.version(), keep_alive,
-                              options.server_header);
-  if (method == Method::kHead) out.body().clear();  // Content-Length stays that of the GET
+  PreparedResponse out;
+  out.keep_alive = keep_alive;
+  // HEAD: Content-Length stays that of the GET, without the body.
+  out.head = ResponseHead(response, beast_request.version(), keep_alive, options.server_header, response.body.size());
+  if (method != Method::kHead && StatusAllowsBody(status)) out.body = std::move(response.body);
   auto nanoseconds = std::chrono::duration_cast<std::chrono::nanoseconds>(
                          std::chrono::steady_clock::now() - started)
                          .count();
@@ -414,10 +425,11 @@ asio::awaitable<void> Server::Impl::Serve(Stream stream, std::shared_ptr<Connect
         break;
       }
     }
-    BeastResponse out = Handle(parser.get());
-    bool keep_alive = out.keep_alive();
+    PreparedResponse out = Handle(parser.get());
+    bool keep_alive = out.keep_alive;
     connection->ExpireAfter(options.read_timeout);
-    co_await bhttp::async_write(stream, out, asio::redirect_error(asio::use_awaitable, error));
+    std::array<asio::const_buffer, 2> wire{asio::buffer(out.head), asio::buffer(out.body)};
+    co_await asio::async_write(stream, wire, asio::redirect_error(asio::use_awaitable, error));
     if (!keep_alive) break;
   }
   connection->idle = true;
