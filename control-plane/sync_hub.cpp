@@ -57,6 +57,7 @@ class SyncHub::Session final : public http::WebSocketSession {
     {
       std::lock_guard lock(mutex);
       channel = std::move(opened);
+      poked = true;
     }
     hub_.Wake();
   }
@@ -65,14 +66,22 @@ class SyncHub::Session final : public http::WebSocketSession {
       std::lock_guard lock(mutex);
       inbox.push_back(std::move(message));
       last_heard = Clock::now();
+      poked = true;
     }
     hub_.Wake();
   }
-  void OnDrained() override { hub_.Wake(); }
+  void OnDrained() override {
+    {
+      std::lock_guard lock(mutex);
+      poked = true;
+    }
+    hub_.Wake();
+  }
   void OnClose() override {
     {
       std::lock_guard lock(mutex);
       closed = true;
+      poked = true;
     }
     hub_.Wake();
   }
@@ -83,8 +92,12 @@ class SyncHub::Session final : public http::WebSocketSession {
 
   // Shared with the server's threads.
   std::mutex mutex;
-  std::deque<std::string> inbox;
+  std::vector<std::string> inbox;
   bool closed = false;
+  // Something happened since the hub last looked (a message, a drained socket, the open or the
+  // close): the hub turns only such sessions and those behind the latest revision, so an ack
+  // from one edge does not cost a look at every other.
+  bool poked = false;
   Clock::time_point last_heard;
   std::shared_ptr<http::WebSocketChannel> channel;  // set once by OnOpen
   LiveEdge live;                                    // read by LiveEdges() under `mutex`
@@ -106,7 +119,9 @@ class SyncHub::Session final : public http::WebSocketSession {
 };
 
 SyncHub::SyncHub(ControlPlane& cp, HubOptions options, metrics::Registry& registry)
-    : cp_(cp), options_(options) {
+    : cp_(cp),
+      options_(options),
+      recent_(std::max<size_t>(options.window_revisions, 64), std::max<size_t>(2 * options.window_bytes, 1u << 20)) {
   latest_revision_ = cp_.current()->revision;
   snapshots_sent_ = &registry.AddCounter("warden_cp_sync_snapshots_sent_total", "Snapshots streamed to edges");
   revisions_sent_ = &registry.AddCounter("warden_cp_sync_revisions_sent_total", "Revisions streamed to edges as deltas");
@@ -295,7 +310,8 @@ Clock::time_point SyncHub::Turn(Clock::time_point next_heartbeat) {
     std::lock_guard lock(mutex_);
     sessions = sessions_;
   }
-  for (auto& session : sessions) Pump(*session);
+  uint64_t latest = cp_.current()->revision;
+  for (auto& session : sessions) Pump(*session, latest);
   auto now = Clock::now();
   if (now >= next_heartbeat) {
     Heartbeat(now);
@@ -324,15 +340,18 @@ Clock::time_point SyncHub::Turn(Clock::time_point next_heartbeat) {
   return next_heartbeat;
 }
 
-void SyncHub::Pump(Session& session) {
+void SyncHub::Pump(Session& session, uint64_t latest) {
   if (session.phase == Session::Phase::kEnded) return;
-  std::deque<std::string> inbox;
+  bool behind = session.phase == Session::Phase::kStreaming && session.cursor < latest;
+  std::vector<std::string> inbox;
   bool closed;
   {
     std::lock_guard lock(session.mutex);
+    if (!session.channel) return;  // not open yet
+    if (!session.poked && !behind) return;
+    session.poked = false;
     inbox.swap(session.inbox);
     closed = session.closed;
-    if (!session.channel) return;  // not open yet
   }
   if (closed) {
     session.phase = Session::Phase::kEnded;
@@ -343,7 +362,7 @@ void SyncHub::Pump(Session& session) {
     if (session.phase == Session::Phase::kEnded) return;
   }
   if (session.phase == Session::Phase::kSnapshot) SendSnapshotChunks(session);
-  if (session.phase == Session::Phase::kStreaming) SendDeltas(session);
+  if (session.phase == Session::Phase::kStreaming) SendDeltas(session, latest);
 }
 
 void SyncHub::Fail(Session& session, const std::string& code, uint16_t close_code, const std::string& message) {
@@ -543,63 +562,32 @@ void SyncHub::SendSnapshotChunks(Session& session) {
   session.phase = Session::Phase::kStreaming;
 }
 
-void SyncHub::SendDeltas(Session& session) {
-  uint64_t latest = cp_.current()->revision;
+void SyncHub::SendDeltas(Session& session, uint64_t latest) {
   while (session.cursor < latest && session.in_flight.size() < options_.window_revisions &&
          session.in_flight_bytes < options_.window_bytes) {
     size_t room = options_.window_revisions - session.in_flight.size();
-    auto changes = cp_.store().Changes(session.cursor, std::min<size_t>(room, 64));
-    if (!changes.ok()) {
-      if (changes.status().code() == StatusCode::kOutOfRange) {
+    auto revisions = recent_.After(cp_.store(), session.cursor, std::min<size_t>(room, 64));
+    if (!revisions.ok()) {
+      if (revisions.status().code() == StatusCode::kOutOfRange) {
         spdlog::info("sync: edge {} fell behind compaction at revision {}; sending a snapshot", session.live.instance_id,
                      session.cursor);
         StartSnapshot(session);
         SendSnapshotChunks(session);
         return;
       }
-      spdlog::error("sync: cannot read the change log: {}", changes.status().message());
+      spdlog::error("sync: cannot read the change log: {}", revisions.status().message());
       return;
     }
-    if (changes->empty()) return;
-    for (const auto& change : *changes) {
-      if (change.revision != session.cursor + 1) {
+    if (revisions->empty()) return;
+    for (const auto& encoded : *revisions) {
+      if (encoded->revision != session.cursor + 1) {
         StartSnapshot(session);
         return;
       }
-      size_t bytes = change.ops_json.size();
-      if (bytes <= protocol::kMaxMessagePayload) {
-        // The stored ops are already the wire's JSON: spliced in, not parsed and re-serialized.
-        std::string message = json{{"type", "delta"}, {"revision", change.revision}, {"author", change.author},
-                                   {"time", Rfc3339(change.created_at)}}
-                                  .dump();
-        message.pop_back();
-        message += ",\"ops\":";
-        message += change.ops_json;
-        message += '}';
-        session.channel->Send(std::move(message));
-      } else {
-        json ops = json::parse(change.ops_json);
-        std::vector<json> parts(1, json::array());
-        size_t part_bytes = 0;
-        for (auto& op : ops) {
-          size_t op_bytes = op.dump().size();
-          if (part_bytes + op_bytes > protocol::kMaxMessagePayload && !parts.back().empty()) {
-            parts.emplace_back(json::array());
-            part_bytes = 0;
-          }
-          part_bytes += op_bytes;
-          parts.back().push_back(std::move(op));
-        }
-        session.Send({{"type", "rev_begin"}, {"revision", change.revision}, {"author", change.author},
-                      {"time", Rfc3339(change.created_at)}, {"parts", parts.size()}});
-        for (size_t i = 0; i < parts.size(); ++i) {
-          session.Send({{"type", "rev_part"}, {"revision", change.revision}, {"index", i}, {"ops", std::move(parts[i])}});
-        }
-        session.Send({{"type", "rev_commit"}, {"revision", change.revision}});
-      }
-      session.cursor = change.revision;
-      session.in_flight.emplace_back(change.revision, bytes);
-      session.in_flight_bytes += bytes;
+      for (const auto& message : encoded->messages) session.channel->Send(message);
+      session.cursor = encoded->revision;
+      session.in_flight.emplace_back(encoded->revision, encoded->ops_bytes);
+      session.in_flight_bytes += encoded->ops_bytes;
       revisions_sent_->Increment();
     }
   }

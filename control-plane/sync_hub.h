@@ -23,6 +23,7 @@
 #include "common/metrics/registry.h"
 #include "common/protocol/snapshot_format.h"
 #include "control-plane/control_plane.h"
+#include "control-plane/revision_messages.h"
 
 namespace warden::control_plane {
 
@@ -95,13 +96,14 @@ class SyncHub {
   class Session;
   void Run();
   void Wake();
-  void Pump(Session& session);
+  // `latest`: the control plane's revision when this turn began.
+  void Pump(Session& session, uint64_t latest);
   void Handle(Session& session, const std::string& message);
   void Dispatch(Session& session, const nlohmann::json& message);
   void HandleHello(Session& session, const nlohmann::json& hello);
   void StartSnapshot(Session& session);
   void SendSnapshotChunks(Session& session);
-  void SendDeltas(Session& session);
+  void SendDeltas(Session& session, uint64_t latest);
   void Heartbeat(std::chrono::steady_clock::time_point now);
   void Fail(Session& session, const std::string& code, uint16_t close_code, const std::string& message);
   // Records the edges whose state changed since the last call.
@@ -111,6 +113,7 @@ class SyncHub {
   HubOptions options_;
   DecisionSink decision_sink_;
   std::thread thread_;
+  RevisionMessages recent_;  // the hub thread's own
 
   mutable std::mutex mutex_;
   std::condition_variable wake_;
