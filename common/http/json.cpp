@@ -1,5 +1,7 @@
 #include "common/http/json.h"
 
+#include "common/http/json_fast_parse.h"
+
 #include <nlohmann/json.hpp>
 
 namespace warden::http {
@@ -62,6 +64,10 @@ std::optional<Response> ParseJsonBody(const Request& request, nlohmann::json& ou
   if (request.body().empty()) {
     return ErrorResponse(400, "invalid_json", "request body is empty; a JSON document is required");
   }
+  if (FastParseJson(request.body(), request.max_json_depth(), out)) return std::nullopt;
+  // Not taken by the fast parser: malformed, too deep, or unusual (json_fast_parse.h); the
+  // checks below find which and say so.
+  out = nlohmann::json();
   if (Status nesting = CheckJsonNesting(request.body(), request.max_json_depth()); !nesting.ok()) {
     return ErrorResponse(400, "invalid_json", nesting.message());
   }
