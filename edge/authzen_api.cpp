@@ -119,16 +119,55 @@ Result<uint64_t> BodyMinRevision(const json& body) {
   return value->get<uint64_t>();
 }
 
-http::Response EvaluateOne(EdgeContext& context, const http::Request& request, const Snapshot& snapshot,
-                           const json& body) {
-  auto started = std::chrono::steady_clock::now();
+// ParseAuthzenEvaluation(body, {}, "") for a body the caller gives up: the properties and the
+// context, the large parts, move into the input instead of being copied. Each is set aside and
+// an empty object left in its place, so validation sees the same shapes and words the same errors.
+Result<engine::DecisionInput> TakeAuthzenEvaluation(json& body) {
+  auto set_aside = [](json* object, const char* member, json& held) {
+    if (object == nullptr || !object->is_object()) return;
+    auto it = object->find(member);
+    if (it != object->end() && it->is_object() && !it->empty()) {
+      held = std::move(*it);
+      *it = json::object();
+    }
+  };
+  auto member = [&body](const char* name) -> json* {
+    if (!body.is_object()) return nullptr;
+    auto it = body.find(name);
+    return it == body.end() ? nullptr : &*it;
+  };
+  json subject_properties, action_properties, resource_properties, context;
+  set_aside(member("subject"), "properties", subject_properties);
+  set_aside(member("action"), "properties", action_properties);
+  set_aside(member("resource"), "properties", resource_properties);
+  set_aside(&body, "context", context);
   auto input = ParseAuthzenEvaluation(body, json(), "");
+  if (!input.ok()) return input;
+  if (!subject_properties.is_null()) input->subject.properties = std::move(subject_properties);
+  if (!action_properties.is_null()) input->action_properties = std::move(action_properties);
+  if (!resource_properties.is_null()) input->resource.properties = std::move(resource_properties);
+  if (!context.is_null()) {
+    input->context = std::move(context);
+    input->explain = WantsExplanation(input->context);
+  }
+  return input;
+}
+
+http::Response EvaluateOne(EdgeContext& context, const http::Request& request, const Snapshot& snapshot,
+                           json& body) {
+  auto started = std::chrono::steady_clock::now();
+  auto input = TakeAuthzenEvaluation(body);
   if (!input.ok()) return FinishAuthzen(http::ErrorResponse(input.status()), request, &snapshot);
   auto result = engine::Decide(snapshot, *input, context.limits.decision);
   if (!result.ok()) return FinishAuthzen(http::ErrorResponse(result.status()), request, &snapshot);
   context.CountDecision(EdgeContext::kAuthzen, result->allowed);
   context.LogDecision(DecisionApi::kAuthzen, &request, snapshot, *input, *result, started);
-  return FinishAuthzen(http::JsonResponse(DecisionJson(*result, &snapshot, input->explain)), request, &snapshot);
+  if (input->explain) {
+    return FinishAuthzen(http::JsonResponse(DecisionJson(*result, &snapshot, true)), request, &snapshot);
+  }
+  http::Response response;
+  response.body = PlainAuthzenDecisionBody(result->allowed, snapshot.revision);
+  return FinishAuthzen(std::move(response), request, &snapshot);
 }
 
 }  // namespace
@@ -208,6 +247,14 @@ http::Response FinishAuthzen(http::Response response, const http::Request& reque
 
 json AuthzenDecisionJson(const engine::DecisionResult& result, const Snapshot& snapshot, bool explain) {
   return DecisionJson(result, &snapshot, explain);
+}
+
+std::string PlainAuthzenDecisionBody(bool allowed, uint64_t revision) {
+  // nlohmann writes object keys in sorted order: "context" before "decision".
+  std::string body = R"({"context":{"revision":)";
+  body += std::to_string(revision);
+  body += allowed ? R"(},"decision":true})" : R"(},"decision":false})";
+  return body;
 }
 
 Result<json> EvaluateAuthzenBatch(const Snapshot& snapshot, const json& body, size_t max_items,

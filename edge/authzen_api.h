@@ -38,6 +38,9 @@ void AddAuthzenRoutes(http::Router& router, EdgeContext& context);
 // One decision in AuthZEN's response shape: {"decision", "context": {"revision", "reason_admin"?}},
 // the explanation only when `explain`.
 nlohmann::json AuthzenDecisionJson(const engine::DecisionResult& result, const Snapshot& snapshot, bool explain);
+// AuthzenDecisionJson(result, snapshot, false).dump(), written directly: the answer to nearly
+// every evaluation, made without building a document.
+std::string PlainAuthzenDecisionBody(bool allowed, uint64_t revision);
 
 // Answers an AuthZEN evaluations request that has an `evaluations` array, exactly as
 // POST /access/v1/evaluations does: request-level defaults, per-item errors as closed decisions,
