@@ -89,6 +89,10 @@ if os.path.exists(cp_file):
     heading = "## Control plane (scripts/bench.sh control-plane)"
     shape = r.get("shape") or {}
     n = r.get("relations", 0)
+    def median(how):  # older results have no median
+        ms = r.get(f"batch_{how}_median_ms")
+        return f" (median batch {ms:.1f} ms)" if ms is not None else ""
+
     single, batch_rel, batch_imp = r.get("single_writes_per_s"), r.get("batch_relations_per_s"), r.get("batch_import_per_s")
     lines = [heading, "",
              f"Measured {today} on {machine}, commit {commit}; `scripts/bench_sync.py` against a real "
@@ -106,10 +110,10 @@ if os.path.exists(cp_file):
              f"p99 {fmt(r.get('single_p99_ms'), 1)} ms, {r.get('single_errors', 0)} errors) | 1,000 writes/s | "
              f"{verdict((single or 0) >= 1000)} |",
              f"| batches of {r.get('batch_size', 0):,} relations, `POST /v1/relations {{\"relations\": [...]}}`, "
-             f"{r.get('batches', 0)} in a row | {fmt(batch_rel, 0)} relations/s | 100,000 relations/s | "
+             f"{r.get('batches', 0)} in a row | {fmt(batch_rel, 0)} relations/s{median('relations')} | 100,000 relations/s | "
              f"{verdict((batch_rel or 0) >= 100000)} |",
              f"| batches of {r.get('batch_size', 0):,} relations, `POST /v1/import`, {r.get('batches', 0)} in a row | "
-             f"{fmt(batch_imp, 0)} relations/s | 100,000 relations/s | {verdict((batch_imp or 0) >= 100000)} |",
+             f"{fmt(batch_imp, 0)} relations/s{median('import')} | 100,000 relations/s | {verdict((batch_imp or 0) >= 100000)} |",
              f"| `GET /v1/snapshot` on a freshly started control plane holding the graph: first request (builds it) | "
              f"{fmt(r.get('snapshot_first_s'))} s ({fmt(r.get('snapshot_mb'), 0)} MiB) | | |",
              f"| `GET /v1/snapshot` again (cached) | {fmt(r.get('snapshot_second_s'), 3)} s | | |",

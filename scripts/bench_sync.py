@@ -395,8 +395,10 @@ class Bench:
                 checked(cp.hostport, "POST", path, payload, hdrs)
                 times.append(time.perf_counter() - t)
             rate = a.batch_size * len(times) / sum(times)
+            median_ms = sorted(times)[len(times) // 2] * 1e3
             log(f"batches of {a.batch_size} via {path}: {rate:,.0f} relations/s "
-                f"(per batch {min(times):.2f}..{max(times):.2f} s)")
+                f"(per batch {min(times) * 1e3:.1f}..{max(times) * 1e3:.1f} ms, median {median_ms:.1f} ms)")
+            self.cp_results[f"batch_{how}_median_ms"] = median_ms
             self.cp_results[f"batch_{how}_per_s"] = rate
             self.cp_results[f"batch_{how}_s"] = times
         self.cp_results.update(batch_size=a.batch_size, batches=a.batches)
@@ -703,8 +705,10 @@ def main():
     ap.add_argument("--rate", type=float, default=100.0, help="writes per second")
     ap.add_argument("--warmup", type=int, default=10, help="writes sent first at the same rate and not recorded")
     ap.add_argument("--single-seconds", type=float, default=10.0)
-    ap.add_argument("--batches", type=int, default=5)
-    ap.add_argument("--batch-size", type=int, default=10_000)
+    # The target (issue 7) is stated for batches of 1,000; a hundred of them make a steadier
+    # figure on a shared machine than a handful would.
+    ap.add_argument("--batches", type=int, default=100)
+    ap.add_argument("--batch-size", type=int, default=1_000)
     ap.add_argument("--cp-threads", type=int, default=1, help="control-plane worker threads in the sync run")
     ap.add_argument("--conns-per-edge", type=int, default=4, help="most requests in flight to one edge")
     ap.add_argument("--start-batch", type=int, default=2, help="edges started at once while scaling up")
