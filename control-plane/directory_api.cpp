@@ -1,8 +1,13 @@
 // /v1/objects, /v1/relations and /v1/manifest.
+#include <charconv>
+#include <cstring>
+#include <variant>
+
 #include <nlohmann/json.hpp>
 
 #include "common/directory/data_json.h"
 #include "control-plane/admin_api.h"
+#include "control-plane/relation_scan.h"
 
 namespace warden::control_plane {
 namespace {
@@ -47,6 +52,72 @@ bool HasRelation(const directory::DirectorySnapshot& dir, const directory::Relat
     cursor = page->next_cursor;
   } while (!cursor.empty());
   return false;
+}
+
+// Whether ParseJsonBody would take the body as JSON on its Content-Type alone (absent, or
+// application/json): only then may the fast reader take it, so a 415 stays a 415.
+bool PlainJsonBody(const http::Request& request) {
+  std::string_view type = request.header("Content-Type");
+  std::string_view media = type.substr(0, type.find(';'));
+  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  return media.empty() || media == "application/json";
+}
+
+// "relations[i]" without a heap allocation: built for every relation of a batch, used only for
+// the message of a refusal.
+struct BatchField {
+  explicit BatchField(size_t i) {
+    static constexpr std::string_view kPrefix = "relations[";
+    std::memcpy(text, kPrefix.data(), kPrefix.size());
+    char* end = std::to_chars(text + kPrefix.size(), text + sizeof text - 1, i).ptr;
+    *end++ = ']';
+    size = static_cast<size_t>(end - text);
+  }
+  std::string_view view() const { return {text, size}; }
+  char text[40];
+  size_t size = 0;
+};
+
+// The relations a POST /v1/relations body names: one relation, or {"relations": [...]} (never
+// empty), each checked (CheckRelation); or the refusal to send. The common shape is read without
+// a JSON tree (relation_scan.h); anything else takes nlohmann's, with the same answers.
+std::variant<std::vector<directory::RelationTuple>, http::Response> RelationsToWrite(const http::Request& request,
+                                                                                   const AdminLimits& limits) {
+  std::vector<directory::RelationTuple> relations;
+  if (PlainJsonBody(request) && request.max_json_depth() >= kRelationBatchDepth) {
+    if (auto batch = ScanRelationBatch(request.body())) {
+      for (size_t i = 0; i < batch->size(); ++i) {
+        if (Status s = CheckRelation(BatchField(i).view(), (*batch)[i], limits); !s.ok()) return http::ErrorResponse(s);
+      }
+      return std::move(*batch);
+    }
+    if (auto one = ScanRelation(request.body())) {
+      if (Status s = CheckRelation("relation", *one, limits); !s.ok()) return http::ErrorResponse(s);
+      relations.push_back(std::move(*one));
+      return relations;
+    }
+  }
+  nlohmann::json json;
+  if (auto error = http::ParseJsonBody(request, json)) return std::move(*error);
+  if (json.is_object() && json.contains("relations")) {
+    if (json.size() != 1) return http::ErrorResponse(400, "invalid_argument", "body: a batch holds only \"relations\"");
+    const auto& list = json["relations"];
+    if (!list.is_array()) return http::ErrorResponse(400, "invalid_argument", "relations: must be an array");
+    if (list.empty()) return http::ErrorResponse(400, "invalid_argument", "relations: empty");
+    for (size_t i = 0; i < list.size(); ++i) {
+      BatchField field(i);
+      auto r = directory::RelationFromJson(list[i]);
+      if (!r.ok()) return http::ErrorResponse(r.status().WithPrefix(field.view()));
+      if (Status s = CheckRelation(field.view(), *r, limits); !s.ok()) return http::ErrorResponse(s);
+      relations.push_back(std::move(*r));
+    }
+  } else {
+    auto r = directory::RelationFromJson(json);
+    if (!r.ok()) return http::ErrorResponse(r.status());
+    if (Status s = CheckRelation("relation", *r, limits); !s.ok()) return http::ErrorResponse(s);
+    relations.push_back(std::move(*r));
+  }
+  return relations;
 }
 
 Result<directory::ManifestSource> ManifestFromJson(const nlohmann::json& body) {
@@ -158,27 +229,12 @@ void AddDirectoryRoutes(http::Router& router, ControlPlane& cp, const AdminLimit
   // One relation, or a batch {"relations": [...]} committed as one revision.
   router.Add(Method::kPost, "/v1/relations",
              Authed(cp, Scope::kWrite, body, [&cp, limits](http::Request& request, const Caller& caller) {
-               nlohmann::json json;
-               if (auto error = http::ParseJsonBody(request, json)) return *error;
+               auto relations = RelationsToWrite(request, limits);
+               if (auto* refusal = std::get_if<http::Response>(&relations)) return std::move(*refusal);
+               auto& tuples = std::get<std::vector<directory::RelationTuple>>(relations);
                std::vector<DeltaOp> ops;
-               if (json.is_object() && json.contains("relations")) {
-                 if (json.size() != 1) return http::ErrorResponse(400, "invalid_argument", "body: a batch holds only \"relations\"");
-                 const auto& list = json["relations"];
-                 if (!list.is_array()) return http::ErrorResponse(400, "invalid_argument", "relations: must be an array");
-                 if (list.empty()) return http::ErrorResponse(400, "invalid_argument", "relations: empty");
-                 for (size_t i = 0; i < list.size(); ++i) {
-                   std::string field = "relations[" + std::to_string(i) + "]";
-                   auto r = directory::RelationFromJson(list[i]);
-                   if (!r.ok()) return http::ErrorResponse(r.status().WithPrefix(field));
-                   if (Status s = CheckRelation(field, *r, limits); !s.ok()) return http::ErrorResponse(s);
-                   ops.push_back(DeltaOp::SetRelation(std::move(*r)));
-                 }
-               } else {
-                 auto r = directory::RelationFromJson(json);
-                 if (!r.ok()) return http::ErrorResponse(r.status());
-                 if (Status s = CheckRelation("relation", *r, limits); !s.ok()) return http::ErrorResponse(s);
-                 ops.push_back(DeltaOp::SetRelation(std::move(*r)));
-               }
+               ops.reserve(tuples.size());
+               for (auto& r : tuples) ops.push_back(DeltaOp::SetRelation(std::move(r)));
                auto outcome = cp.Write(std::move(ops), caller.name);
                if (!outcome.ok()) return http::ErrorResponse(outcome.status());
                return WriteResponse(cp, *outcome);

@@ -237,13 +237,14 @@ Result<std::shared_ptr<const DirectorySnapshot>> DirectorySnapshot::Apply(const 
 
   for (size_t i = 0; i < batch.changes.size(); ++i) {
     const Change& change = batch.changes[i];
-    auto fail = [&](const std::string& what, const Status& s) {
-      return Status(s.code(), "change " + std::to_string(i) + " (" + what + "): " + s.message());
+    // `what` is a callable naming the change, so the name is built only for an error.
+    auto fail = [&](auto&& what, const Status& s) {
+      return Status(s.code(), "change " + std::to_string(i) + " (" + what() + "): " + s.message());
     };
     switch (change.kind) {
       case Change::Kind::kManifestSet: {
         auto model = CompileManifest(change.manifest, universe_->symbols);
-        if (!model.ok()) return fail("manifest.set", model.status());
+        if (!model.ok()) return fail([] { return std::string("manifest.set"); }, model.status());
         next->model_ = *model;
         next->manifest_source_ = change.manifest;
         manifest_changed = true;
@@ -252,7 +253,7 @@ Result<std::shared_ptr<const DirectorySnapshot>> DirectorySnapshot::Apply(const 
       case Change::Kind::kRelationSet:
       case Change::Kind::kRelationDelete: {
         bool set = change.kind == Change::Kind::kRelationSet;
-        std::string what = std::string(set ? "relation.set " : "relation.delete ") + change.relation.ToString();
+        auto what = [&] { return std::string(set ? "relation.set " : "relation.delete ") + change.relation.ToString(); };
         if (set) {
           auto r = Resolve(*next->model_, &ids, change.relation);
           if (!r.ok()) return fail(what, r.status());
@@ -282,7 +283,7 @@ Result<std::shared_ptr<const DirectorySnapshot>> DirectorySnapshot::Apply(const 
       }
       case Change::Kind::kObjectSet: {
         const ObjectRecord& o = change.object;
-        std::string what = "object.set " + o.type + ":" + o.id;
+        auto what = [&] { return "object.set " + o.type + ":" + o.id; };
         if (o.type.empty()) return fail(what, Status::InvalidArgument("type is empty"));
         if (o.id.empty()) return fail(what, Status::InvalidArgument("id is empty"));
         if (!o.properties.is_object()) return fail(what, Status::InvalidArgument("properties must be a JSON object"));

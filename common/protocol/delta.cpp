@@ -234,6 +234,7 @@ Result<std::vector<DeltaOp>> OpsFromJson(const json& value) {
 directory::ChangeBatch DirectoryBatch(const std::vector<DeltaOp>& ops, uint64_t revision) {
   directory::ChangeBatch batch;
   batch.revision = revision;
+  batch.changes.reserve(ops.size());  // a Change is large; growing by moves cost as much as the copies
   for (const auto& op : ops) {
     switch (op.kind) {
       case DeltaOp::Kind::kObjectSet: batch.changes.push_back(directory::Change::SetObject(op.object)); break;

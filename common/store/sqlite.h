@@ -73,6 +73,10 @@ class Statement {
   ~Statement();
 
   Statement& Bind(int index, std::string_view text);
+  // Binds `text` without copying it. REQUIRES: the bytes stay valid and unchanged until the
+  // statement has run (Run() clears its bindings) or is rebound or reset: for rows bound from
+  // data that outlives the statement, where the copy Bind makes is most of the binding's cost.
+  Statement& BindUncopied(int index, std::string_view text);
   Statement& Bind(int index, int64_t value);
   Statement& BindNull(int index);
 

@@ -137,6 +137,8 @@ class Store {
  private:
   Store() = default;
   Status ApplyOp(const protocol::DeltaOp& op);
+  // Stores ops[begin, end), all relation.set, in few statements.
+  Status InsertRelations(const std::vector<protocol::DeltaOp>& ops, size_t begin, size_t end);
 
   mutable std::mutex mutex_;
   std::optional<sqlite::Database> db_;

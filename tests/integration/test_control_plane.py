@@ -234,6 +234,14 @@ class DirectoryApiTest(ControlPlaneCase):
         self.assertIn("relations[1]", e["message"])
         e = self.error("POST", "/v1/relations", relation("document", "d1", "own er", "user", "a"))
         self.assertIn("relation", e["message"])
+        # Well-formed JSON with a bad name, and one the manifest does not allow, deep in a batch.
+        batch = {"relations": [relation("document", f"d{i}", "owner", "user", "a") for i in range(12)]}
+        batch["relations"][11]["relation"] = "own er"
+        e = self.error("POST", "/v1/relations", batch)
+        self.assertIn("relations[11].relation", e["message"])
+        batch["relations"][11]["relation"] = "approver"
+        e = self.error("POST", "/v1/relations", batch)
+        self.assertIn("approver", e["message"])
         e = self.error("POST", "/v1/relations", {"relations": []})
         self.assertIn("relations", e["message"])
         self.assertEqual(self.revision(), 1)

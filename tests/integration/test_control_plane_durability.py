@@ -21,8 +21,8 @@ class KillDuringImportTest(ControlPlaneCase):
         self.kill_mid_import("bytes received, parsing")
 
     def test_kill_9_while_committing_import(self):
-        # After validation: the kill lands while the revision is applied and written to SQLite.
-        self.kill_mid_import("rows valid, committing")
+        # After parsing: the kill lands while the revision is validated, applied and written to SQLite.
+        self.kill_mid_import("rows parsed, committing")
 
     def kill_mid_import(self, marker):
         self.start_cp()
@@ -121,6 +121,17 @@ class ImportTest(ControlPlaneCase):
         self.assertEqual([e["line"] for e in errors], [2, 4, 6, 7])
         self.assertIn("approver", errors[1]["message"])
         self.assertIn("id", errors[2]["message"])
+        self.assertEqual(self.revision(), 1)
+        # Lines that parse but do not fit the manifest are named too (the write refuses them first).
+        unfit = [json.dumps(relation("document", "d", "viewer", "user", "ann")),
+                 json.dumps(relation("document", "d", "approver", "user", "ann")),
+                 json.dumps(relation("document", "e", "viewer", "robot", "r2"))]
+        r = self.call("POST", "/v1/import", "\n".join(unfit) + "\n")
+        self.assertEqual(r.status, 400, r.body)
+        errors = r.json()["error"]["errors"]
+        self.assertEqual([e["line"] for e in errors], [2, 3])
+        self.assertIn("approver", errors[0]["message"])
+        self.assertIn("robot", errors[1]["message"])
         self.assertEqual(self.revision(), 1)
         good = "\n".join(lines[i] for i in (0, 2)) + "\n"
         r = self.call("POST", "/v1/import", good)
