@@ -4,8 +4,9 @@
 #   (modes may be joined with commas: control-plane,sync runs both in one pass)
 #
 # http:    the do-nothing Beast server (../shared/peers/http-ceiling) beside the edge's do-nothing
-#          route; AuthZEN evaluations on examples/authzen-todo beside the ceiling at 1/16/64
-#          connections with one and two worker threads; the real Cerbos server
+#          route; AuthZEN evaluations on examples/authzen-todo (RBAC and ABAC) beside the ceiling at
+#          1/16/64 connections with one and two worker threads, and on examples/drive (ReBAC, up to
+#          five hops and more) with one; the real Cerbos server
 #          (../shared/peers/cerbos) beside the edge on the same policies and the same wrk script.
 # engines: the Google Benchmark targets (CEL, policies, directory), medians of 3 repetitions.
 # control-plane, sync: scripts/bench_sync.py against a real control plane and real edges holding a
@@ -70,6 +71,8 @@ if want http; then
       start_edge "todo$threads" --threads "$threads" --data "$root/examples/authzen-todo"
       for c in 1 16 64; do measure "authzen-todo-t$threads" "$url" "$c" "$root/tests/bench/http/authzen_todo.lua"; done
     done
+    start_edge drive --data "$root/examples/drive"
+    for c in 1 16 64; do measure authzen-drive-t1 "$url" "$c" "$root/tests/bench/http/drive_rebac.lua"; done
     if [ -x "$peers/cerbos/bench.sh" ]; then
       policies=$(mktemp -d); cp -r "$peers/../conformance/cerbos/policies" "$policies/policies"
       start_edge cerbos --data "$policies"
