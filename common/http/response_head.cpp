@@ -38,13 +38,14 @@ std::string ResponseHead(const Response& response, unsigned version, bool keep_a
   Field fixed[2] = {{"Server", server_header}, {"Content-Type", response.content_type}};
   std::vector<Field> extra;
   bool replaced[2] = {false, false};
-  for (const auto& [name, value] : response.headers) {
+  for (const auto& header : response.headers) {
+    std::string_view name = header.first;
     if (SameName(name, "Content-Length") || SameName(name, "Connection")) continue;
     for (int i = 0; i < 2; ++i) {
       if (SameName(name, fixed[i].name)) replaced[i] = true;
     }
-    std::erase_if(extra, [&](const Field& f) { return SameName(f.name, name); });
-    extra.push_back({name, value});
+    std::erase_if(extra, [name](const Field& f) { return SameName(f.name, name); });
+    extra.push_back({name, header.second});
   }
 
   std::string head;
