@@ -122,15 +122,22 @@ Result<size_t> PullFollower::Round(std::chrono::milliseconds long_poll) {
     WARDEN_RETURN_IF_ERROR(FetchSnapshot());
     return size_t{1};
   }
-  size_t applied = 0;
+  // The page's revisions are applied, written and published as one step.
+  std::vector<DeltaRevision> changes;
+  Status unreadable;
   for (const auto& change : body["changes"]) {
     uint64_t revision = change.value("revision", uint64_t{0});
     auto ops = protocol::OpsFromJson(change.value("ops", json::array()));
-    if (!ops.ok()) return ops.status().WithPrefix("revision " + std::to_string(revision));
-    WARDEN_RETURN_IF_ERROR(applier_.ApplyDelta(revision, *ops));
-    ++applied;
+    if (!ops.ok()) {
+      unreadable = ops.status().WithPrefix("revision " + std::to_string(revision));
+      break;
+    }
+    changes.push_back({revision, std::move(*ops)});
   }
-  return applied;
+  SyncApplier::Applied applied = applier_.ApplyDeltas(changes);
+  WARDEN_RETURN_IF_ERROR(applied.status);
+  WARDEN_RETURN_IF_ERROR(unreadable);
+  return applied.held;
 }
 
 void PullFollower::Run() {

@@ -147,16 +147,25 @@ Status Replica::WriteOp(const protocol::DeltaOp& op) {
 }
 
 Status Replica::ApplyRevision(uint64_t revision, const std::vector<protocol::DeltaOp>& ops) {
-  if (revision != revision_ + 1) {
+  const std::vector<protocol::DeltaOp>* one[] = {&ops};
+  return ApplyRevisions(revision, one);
+}
+
+Status Replica::ApplyRevisions(uint64_t first, std::span<const std::vector<protocol::DeltaOp>* const> ops) {
+  if (first != revision_ + 1) {
     return Status::FailedPrecondition("replica holds revision " + std::to_string(revision_) + ", cannot apply " +
-                                      std::to_string(revision));
+                                      std::to_string(first));
   }
+  if (ops.empty()) return Status::Ok();
+  uint64_t last = first + ops.size() - 1;
   auto transaction = sqlite::Transaction::Begin(db_);
   if (!transaction.ok()) return transaction.status();
-  for (const auto& op : ops) WARDEN_RETURN_IF_ERROR(WriteOp(op));  // the transaction rolls back on return
-  WARDEN_RETURN_IF_ERROR(SetMeta("revision", std::to_string(revision)));
+  for (const auto* revision_ops : ops) {
+    for (const auto& op : *revision_ops) WARDEN_RETURN_IF_ERROR(WriteOp(op));  // the transaction rolls back on return
+  }
+  WARDEN_RETURN_IF_ERROR(SetMeta("revision", std::to_string(last)));
   WARDEN_RETURN_IF_ERROR(transaction->Commit());
-  revision_ = revision;
+  revision_ = last;
   return Status::Ok();
 }
 

@@ -2,7 +2,8 @@
 // control plane down (design.md, "Edge sync and logs").
 //
 // Sync writes it: a whole snapshot with ReplaceWith(), then each revision's delta ops with
-// ApplyRevision(), each in one transaction, so the file always holds exactly one whole revision.
+// ApplyRevision() (or several consecutive revisions with ApplyRevisions()), each in one
+// transaction, so the file always holds exactly one whole revision.
 // On start the edge loads it with Load() before anything else. A file that fails SQLite's
 // quick_check is moved aside and replaced by an empty replica (the edge then needs a snapshot).
 //
@@ -15,6 +16,7 @@
 #pragma once
 
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -57,6 +59,11 @@ class Replica {
   // Applies one revision's ops in one transaction. FailedPrecondition unless `revision` is
   // exactly revision() + 1 (a gap, or a revision already held).
   Status ApplyRevision(uint64_t revision, const std::vector<protocol::DeltaOp>& ops);
+  // Applies consecutive revisions `first`, `first`+1, ... (ops[i] is revision first+i's) in one
+  // transaction, as a following edge does with revisions that arrived together: all or nothing,
+  // and the file then holds the last of them. FailedPrecondition unless `first` is exactly
+  // revision() + 1.
+  Status ApplyRevisions(uint64_t first, std::span<const std::vector<protocol::DeltaOp>* const> ops);
 
  private:
   explicit Replica(sqlite::Database db) : db_(std::move(db)) {}

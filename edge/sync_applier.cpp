@@ -14,9 +14,21 @@ namespace {
 
 // Test hook (never set in production): a revision whose policies contain this text is refused as
 // if this build lacked a feature they use, so the nack path can be exercised end to end.
-std::string RefusedPolicyMarker() {
-  const char* marker = std::getenv("WARDEN_TEST_REFUSE_POLICY_MARKER");
-  return marker ? marker : "";
+// Read once: the environment does not change while the edge runs.
+const std::string& RefusedPolicyMarker() {
+  static const std::string marker = [] {
+    const char* value = std::getenv("WARDEN_TEST_REFUSE_POLICY_MARKER");
+    return std::string(value ? value : "");
+  }();
+  return marker;
+}
+
+// The policy.set op among `ops` whose text holds `marker`, or null.
+const protocol::DeltaOp* MarkedPolicy(const std::vector<protocol::DeltaOp>& ops, const std::string& marker) {
+  for (const auto& op : ops) {
+    if (op.kind == protocol::DeltaOp::Kind::kPolicySet && op.policy.text.find(marker) != std::string::npos) return &op;
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -62,46 +74,62 @@ std::string SyncApplier::store_id() const {
 }
 
 Status SyncApplier::ApplyDelta(uint64_t revision, const std::vector<protocol::DeltaOp>& ops) {
-  std::shared_ptr<const Snapshot> base;
+  DeltaRevision one{revision, ops};
+  return ApplyDeltas(std::span(&one, 1)).status;
+}
+
+SyncApplier::Applied SyncApplier::ApplyDeltas(std::span<const DeltaRevision> deltas) {
+  std::shared_ptr<const Snapshot> next;
   {
     std::lock_guard lock(mutex_);
-    base = latest_;
+    next = latest_;
   }
-  uint64_t held = base ? base->revision : 0;
-  if (revision <= held) return Status::Ok();  // already held: idempotent
-  if (!base || revision != held + 1) {
-    return Status::FailedPrecondition("gap: holding revision " + std::to_string(held) + ", offered " +
-                                      std::to_string(revision));
-  }
-  std::string marker = RefusedPolicyMarker();
-  if (!marker.empty()) {
-    for (const auto& op : ops) {
-      if (op.kind == protocol::DeltaOp::Kind::kPolicySet && op.policy.text.find(marker) != std::string::npos) {
-        refused_->Increment();
-        return Status::InvalidArgument("cannot_apply: policy " + op.policy.path +
-                                       " uses a feature this edge lacks (test hook)");
-      }
+  const std::string& marker = RefusedPolicyMarker();
+  Applied result;
+  // The new revisions' ops, for the replica, and where they start in `deltas`.
+  std::vector<const std::vector<protocol::DeltaOp>*> new_ops;
+  size_t first_new = 0;
+  for (; result.held < deltas.size(); ++result.held) {
+    const DeltaRevision& delta = deltas[result.held];
+    uint64_t held = next ? next->revision : 0;
+    if (delta.revision <= held) continue;  // already held: idempotent
+    if (!next || delta.revision != held + 1) {
+      result.status = Status::FailedPrecondition("gap: holding revision " + std::to_string(held) + ", offered " +
+                                                 std::to_string(delta.revision));
+      break;
     }
+    if (const protocol::DeltaOp* marked = marker.empty() ? nullptr : MarkedPolicy(delta.ops, marker)) {
+      refused_->Increment();
+      result.status = Status::InvalidArgument("cannot_apply: policy " + marked->policy.path +
+                                              " uses a feature this edge lacks (test hook)");
+      break;
+    }
+    auto applied = protocol::ApplyRevision(*next, delta.revision, delta.ops);
+    if (!applied.ok()) {
+      refused_->Increment();
+      result.status = Status::InvalidArgument("cannot_apply: revision " + std::to_string(delta.revision) + ": " +
+                                              applied.status().message());
+      break;
+    }
+    if (new_ops.empty()) first_new = result.held;
+    new_ops.push_back(&delta.ops);
+    next = std::move(*applied);
   }
-  auto next = protocol::ApplyRevision(*base, revision, ops);
-  if (!next.ok()) {
-    refused_->Increment();
-    return Status::InvalidArgument("cannot_apply: revision " + std::to_string(revision) + ": " + next.status().message());
-  }
+  if (new_ops.empty()) return result;
   if (replica_) {
-    Status written = replica_->ApplyRevision(revision, ops);
-    if (!written.ok()) return Status::Internal("storage: " + written.message());
+    Status written = replica_->ApplyRevisions(deltas[first_new].revision, new_ops);
+    if (!written.ok()) return Applied{first_new, Status::Internal("storage: " + written.message())};
   }
-  applied_->Increment();
+  applied_->Increment(new_ops.size());
   {
     std::lock_guard lock(mutex_);
-    latest_ = *next;
-    hub_revision_ = std::max(hub_revision_, revision);
+    latest_ = next;
+    hub_revision_ = std::max(hub_revision_, next->revision);
     last_sync_ = std::chrono::system_clock::now();
   }
   // Published last, so whoever sees the revision also sees the status and counters that go with it.
-  holder_.Publish(std::move(*next));
-  return Status::Ok();
+  holder_.Publish(std::move(next));
+  return result;
 }
 
 Status SyncApplier::ApplySnapshot(std::string body, std::string_view sha256, uint64_t revision,

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -23,6 +24,12 @@
 #include "edge/replica.h"
 
 namespace warden::edge {
+
+// One revision's ops, as a delta (or a revision sent in parts) carried them.
+struct DeltaRevision {
+  uint64_t revision = 0;
+  std::vector<protocol::DeltaOp> ops;
+};
 
 class SyncApplier {
  public:
@@ -46,6 +53,18 @@ class SyncApplier {
   // InvalidArgument ("cannot_apply") when the ops do not fit; Internal ("storage") when the
   // replica cannot be written.
   Status ApplyDelta(uint64_t revision, const std::vector<protocol::DeltaOp>& ops);
+
+  // Applies deltas that arrived together, in order, as one step: each is applied in memory as
+  // ApplyDelta would apply it (one already held is skipped), then all that applied are written
+  // to the replica in one transaction and published once. `held` counts the deltas, from the
+  // first, that the edge now holds; when that is not all of them, `status` is why the next one
+  // was not applied (as ApplyDelta would answer it) and nothing after it was tried. A replica
+  // that cannot be written holds none of the batch's new revisions.
+  struct Applied {
+    size_t held = 0;
+    Status status;
+  };
+  Applied ApplyDeltas(std::span<const DeltaRevision> deltas);
   // Applies a whole snapshot body (docs/sync-protocol.md, section 2): checks the hash
   // (InvalidArgument starting "hash_mismatch" when `sha256` does not match `body`), builds it,
   // publishes it, then replaces the replica's content; OK only once that is durable.

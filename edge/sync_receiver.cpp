@@ -24,17 +24,41 @@ T Whole(const json& message, const char* field, T fallback) {
   return it->get<T>();
 }
 
+// The revision a hub message names, or 0 when it names none (or not as a whole number).
+uint64_t RevisionOf(const json& message) {
+  auto it = message.find("revision");
+  return it != message.end() && it->is_number_unsigned() ? it->get<uint64_t>() : 0;
+}
+
+bool IsDelta(const json& message) {
+  auto type = message.find("type");
+  return type != message.end() && type->is_string() && type->get_ref<const std::string&>() == "delta";
+}
+
+std::string AckText(uint64_t revision) { return R"({"type":"ack","revision":)" + std::to_string(revision) + "}"; }
+
 }  // namespace
 
-SyncReceiver::Actions SyncReceiver::Handle(std::string_view text) {
+SyncReceiver::Actions SyncReceiver::Handle(std::string_view text, bool more_waiting) {
   Actions actions;
   json message = json::parse(text, nullptr, false);
   if (message.is_discarded() || !message.is_object()) {
+    FlushInto(actions);
     actions.ended = Status::Unavailable("the hub sent a message that is not a JSON object");
     actions.end = true;
     return actions;
   }
   try {
+    if (!halted_ && IsDelta(message)) {
+      Hold(message, RevisionOf(message), text.size(), actions);
+      if (!more_waiting || held_back_.size() >= kMaxBatchRevisions || held_back_bytes_ >= kMaxBatchBytes) {
+        FlushInto(actions);
+      }
+      return actions;
+    }
+    // Whatever else arrives comes after the held-back deltas, so they are applied first.
+    FlushInto(actions);
+    if (actions.end) return actions;
     Dispatch(message, actions);
   } catch (const json::exception& error) {
     // A field of the wrong type (a string where a number belongs): the hub is not speaking the
@@ -45,9 +69,40 @@ SyncReceiver::Actions SyncReceiver::Handle(std::string_view text) {
   return actions;
 }
 
+SyncReceiver::Actions SyncReceiver::Flush() {
+  Actions actions;
+  FlushInto(actions);
+  return actions;
+}
+
+void SyncReceiver::Hold(const json& message, uint64_t revision, size_t bytes, Actions& actions) {
+  auto ops_field = message.find("ops");
+  auto ops = ops_field == message.end() ? protocol::OpsFromJson(json::array()) : protocol::OpsFromJson(*ops_field);
+  if (!ops.ok()) {
+    FlushInto(actions);
+    if (!actions.end && !halted_) {
+      Answer(Status::InvalidArgument("cannot_apply: " + ops.status().message()), revision, actions);
+    }
+    return;
+  }
+  held_back_.push_back({revision, std::move(*ops)});
+  held_back_bytes_ += bytes;
+}
+
+void SyncReceiver::FlushInto(Actions& actions) {
+  if (held_back_.empty()) return;
+  SyncApplier::Applied applied = applier_.ApplyDeltas(held_back_);
+  // Each revision is acked, even when several were applied as one step.
+  for (size_t i = 0; i < applied.held; ++i) actions.send.push_back(AckText(held_back_[i].revision));
+  if (applied.held > 0) applier_.SetState("following", "");
+  if (applied.held < held_back_.size()) Answer(applied.status, held_back_[applied.held].revision, actions);
+  held_back_.clear();
+  held_back_bytes_ = 0;
+}
+
 void SyncReceiver::Answer(const Status& applied, uint64_t revision, Actions& actions) {
   if (applied.ok()) {
-    actions.send.push_back(json{{"type", "ack"}, {"revision", revision}}.dump());
+    actions.send.push_back(AckText(revision));
     applier_.SetState("following", "");
     return;
   }
@@ -67,9 +122,7 @@ void SyncReceiver::Answer(const Status& applied, uint64_t revision, Actions& act
 
 void SyncReceiver::Dispatch(const json& message, Actions& actions) {
   std::string type = message.value("type", std::string());
-  uint64_t revision = message.contains("revision") && message["revision"].is_number_unsigned()
-                          ? message["revision"].get<uint64_t>()
-                          : 0;
+  uint64_t revision = RevisionOf(message);
   if (type == "welcome") {
     // Bounded so the silence limit (3 intervals) cannot overflow and a heartbeat cannot spin; the
     // hub's own floor is 10 ms.
@@ -92,11 +145,6 @@ void SyncReceiver::Dispatch(const json& message, Actions& actions) {
     spdlog::error("decision log: the control plane refused a batch: {}", message.value("message", std::string()));
   } else if (halted_) {
     return;  // nothing past the refused revision can be applied
-  } else if (type == "delta") {
-    auto ops = protocol::OpsFromJson(message.value("ops", json::array()));
-    Status applied = ops.ok() ? applier_.ApplyDelta(revision, *ops)
-                              : Status::InvalidArgument("cannot_apply: " + ops.status().message());
-    Answer(applied, revision, actions);
   } else if (type == "rev_begin") {
     parts_revision_ = revision;
     parts_ops_.clear();
@@ -108,8 +156,11 @@ void SyncReceiver::Dispatch(const json& message, Actions& actions) {
     }
     for (auto& op : *ops) parts_ops_.push_back(std::move(op));
   } else if (type == "rev_commit") {
-    Status applied = revision == parts_revision_ ? applier_.ApplyDelta(revision, parts_ops_)
-                                                 : Status::FailedPrecondition("gap: rev_commit without its rev_begin");
+    Status applied = Status::FailedPrecondition("gap: rev_commit without its rev_begin");
+    if (revision == parts_revision_) {
+      DeltaRevision whole{revision, std::move(parts_ops_)};
+      applied = applier_.ApplyDeltas(std::span(&whole, 1)).status;
+    }
     parts_ops_.clear();
     Answer(applied, revision, actions);
   } else if (type == "snapshot_begin") {

@@ -41,8 +41,19 @@ class SyncReceiver {
     std::optional<uint64_t> log_batch_acked;  // a decision_logs_ack, for this batch id
   };
 
-  // Handles one message's text.
-  Actions Handle(std::string_view text);
+  // Handles one message's text. `more_waiting` says that more of the hub's messages have already
+  // arrived (the edge fell behind): a delta is then held back, up to kMaxBatchRevisions and
+  // kMaxBatchBytes, and the deltas that came together are applied, written to the replica and
+  // published as one step when the last of them is handed over (or any other message is), each
+  // still acked. Without it, each delta is applied at once.
+  Actions Handle(std::string_view text, bool more_waiting = false);
+  // Applies the deltas Handle held back and answers them (a session whose socket failed while it
+  // held some calls it, so what arrived whole is not lost).
+  Actions Flush();
+
+  // The most deltas held back for one step, and the most bytes of their messages.
+  static constexpr size_t kMaxBatchRevisions = 64;
+  static constexpr size_t kMaxBatchBytes = 8u << 20;
 
   // Since when the session holds a revision it could not apply (nothing after it is applied until
   // the session reconnects); nullopt when it does not.
@@ -52,12 +63,19 @@ class SyncReceiver {
 
  private:
   void Dispatch(const nlohmann::json& message, Actions& actions);
+  // Adds a delta to the held-back ones (or answers it at once when its ops do not parse).
+  void Hold(const nlohmann::json& message, uint64_t revision, size_t bytes, Actions& actions);
+  // Applies the held-back deltas as one step and answers them.
+  void FlushInto(Actions& actions);
   // Acks an applied revision, or nacks it: a gap or a hash mismatch ends the session (to resync);
   // anything else halts it.
   void Answer(const Status& applied, uint64_t revision, Actions& actions);
 
   SyncApplier& applier_;
   bool heartbeats_started_ = false;
+  // Deltas held back while more messages were waiting, and the size of their messages.
+  std::vector<DeltaRevision> held_back_;
+  size_t held_back_bytes_ = 0;
   // A revision streamed in parts.
   uint64_t parts_revision_ = 0;
   std::vector<protocol::DeltaOp> parts_ops_;

@@ -352,6 +352,9 @@ Status WsFollower::RunSession(bool& upgraded, bool& key_refused) {
       }
       co_await ws.async_read(buffer, asio::redirect_error(asio::use_awaitable, error));
       if (error) {
+        // Deltas held back for the rest of their batch arrived whole: apply them (there is no
+        // one left to ack them to; the next hello says what the edge holds).
+        (void)receiver.Flush();
         if (session->ended.ok()) {
           std::string reason = ws.reason().reason.empty() ? error.message() : std::string(ws.reason().reason.data(), ws.reason().reason.size());
           session->ended = Status::Unavailable("sync connection closed: " + reason);
@@ -363,11 +366,16 @@ Status WsFollower::RunSession(bool& upgraded, bool& key_refused) {
         break;
       }
       session->last_received = std::chrono::steady_clock::now();
-      std::string text = beast::buffers_to_string(buffer.data());
-      buffer.consume(buffer.size());
+      // More bytes already waiting means the edge fell behind: the receiver then applies the
+      // deltas that came together as one step. (Beast may also hold a few whole messages in its
+      // own buffer; those are applied one by one, which is only slower.)
+      beast::error_code ignored;
+      bool more_waiting = beast::get_lowest_layer(ws).socket().available(ignored) > 0;
+      std::string_view text(static_cast<const char*>(buffer.data().data()), buffer.size());
       SyncReceiver::Actions actions;
       try {
-        actions = receiver.Handle(text);
+        actions = receiver.Handle(text, more_waiting);
+        buffer.consume(buffer.size());
       } catch (const std::exception& thrown) {
         // Ended here, not by co_spawn's handler, which would leave the heartbeat and log-shipping
         // coroutines running with nothing reading the socket.

@@ -172,6 +172,8 @@ def sync_edge():
         # The same relations as deltas on top of authzen-todo's revision 5 (flag 1).
         yield seed(1, [welcome, {"type": "delta", "revision": 6, "ops": ops[:20]},
                        {"type": "delta", "revision": 7, "ops": deletes}])
+        # The same arriving together (flag 2), one revision per relation, applied as batches.
+        yield seed(3, [welcome] + [{"type": "delta", "revision": 6 + i, "ops": [op]} for i, op in enumerate(ops[:70])])
 
 
 def directory_data():

@@ -2,8 +2,9 @@
 // hub messages fed one by one to a SyncReceiver over a memory-only SyncApplier, as the WebSocket
 // follower feeds them. A message that ends the session starts a new one over the same applier,
 // as a reconnect does.
-// Input: a flags byte (bit 0: the edge starts out holding examples/authzen-todo at revision 5),
-// then messages, one JSON text per line. A snapshot_end whose sha256 is "fuzz" gets the hash of
+// Input: a flags byte (bit 0: the edge starts out holding examples/authzen-todo at revision 5;
+// bit 1: the messages arrive together, so each but the last is handed over with more_waiting and
+// deltas are applied in batches), then messages, one JSON text per line. A snapshot_end whose sha256 is "fuzz" gets the hash of
 // the chunks since the last snapshot_begin, so mutated snapshot bodies reach the parser.
 // Properties: nothing crashes, throws, hangs or leaks; the applier and the holder agree on the
 // revision; it never goes backwards but by an acked snapshot; the edge acks only what it holds;
@@ -77,6 +78,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   warden::edge::SyncApplier applier(holder, nullptr, registry);
   auto receiver = std::make_unique<warden::edge::SyncReceiver>(applier);
   TrailerFixer fixer;
+  bool together = (data[0] & 2) != 0;
 
   while (!rest.empty()) {
     size_t newline = rest.find('\n');
@@ -88,7 +90,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     bool snapshot_end = message.is_object() && message.value("type", json()) == "snapshot_end";
 
     uint64_t before = applier.revision();
-    warden::edge::SyncReceiver::Actions actions = receiver->Handle(text);
+    warden::edge::SyncReceiver::Actions actions = receiver->Handle(text, together && !rest.empty());
     uint64_t after = applier.revision();
 
     if (after != holder.revision()) {

@@ -126,6 +126,25 @@ TEST_CASE("revisions apply in order, and a gap or a repeat is refused") {
   CHECK_FALSE((**loaded).policies->CoversResourceKind("report"));
 }
 
+TEST_CASE("consecutive revisions apply in one transaction, from the one after the revision held") {
+  std::string path = TempPath("batch.db");
+  auto replica = Replica::Open(path);
+  REQUIRE(replica.ok());
+  REQUIRE((*replica)->ReplaceWith(*Sample()).ok());
+  std::vector<DeltaOp> r8 = {DeltaOp::SetRelation({"document", "d2", "viewer", "user", "bob", ""})};
+  std::vector<DeltaOp> r9 = {DeltaOp::SetRelation({"document", "d3", "viewer", "user", "bob", ""})};
+  const std::vector<DeltaOp>* gap[] = {&r9};
+  CHECK((*replica)->ApplyRevisions(9, gap).code() == StatusCode::kFailedPrecondition);
+  const std::vector<DeltaOp>* both[] = {&r8, &r9};
+  REQUIRE((*replica)->ApplyRevisions(8, both).ok());
+  CHECK((*replica)->revision() == 9);
+  auto loaded = (*replica)->Load();
+  REQUIRE(loaded.ok());
+  CHECK((**loaded).revision == 9);
+  CHECK(CanView(**loaded, "d2", "bob"));
+  CHECK(CanView(**loaded, "d3", "bob"));
+}
+
 TEST_CASE("a damaged file is set aside and replaced by an empty replica") {
   std::string path = TempPath("damaged.db");
   {
