@@ -56,7 +56,7 @@ void EdgeContext::LogDecision(DecisionApi api, const http::Request* request, con
   entry.reason = result.reason;
   entry.latency_us = static_cast<uint32_t>(
       std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count());
-  decision_log->Record(std::move(entry));
+  decision_log->Record(entry);
 }
 
 const Snapshot* EdgeContext::SnapshotFor(const http::Request& request, uint64_t body_min_revision,
@@ -74,8 +74,13 @@ const Snapshot* EdgeContext::SnapshotFor(const http::Request& request, uint64_t 
     wanted = std::max(wanted, from_header);
   }
   // An edge that has no snapshot yet (just started, following a control plane) waits too: the
-  // revision asked for may be on its way.
-  if (wanted > holder_.revision()) holder_.WaitForRevision(wanted, limits.min_revision_wait);
+  // revision asked for may be on its way. The server does the waiting, without holding a worker
+  // thread, and calls the handler again; a caller that cannot wait gets the answer at once.
+  if (wanted > holder_.revision() && request.may_wait() && limits.min_revision_wait.count() > 0) {
+    error = http::Response::Later([this, wanted] { return holder_.revision() >= wanted; },
+                                  std::chrono::steady_clock::now() + limits.min_revision_wait);
+    return nullptr;
+  }
   const Snapshot* snapshot = SnapshotOrNull();
   if (snapshot == nullptr) {
     error = NotReadyResponse();

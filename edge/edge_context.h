@@ -62,7 +62,8 @@ class EdgeContext {
   const Snapshot* SnapshotOrNull() const { return holder_.Acquire(); }
   // The snapshot for a request: at least the revision its `Warden-Min-Revision` header (or
   // `body_min_revision`, from an AuthZEN body) asks for, waiting up to limits.min_revision_wait.
-  // Null with `error` set: 400 for a malformed header, 503 revision_unavailable, or not ready.
+  // Null with `error` set: 400 for a malformed header, 503 revision_unavailable, or not ready;
+  // or, on a server's first call, http::Response::Later, which the handler returns as it is.
   const Snapshot* SnapshotFor(const http::Request& request, uint64_t body_min_revision,
                               std::optional<http::Response>& error);
   static http::Response NotReadyResponse();

@@ -4,7 +4,9 @@
 // threads. Keeping Beast out of this header keeps it out of every handler's compile.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,6 +48,10 @@ class Request {
   void set_path_params(std::vector<std::pair<std::string, std::string>> params) {
     path_params_ = std::move(params);
   }
+  // Whether a handler may answer Response::Later (the server's first call); false on the server's
+  // second call, once the wait is over, and for callers that are not a server.
+  bool may_wait() const { return may_wait_; }
+  void set_may_wait(bool may_wait) { may_wait_ = may_wait; }
   // How deep a JSON body may nest (the server's --max-json-depth); ParseJsonBody refuses deeper.
   int max_json_depth() const { return max_json_depth_; }
   void set_max_json_depth(int depth) { max_json_depth_ = depth; }
@@ -60,6 +66,7 @@ class Request {
   HeaderLookup header_lookup_;
   std::vector<std::pair<std::string, std::string>> path_params_;
   int max_json_depth_ = 128;
+  bool may_wait_ = false;
 };
 
 struct Response {
@@ -72,6 +79,20 @@ struct Response {
   Response& with_header(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));
     return *this;
+  }
+
+  // Set only by Later(): the handler cannot answer yet (it waits for something another thread
+  // brings in, such as a revision). The server then waits without holding its thread until
+  // ready() or the deadline, and calls the handler again with request.may_wait() false.
+  std::function<bool()> ready;
+  std::chrono::steady_clock::time_point ready_deadline;
+
+  // REQUIRES: the request's may_wait().
+  static Response Later(std::function<bool()> ready, std::chrono::steady_clock::time_point deadline) {
+    Response response;
+    response.ready = std::move(ready);
+    response.ready_deadline = deadline;
+    return response;
   }
 };
 

@@ -18,6 +18,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -263,7 +264,13 @@ struct Server::Impl {
     std::string body;
     bool keep_alive = false;
   };
-  PreparedResponse Handle(BeastRequest& request);
+  // Routes `request` to its handler (404/405 when none); `stats` is set to the route's counters.
+  Response Dispatch(Request& request, RouteStats*& stats);
+  // Waits, without holding the thread, until `response.ready()` holds or its deadline passes.
+  asio::awaitable<void> WaitUntilReady(const Response& response, Connection& connection);
+  // The response as it goes on the wire, its request counted and (with --access-log) logged.
+  PreparedResponse Prepare(Response response, const BeastRequest& beast_request, const Request& request,
+                           RouteStats* stats, std::chrono::steady_clock::time_point started);
 
   std::list<std::shared_ptr<Connection>>::iterator Register(std::shared_ptr<Connection> c) {
     std::lock_guard lock(connections_mutex);
@@ -308,16 +315,10 @@ Response ParseFailureResponse(const beast::error_code& error, const ServerOption
 
 }  // namespace
 
-Server::Impl::PreparedResponse Server::Impl::Handle(BeastRequest& beast_request) {
-  auto started = std::chrono::steady_clock::now();
-  in_flight->Add(1);
-  Method method = ToMethod(beast_request.method());
-  std::string_view target(beast_request.target().data(), beast_request.target().size());
-  Request request(method, target, std::move(beast_request.body()), &beast_request, &LookupHeader);
-  request.set_max_json_depth(options.max_json_depth);
-
+Response Server::Impl::Dispatch(Request& request, RouteStats*& stats) {
+  Method method = request.method();
   Response response;
-  RouteStats* stats = &router.unmatched_stats();
+  stats = &router.unmatched_stats();
   Router::Match match = router.Find(method, request.path());
   switch (match.kind) {
     case Router::MatchKind::kFound:
@@ -342,6 +343,35 @@ Server::Impl::PreparedResponse Server::Impl::Handle(BeastRequest& beast_request)
       response = ErrorResponse(404, "not_found", "no route for " + std::string(request.path()));
       break;
   }
+  return response;
+}
+
+asio::awaitable<void> Server::Impl::WaitUntilReady(const Response& response, Connection& connection) {
+  // Polled, backing off from 100 us to 2 ms: what is awaited (a revision being applied) usually
+  // lands within a millisecond, and waiting requests are few, so a timer beats wiring every
+  // producer to the server.
+  auto now = std::chrono::steady_clock::now();
+  connection.ExpireAfter(response.ready_deadline - now + options.read_timeout);
+  asio::steady_timer timer(co_await asio::this_coro::executor);
+  std::chrono::microseconds interval(100);
+  while (!response.ready() && now < response.ready_deadline) {
+    timer.expires_after(std::min<std::chrono::steady_clock::duration>(interval, response.ready_deadline - now));
+    beast::error_code ignored;
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+    interval = std::min(interval * 2, std::chrono::microseconds(2000));
+    now = std::chrono::steady_clock::now();
+  }
+}
+
+Server::Impl::PreparedResponse Server::Impl::Prepare(Response response, const BeastRequest& beast_request,
+                                                     const Request& request, RouteStats* stats,
+                                                     std::chrono::steady_clock::time_point started) {
+  Method method = request.method();
+  if (response.ready) {
+    // Only a first call may ask to wait; asking again is a handler bug.
+    spdlog::error("handler for {} {} asked to wait again", MethodName(method), request.path());
+    response = ErrorResponse(500, "internal", "internal error");
+  }
   unsigned status = response.status;
   bool keep_alive = beast_request.keep_alive() && !stopping.load(std::memory_order_relaxed);
   PreparedResponse out;
@@ -356,7 +386,7 @@ Server::Impl::PreparedResponse Server::Impl::Handle(BeastRequest& beast_request)
   in_flight->Add(-1);
   if (options.access_log) {
     spdlog::get("access")->info("method={} target={} status={} duration_us={}", MethodName(method),
-                                target, status, nanoseconds / 1000);
+                                request.target(), status, nanoseconds / 1000);
   }
   return out;
 }
@@ -425,7 +455,22 @@ asio::awaitable<void> Server::Impl::Serve(Stream stream, std::shared_ptr<Connect
         break;
       }
     }
-    PreparedResponse out = Handle(parser.get());
+    auto started = std::chrono::steady_clock::now();
+    in_flight->Add(1);
+    BeastRequest& beast_request = parser.get();
+    std::string_view target(beast_request.target().data(), beast_request.target().size());
+    Request request(ToMethod(beast_request.method()), target, std::move(beast_request.body()), &beast_request,
+                    &LookupHeader);
+    request.set_max_json_depth(options.max_json_depth);
+    request.set_may_wait(true);
+    RouteStats* stats = nullptr;
+    Response response = Dispatch(request, stats);
+    if (response.ready) {
+      co_await WaitUntilReady(response, *connection);
+      request.set_may_wait(false);
+      response = Dispatch(request, stats);
+    }
+    PreparedResponse out = Prepare(std::move(response), beast_request, request, stats, started);
     bool keep_alive = out.keep_alive;
     connection->ExpireAfter(options.read_timeout);
     std::array<asio::const_buffer, 2> wire{asio::buffer(out.head), asio::buffer(out.body)};

@@ -5,6 +5,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 import time
 import unittest
 
@@ -146,6 +147,29 @@ class EvaluationErrors(EdgeOnFolder):
                          400, "Warden-Min-Revision")
         body["context"] = {"warden": {"min_revision": -3}}
         self.assertError(self.post("/access/v1/evaluation", body), 400, "context.warden.min_revision")
+
+    def test_a_request_waiting_for_a_revision_holds_no_worker(self):
+        # The edge runs one worker thread; while one request waits (1 s) for a revision the edge
+        # does not hold, others are still answered at once.
+        waiting = {}
+
+        def wait_for_revision():
+            waiting["response"] = self.post("/access/v1/evaluation", evaluation(),
+                                            headers={"Warden-Min-Revision": "1000"})
+            waiting["done"] = time.time()
+
+        started = time.time()
+        thread = threading.Thread(target=wait_for_revision)
+        thread.start()
+        time.sleep(0.1)
+        for _ in range(5):
+            self.assertEqual(200, self.post("/access/v1/evaluation", evaluation()).status)
+            self.assertEqual(200, self.edge.request("GET", "/healthz").status)
+        answered = time.time()
+        thread.join()
+        self.assertLess(answered - started, 0.8)
+        self.assertGreaterEqual(waiting["done"] - started, 0.9)
+        self.assertError(waiting["response"], 503, "revision 1000")
 
     def test_discovery(self):
         status, headers, body = self.edge.request("GET", "/.well-known/authzen-configuration")
