@@ -75,6 +75,7 @@ Status Replica::Initialize(bool full_sync) {
   WARDEN_RETURN_IF_ERROR(db_.Exec(full_sync ? "PRAGMA busy_timeout=5000; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
                                             : "PRAGMA busy_timeout=5000; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"));
   WARDEN_RETURN_IF_ERROR(db_.Exec(kSchema));
+  WARDEN_RETURN_IF_ERROR(PrepareStatements());
   auto read = db_.Prepare("SELECT key, value FROM meta");
   if (!read.ok()) return read.status();
   while (true) {
@@ -104,9 +105,24 @@ Status Replica::SetInstanceId(const std::string& instance_id) {
   return Status::Ok();
 }
 
+Status Replica::PrepareStatements() {
+  auto prepare = [this](std::optional<sqlite::Statement>& into, const char* sql) -> Status {
+    auto statement = db_.Prepare(sql);
+    if (!statement.ok()) return statement.status();
+    into = std::move(*statement);
+    return Status::Ok();
+  };
+  WARDEN_RETURN_IF_ERROR(prepare(set_relation_, "INSERT OR IGNORE INTO relations VALUES (?1, ?2, ?3, ?4, ?5, ?6)"));
+  WARDEN_RETURN_IF_ERROR(prepare(delete_relation_,
+                                 "DELETE FROM relations WHERE object_type = ?1 AND object_id = ?2 AND relation = ?3 AND "
+                                 "subject_type = ?4 AND subject_id = ?5 AND subject_relation = ?6"));
+  return prepare(set_meta_,
+                 "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+}
+
 Status Replica::SetMeta(const std::string& key, const std::string& value) {
-  return RunWith(db_, "INSERT INTO meta(key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-                 {key, value});
+  // Bound without a copy: both outlive the statement's run, which clears its bindings.
+  return set_meta_->BindUncopied(1, key).BindUncopied(2, value).Run();
 }
 
 Status Replica::WriteOp(const protocol::DeltaOp& op) {
@@ -122,13 +138,12 @@ Status Replica::WriteOp(const protocol::DeltaOp& op) {
     case Kind::kObjectDelete:
       return RunWith(db_, "DELETE FROM objects WHERE type = ?1 AND id = ?2", {op.object.type, op.object.id});
     case Kind::kRelationSet:
-      return RunWith(db_, "INSERT OR IGNORE INTO relations VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                     {r.object_type, r.object_id, r.relation, r.subject_type, r.subject_id, r.subject_relation});
-    case Kind::kRelationDelete:
-      return RunWith(db_,
-                     "DELETE FROM relations WHERE object_type = ?1 AND object_id = ?2 AND relation = ?3 AND "
-                     "subject_type = ?4 AND subject_id = ?5 AND subject_relation = ?6",
-                     {r.object_type, r.object_id, r.relation, r.subject_type, r.subject_id, r.subject_relation});
+    case Kind::kRelationDelete: {
+      // The op outlives the run, so its strings are bound without a copy.
+      sqlite::Statement& statement = op.kind == Kind::kRelationSet ? *set_relation_ : *delete_relation_;
+      return statement.BindUncopied(1, r.object_type).BindUncopied(2, r.object_id).BindUncopied(3, r.relation)
+          .BindUncopied(4, r.subject_type).BindUncopied(5, r.subject_id).BindUncopied(6, r.subject_relation).Run();
+    }
     case Kind::kManifestSet:
       return RunWith(db_,
                      "INSERT INTO manifest(singleton, format, name, text) VALUES (1, ?1, ?2, ?3) ON CONFLICT(singleton) "

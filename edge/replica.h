@@ -16,6 +16,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -68,10 +69,14 @@ class Replica {
  private:
   explicit Replica(sqlite::Database db) : db_(std::move(db)) {}
   Status Initialize(bool full_sync);
+  Status PrepareStatements();
   Status SetMeta(const std::string& key, const std::string& value);
   Status WriteOp(const protocol::DeltaOp& op);
 
   mutable sqlite::Database db_;
+  // The statements every revision runs, prepared once (declared after db_: finalized before it
+  // closes). Looking them up in the database's cache hashed their SQL text on every call.
+  std::optional<sqlite::Statement> set_relation_, delete_relation_, set_meta_;
   bool discarded_ = false;
   std::string instance_id_;
   std::string store_id_;

@@ -5,6 +5,8 @@
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include "common/http/json_fast_parse.h"
+
 namespace warden::edge {
 
 using nlohmann::json;
@@ -37,11 +39,23 @@ bool IsDelta(const json& message) {
 
 std::string AckText(uint64_t revision) { return R"({"type":"ack","revision":)" + std::to_string(revision) + "}"; }
 
+// Deeper messages (an object's properties may nest) are left to nlohmann, which parses them alike.
+constexpr int kFastParseDepth = 128;
+
+// The message as a JSON document; discarded when it is not JSON. The fast parser builds the same
+// document as nlohmann's with a third fewer instructions on a delta (json_fast_parse.h); what it
+// does not take goes to nlohmann.
+json ParseMessage(std::string_view text) {
+  json message;
+  if (http::FastParseJson(text, kFastParseDepth, message)) return message;
+  return json::parse(text, nullptr, false);
+}
+
 }  // namespace
 
 SyncReceiver::Actions SyncReceiver::Handle(std::string_view text, bool more_waiting) {
   Actions actions;
-  json message = json::parse(text, nullptr, false);
+  json message = ParseMessage(text);
   if (message.is_discarded() || !message.is_object()) {
     FlushInto(actions);
     actions.ended = Status::Unavailable("the hub sent a message that is not a JSON object");
