@@ -16,8 +16,6 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kApiNames[kDecisionApiCount] = {"authzen", "cerbos", "directory"};
-
 
 // A cheap per-thread generator for sampling: no lock, no allocation.
 double UniformSample() {
@@ -61,7 +59,7 @@ Status ParseDecisionLogModes(const std::string& text, DecisionLogOptions& option
     std::string api = part.substr(0, equals);
     int index = -1;
     for (int i = 0; i < kDecisionApiCount; ++i) {
-      if (api == kApiNames[i]) index = i;
+      if (api == kDecisionApiNames[i]) index = i;
     }
     if (index < 0) return Status::InvalidArgument("decision-log: unknown API '" + api + "' (authzen, cerbos, directory)");
     auto mode = ParseMode(part.substr(equals + 1), options.sample_rate);
@@ -112,8 +110,10 @@ bool DecisionLog::Wants(DecisionApi api, bool allowed) const {
   }
 }
 
-void DecisionLog::Record(DecisionEntry&& entry) {
-  if (!queue_.TryPush(entry)) {
+void DecisionLog::Record(const DecisionEntryView& entry) {
+  PackedDecision packed;
+  packed.Pack(entry, options_.max_reason_bytes);
+  if (!queue_.TryPush(packed)) {
     dropped_queue_.fetch_add(1, std::memory_order_relaxed);
     dropped_queue_counter_->Increment();
   }
@@ -136,72 +136,6 @@ void DecisionLog::Stop() {
   if (shipper_.joinable()) shipper_.join();
 }
 
-json DecisionLog::EntryJson(const DecisionEntry& entry, const std::string& instance_id, uint64_t sequence,
-                            size_t max_reason_bytes) {
-  json out = {{"instance_id", instance_id},
-              {"sequence", sequence},
-              {"time", Rfc3339Nanos(entry.time_ns)},
-              {"revision", entry.revision},
-              {"api", kApiNames[static_cast<int>(entry.api)]},
-              {"subject", {{"type", entry.subject_type}, {"id", entry.subject_id}}},
-              {"action", entry.action},
-              {"resource", {{"type", entry.resource_type}, {"id", entry.resource_id}}},
-              {"decision", entry.allowed ? "allow" : "deny"},
-              {"latency_us", entry.latency_us}};
-  if (!entry.request_id.empty()) out["request_id"] = entry.request_id;
-  if (!entry.policy.empty()) out["policy"] = entry.policy;
-  if (!entry.rule.empty()) out["rule"] = entry.rule;
-  if (!entry.reason.empty()) {
-    // Cut at a UTF-8 character boundary.
-    size_t cut = std::min(entry.reason.size(), max_reason_bytes);
-    while (cut > 0 && cut < entry.reason.size() && (static_cast<unsigned char>(entry.reason[cut]) & 0xC0) == 0x80) --cut;
-    out["reason"] = entry.reason.substr(0, cut);
-  }
-  return out;
-}
-
-std::string DecisionLog::EntryText(const DecisionEntry& entry, const std::string& instance_id, uint64_t sequence,
-                                   size_t max_reason_bytes) {
-  std::string out;
-  out.reserve(320 + entry.reason.size());
-  out += "{\"instance_id\":";
-  AppendJsonString(out, instance_id);
-  out += ",\"sequence\":" + std::to_string(sequence) + ",\"time\":\"" + Rfc3339Nanos(entry.time_ns) +
-         "\",\"revision\":" + std::to_string(entry.revision) + ",\"api\":\"" +
-         kApiNames[static_cast<int>(entry.api)] + "\",\"subject\":{\"type\":";
-  AppendJsonString(out, entry.subject_type);
-  out += ",\"id\":";
-  AppendJsonString(out, entry.subject_id);
-  out += "},\"action\":";
-  AppendJsonString(out, entry.action);
-  out += ",\"resource\":{\"type\":";
-  AppendJsonString(out, entry.resource_type);
-  out += ",\"id\":";
-  AppendJsonString(out, entry.resource_id);
-  out += entry.allowed ? "},\"decision\":\"allow\"" : "},\"decision\":\"deny\"";
-  out += ",\"latency_us\":" + std::to_string(entry.latency_us);
-  if (!entry.request_id.empty()) {
-    out += ",\"request_id\":";
-    AppendJsonString(out, entry.request_id);
-  }
-  if (!entry.policy.empty()) {
-    out += ",\"policy\":";
-    AppendJsonString(out, entry.policy);
-  }
-  if (!entry.rule.empty()) {
-    out += ",\"rule\":";
-    AppendJsonString(out, entry.rule);
-  }
-  if (!entry.reason.empty()) {
-    size_t cut = std::min(entry.reason.size(), max_reason_bytes);
-    while (cut > 0 && cut < entry.reason.size() && (static_cast<unsigned char>(entry.reason[cut]) & 0xC0) == 0x80) --cut;
-    out += ",\"reason\":";
-    AppendJsonString(out, std::string_view(entry.reason).substr(0, cut));
-  }
-  out += '}';
-  return out;
-}
-
 void DecisionLog::Mask(json& entry) const {
   for (const auto& pointer : options_.mask_pointers) {
     json::json_pointer at(pointer);
@@ -216,8 +150,11 @@ void DecisionLog::Mask(json& entry) const {
 }
 
 void DecisionLog::RunWriter() {
-  std::vector<DecisionEntry> batch;
-  std::vector<std::string> bodies;
+  // The most entries one segment takes: what 65,536 queued entries would become in a few turns.
+  constexpr size_t kMaxSegmentEntries = 10'000;
+  std::string segment;  // the entries taken, as JSON lines; its buffer is kept across turns
+  segment.reserve(1 << 20);
+  const bool masking = !options_.mask_pointers.empty() || !options_.drop_pointers.empty();
   while (true) {
     bool stopping;
     {
@@ -227,58 +164,71 @@ void DecisionLog::RunWriter() {
       wake_writer_.wait_for(lock, std::chrono::milliseconds(20), [this] { return stopping_; });
       stopping = stopping_;
     }
-    batch.clear();
-    while (batch.size() < 10'000) {
-      auto entry = queue_.TryPop();
-      if (!entry) break;
-      batch.push_back(std::move(*entry));
-    }
     uint64_t dropped = dropped_queue_.exchange(0, std::memory_order_relaxed);
     size_t room = options_.max_spool_entries > spool_->size() ? options_.max_spool_entries - spool_->size() : 0;
-    if (batch.size() > room) {
+    uint64_t sequence = spool_->next_sequence();
+    size_t taken = 0, kept = 0;
+    segment.clear();
+    // Each entry is written out as it leaves the queue, straight into the segment's text.
+    while (taken < kMaxSegmentEntries) {
+      auto entry = queue_.TryPop();
+      if (!entry) break;
+      ++taken;
+      if (kept == room) continue;  // the spool is full: dropped below
+      DecisionEntryView view = entry->View();
+      if (masking) {
+        json body = EntryJson(view, instance_id_, sequence++, options_.max_reason_bytes);
+        Mask(body);
+        segment += body.dump();
+      } else {
+        AppendEntryText(segment, view, instance_id_, sequence++, options_.max_reason_bytes);
+      }
+      segment += '\n';  // JSON never holds a raw newline: one entry per line
+      ++kept;
+    }
+    if (taken > kept) {
       // The spool is full: the newest entries are dropped (the older ones are what an outage
       // would otherwise lose), counted, and reported with the next batch shipped.
-      dropped_spool_counter_->Increment(batch.size() - room);
-      dropped += batch.size() - room;
-      batch.resize(room);
+      dropped_spool_counter_->Increment(taken - kept);
+      dropped += taken - kept;
     }
-    if (!batch.empty() || dropped > 0) {
-      bodies.clear();
-      uint64_t sequence = spool_->next_sequence();
-      bool masking = !options_.mask_pointers.empty() || !options_.drop_pointers.empty();
-      for (const auto& entry : batch) {
-        if (!masking) {
-          bodies.push_back(EntryText(entry, instance_id_, sequence++, options_.max_reason_bytes));
-          continue;
-        }
-        json body = EntryJson(entry, instance_id_, sequence++, options_.max_reason_bytes);
-        Mask(body);
-        bodies.push_back(body.dump());
-      }
-      Status appended = spool_->Append(bodies, dropped);
+    if (kept > 0 || dropped > 0) {
+      Status appended = spool_->Append(segment, kept, dropped);
       if (!appended.ok()) {
-        spdlog::error("decision log: cannot write the spool ({} entries lost): {}", bodies.size(), appended.message());
-        dropped_spool_counter_->Increment(bodies.size());
+        spdlog::error("decision log: cannot write the spool ({} entries lost): {}", kept, appended.message());
+        dropped_spool_counter_->Increment(kept);
+        // Neither these entries nor the drops taken above reached the spool: reported later.
+        dropped_queue_.fetch_add(dropped + kept, std::memory_order_relaxed);
       } else {
-        recorded_->Increment(bodies.size());
+        recorded_->Increment(kept);
         if (spool_->size() >= options_.batch_entries) wake_shipper_.notify_one();
       }
     }
-    if (stopping && batch.empty()) return;
+    if (stopping && taken == 0) return;
   }
 }
 
 namespace {
 
-// {"instance_id", "dropped", "entries": [...]} with the stored bodies spliced in (they are already
+// {"instance_id", "dropped", "entries": [...]} with the spooled lines spliced in (they are already
 // the wire's JSON), after `prefix` (e.g. a message type).
 std::string BatchJson(const std::string& prefix, const std::string& instance_id, const DecisionSpool::Batch& batch) {
-  std::string body = "{" + prefix + "\"instance_id\":" + json(instance_id).dump() + ",\"dropped\":" +
-                     std::to_string(batch.dropped) + ",\"entries\":[";
-  for (size_t i = 0; i < batch.entries.size(); ++i) {
-    if (i > 0) body += ',';
-    body += batch.entries[i].second;
+  std::string body;
+  body.reserve(prefix.size() + instance_id.size() + batch.lines.size() + 64);
+  body += '{';
+  body += prefix;
+  body += "\"instance_id\":";
+  AppendJsonString(body, instance_id);
+  body += ",\"dropped\":";
+  body += std::to_string(batch.dropped);
+  body += ",\"entries\":[";
+  size_t start = body.size();
+  body += batch.lines;
+  // One entry per line: the newlines become the array's commas, the last one goes.
+  for (size_t i = start; i < body.size(); ++i) {
+    if (body[i] == '\n') body[i] = ',';
   }
+  if (body.size() > start) body.pop_back();
   body += "]}";
   return body;
 }
@@ -293,13 +243,13 @@ void DecisionLog::SetSocketShipping(bool active) {
 Result<std::optional<DecisionLog::SocketBatch>> DecisionLog::NextSocketBatch() {
   auto batch = spool_->Oldest(options_.batch_entries);
   if (!batch.ok()) return batch.status();
-  if (batch->entries.empty() && batch->dropped == 0) return std::optional<SocketBatch>();
+  if (batch->count == 0 && batch->dropped == 0) return std::optional<SocketBatch>();
   SocketBatch out;
   out.id = next_batch_id_++;
   out.message = BatchJson("\"type\":\"decision_logs\",\"batch\":" + std::to_string(out.id) + ",", instance_id_, *batch);
-  out.through = batch->entries.empty() ? 0 : batch->entries.back().first;
+  out.through = batch->through;
   out.dropped = batch->dropped;
-  out.count = batch->entries.size();
+  out.count = batch->count;
   return std::optional<SocketBatch>(std::move(out));
 }
 
@@ -315,7 +265,7 @@ Status DecisionLog::AcknowledgeSocketBatch(const SocketBatch& batch) {
 Result<size_t> DecisionLog::ShipOnce() {
   auto batch = spool_->Oldest(options_.batch_entries);
   if (!batch.ok()) return batch.status();
-  if (batch->entries.empty() && batch->dropped == 0) return size_t{0};
+  if (batch->count == 0 && batch->dropped == 0) return size_t{0};
   std::string body = BatchJson("", instance_id_, *batch);
   http::ClientRequest request;
   request.method = "POST";
@@ -330,10 +280,9 @@ Result<size_t> DecisionLog::ShipOnce() {
     return Status::Unavailable("POST /v1/decision-logs answered HTTP " + std::to_string(response->status) + ": " +
                                response->body.substr(0, 200));
   }
-  uint64_t through = batch->entries.empty() ? 0 : batch->entries.back().first;
-  WARDEN_RETURN_IF_ERROR(spool_->Acknowledge(through, batch->dropped));
-  shipped_->Increment(batch->entries.size());
-  return batch->entries.size() + (batch->dropped > 0 ? 1 : 0);
+  WARDEN_RETURN_IF_ERROR(spool_->Acknowledge(batch->through, batch->dropped));
+  shipped_->Increment(batch->count);
+  return batch->count + (batch->dropped > 0 ? 1 : 0);
 }
 
 void DecisionLog::RunShipper() {

@@ -30,29 +30,11 @@
 #include "common/metrics/registry.h"
 #include "common/util/bounded_queue.h"
 #include "common/util/status.h"
+#include "edge/decision_entry.h"
 
 namespace warden::edge {
 
 class DecisionSpool;
-
-enum class DecisionApi { kAuthzen = 0, kCerbos = 1, kDirectory = 2 };
-inline constexpr int kDecisionApiCount = 3;
-
-// What one decision was; filled on the request thread, so it holds only what the request had.
-struct DecisionEntry {
-  int64_t time_ns = 0;  // unix nanoseconds
-  uint64_t revision = 0;
-  DecisionApi api = DecisionApi::kAuthzen;
-  std::string request_id;
-  std::string subject_type, subject_id;
-  std::string action;
-  std::string resource_type, resource_id;
-  bool allowed = false;
-  std::string policy;  // the matched policy, when a policy decided
-  std::string rule;    // the deciding rule
-  std::string reason;  // one line: why (size-capped)
-  uint32_t latency_us = 0;
-};
 
 struct DecisionLogOptions {
   // Per API: 0 off, 1 every decision, 2 denies only, 3 sampled at `sample_rate`.
@@ -84,8 +66,11 @@ class DecisionLog {
 
   // Hot path: whether a decision of `api` with this outcome is to be logged. No locks, no I/O.
   bool Wants(DecisionApi api, bool allowed) const;
-  // Hot path: hands the entry to the writer; never blocks. A full queue drops it (counted).
-  void Record(DecisionEntry&& entry);
+  // Hot path: copies the entry into the queue for the writer; never blocks, and allocates
+  // nothing unless the entry's strings exceed PackedDecision::kInlineBytes. A full queue drops
+  // it (counted).
+  void Record(const DecisionEntryView& entry);
+  void Record(DecisionEntry&& entry) { Record(entry.View()); }
 
   void Start();
   void Stop();
@@ -109,13 +94,6 @@ class DecisionLog {
   const std::string& instance_id() const { return instance_id_; }
   nlohmann::json StatusJson() const;
 
-  // The JSON an entry is stored and shipped as (before masking), for tests and tools.
-  static nlohmann::json EntryJson(const DecisionEntry& entry, const std::string& instance_id, uint64_t sequence,
-                                  size_t max_reason_bytes);
-  // The same, written straight to text (the writer's path when nothing is masked).
-  static std::string EntryText(const DecisionEntry& entry, const std::string& instance_id, uint64_t sequence,
-                               size_t max_reason_bytes);
-
  private:
   explicit DecisionLog(DecisionLogOptions options);
   void RunWriter();
@@ -125,7 +103,7 @@ class DecisionLog {
   void Mask(nlohmann::json& entry) const;
 
   DecisionLogOptions options_;
-  BoundedQueue<DecisionEntry> queue_;
+  BoundedQueue<PackedDecision> queue_;
   std::unique_ptr<DecisionSpool> spool_;
   std::string instance_id_;
   std::thread writer_, shipper_;

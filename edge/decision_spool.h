@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -34,14 +35,20 @@ class DecisionSpool {
   size_t size() const;                 // entries held
   uint64_t dropped_unreported() const;
 
-  // Appends `bodies` as sequences next_sequence() onwards and adds `dropped` to the unreported
-  // drops, in one transaction.
+  // Appends `count` entries, `lines` (each a JSON line ending in '\n'), as sequences
+  // next_sequence() onwards, and adds `dropped` to the unreported drops, in one transaction.
+  Status Append(std::string_view lines, size_t count, uint64_t dropped);
+  // The same for entries given one by one (tests, tools).
   Status Append(const std::vector<std::string>& bodies, uint64_t dropped);
 
   struct Batch {
-    std::vector<std::pair<uint64_t, std::string>> entries;  // (sequence, body), oldest first
-    uint64_t dropped = 0;                                   // unreported drops to report with it
+    std::string lines;     // the entries, oldest first, each a JSON line ending in '\n'
+    size_t count = 0;
+    uint64_t first = 0;    // the sequence of the first entry (0 when there is none)
+    uint64_t through = 0;  // the sequence of the last
+    uint64_t dropped = 0;  // unreported drops to report with it
   };
+  // At most `limit` of the oldest entries.
   Result<Batch> Oldest(size_t limit) const;
   // Deletes entries up to `through_sequence` and subtracts `dropped_reported`, in one transaction.
   Status Acknowledge(uint64_t through_sequence, uint64_t dropped_reported);

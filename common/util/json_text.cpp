@@ -1,11 +1,54 @@
 #include "common/util/json_text.h"
 
+#include <cstdint>
+#include <cstring>
+
 namespace warden {
+
+namespace {
+
+// Whether any of the 8 bytes of `word` needs escaping in a JSON string: a control character
+// (below 0x20), '"' or '\\'. The classic word tests for a byte below n ((w - n*0x01..) & ~w &
+// 0x80..) and for a zero byte (the same with n = 1, after XOR with the character): a borrow can
+// blur which byte it is, never whether there is one.
+bool WordNeedsEscape(uint64_t word) {
+  constexpr uint64_t kOnes = 0x0101010101010101ULL, kHighs = 0x8080808080808080ULL;
+  uint64_t below_space = (word - kOnes * 0x20) & ~word & kHighs;
+  uint64_t quote = word ^ (kOnes * '"');
+  uint64_t backslash = word ^ (kOnes * '\\');
+  uint64_t has_quote = (quote - kOnes) & ~quote & kHighs;
+  uint64_t has_backslash = (backslash - kOnes) & ~backslash & kHighs;
+  return (below_space | has_quote | has_backslash) != 0;
+}
+
+}  // namespace
 
 void AppendJsonString(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
-  for (unsigned char c : text) {
+  // Bytes that pass through unchanged are copied a run at a time and tested 8 at a time: escapes
+  // are rare, and a byte at a time cost hot serializers (decision logs, responses) several times
+  // more.
+  const char* data = text.data();
+  size_t size = text.size();
+  size_t run = 0;  // where the bytes not yet copied start
+  size_t i = 0;
+  while (i < size) {
+    if (i + 8 <= size) {
+      uint64_t word;
+      std::memcpy(&word, data + i, 8);
+      if (!WordNeedsEscape(word)) {
+        i += 8;
+        continue;
+      }
+    }
+    unsigned char c = static_cast<unsigned char>(data[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      ++i;
+      continue;
+    }
+    out.append(data + run, i - run);
+    run = ++i;
     switch (c) {
       case '"': out += "\\\""; break;
       case '\\': out += "\\\\"; break;
@@ -15,15 +58,12 @@ void AppendJsonString(std::string& out, std::string_view text) {
       case '\r': out += "\\r"; break;
       case '\t': out += "\\t"; break;
       default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 15];
-        } else {
-          out += static_cast<char>(c);
-        }
+        out += "\\u00";
+        out += kHex[c >> 4];
+        out += kHex[c & 15];
     }
   }
+  out.append(data + run, size - run);
   out += '"';
 }
 

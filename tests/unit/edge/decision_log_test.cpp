@@ -5,12 +5,26 @@
 #include <filesystem>
 #include <fstream>
 
+#include "common/util/time_format.h"
 #include "edge/decision_spool.h"
 
 using namespace warden;
 using namespace warden::edge;
 
 namespace {
+
+// A batch's lines as (sequence, body) pairs.
+std::vector<std::pair<uint64_t, std::string>> Entries(const DecisionSpool::Batch& batch) {
+  std::vector<std::pair<uint64_t, std::string>> out;
+  uint64_t sequence = batch.first;
+  size_t start = 0;
+  while (start < batch.lines.size()) {
+    size_t end = batch.lines.find('\n', start);
+    out.emplace_back(sequence++, batch.lines.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
 
 std::string TempPath(const std::string& name) {
   auto dir = std::filesystem::temp_directory_path() / ("warden-decision-log-" + std::to_string(::getpid()));
@@ -48,13 +62,13 @@ TEST_CASE("an entry's JSON carries every field and cuts the reason at a characte
   entry.resource_id = "d1";
   entry.allowed = true;
   entry.reason = "é" + std::string(20, 'x');  // a two-byte character first
-  auto json = DecisionLog::EntryJson(entry, "instance-1", 42, 1);
+  auto json = EntryJson(entry.View(), "instance-1", 42, 1);
   CHECK(json["sequence"] == 42);
   CHECK(json["instance_id"] == "instance-1");
   CHECK(json["decision"] == "allow");
   CHECK(json["subject"] == nlohmann::json({{"type", "user"}, {"id", "ada"}}));
   CHECK(json["time"] == "2026-11-24T12:33:12.565241592Z");
-  CHECK(json["reason"] == "");  // one byte would split "é"
+  CHECK_FALSE(json.contains("reason"));  // one byte would split "é": nothing of it fits
   CHECK_FALSE(json.contains("request_id"));
 }
 
@@ -70,8 +84,9 @@ TEST_CASE("the spool keeps its instance and sequence across reopening, and forge
     CHECK((*spool)->size() == 3);
     auto batch = (*spool)->Oldest(2);
     REQUIRE(batch.ok());
-    CHECK(batch->entries.size() == 2);
-    CHECK(batch->entries[1].first == 2);
+    CHECK(batch->count == 2);
+    CHECK(Entries(*batch).size() == 2);
+    CHECK(batch->through == 2);
     CHECK(batch->dropped == 5);
     REQUIRE((*spool)->Acknowledge(2, 5).ok());
     CHECK((*spool)->size() == 1);
@@ -85,8 +100,9 @@ TEST_CASE("the spool keeps its instance and sequence across reopening, and forge
   REQUIRE((*reopened)->Append({"{\"a\":4}"}, 0).ok());
   auto batch = (*reopened)->Oldest(10);
   REQUIRE(batch.ok());
-  CHECK(batch->entries.front().first == 3);
-  CHECK(batch->entries.back().first == 4);
+  CHECK(batch->first == 3);
+  CHECK(batch->through == 4);
+  CHECK(Entries(*batch).back() == std::make_pair(uint64_t{4}, std::string("{\"a\":4}")));
 }
 
 TEST_CASE("a damaged spool is set aside and a new instance begins") {
@@ -118,8 +134,10 @@ TEST_CASE("the text writer and the JSON writer agree, escapes included") {
   entry.reason = "naïve reason";
   entry.latency_us = 17;
   for (size_t cap : {size_t{512}, size_t{3}, size_t{0}}) {
-    auto parsed = nlohmann::json::parse(DecisionLog::EntryText(entry, "i-1", 9, cap));
-    CHECK(parsed == DecisionLog::EntryJson(entry, "i-1", 9, cap));
+    std::string text;
+    AppendEntryText(text, entry.View(), "i-1", 9, cap);
+    auto parsed = nlohmann::json::parse(text);
+    CHECK(parsed == EntryJson(entry.View(), "i-1", 9, cap));
   }
 }
 
@@ -131,19 +149,73 @@ TEST_CASE("an acknowledgement that ends inside a segment keeps the rest of it") 
   REQUIRE((*spool)->Append({"{\"n\":4}", "{\"n\":5}"}, 0).ok());
   auto first = (*spool)->Oldest(4);  // crosses the segment boundary
   REQUIRE(first.ok());
-  REQUIRE(first->entries.size() == 4);
-  CHECK(first->entries[3] == std::make_pair(uint64_t{4}, std::string("{\"n\":4}")));
+  REQUIRE(first->count == 4);
+  CHECK(first->through == 4);
+  CHECK(Entries(*first)[3] == std::make_pair(uint64_t{4}, std::string("{\"n\":4}")));
   REQUIRE((*spool)->Acknowledge(2, 0).ok());  // inside the first segment
   CHECK((*spool)->size() == 3);
   auto rest = (*spool)->Oldest(10);
   REQUIRE(rest.ok());
-  REQUIRE(rest->entries.size() == 3);
-  CHECK(rest->entries[0] == std::make_pair(uint64_t{3}, std::string("{\"n\":3}")));
-  CHECK(rest->entries[2].first == 5);
+  REQUIRE(rest->count == 3);
+  REQUIRE(Entries(*rest).size() == 3);
+  CHECK(Entries(*rest)[0] == std::make_pair(uint64_t{3}, std::string("{\"n\":3}")));
+  CHECK(Entries(*rest)[2].first == 5);
   REQUIRE((*spool)->Acknowledge(5, 0).ok());
   CHECK((*spool)->size() == 0);
   auto reopened = DecisionSpool::Open(path);
   REQUIRE(reopened.ok());
   CHECK((*reopened)->size() == 0);
   CHECK((*reopened)->next_sequence() == 6);
+}
+
+TEST_CASE("a packed entry gives back what was packed, inline or in its one overflow block") {
+  for (size_t length : {size_t{5}, size_t{300}}) {  // within the inline room, and beyond it
+    DecisionEntry entry;
+    entry.time_ns = 1'795'523'592'000'000'001;
+    entry.revision = 12;
+    entry.api = DecisionApi::kDirectory;
+    entry.request_id = "req-1";
+    entry.subject_type = "user";
+    entry.subject_id = std::string(length, 's');
+    entry.action = "read";
+    entry.resource_type = "doc";
+    entry.resource_id = "";
+    entry.allowed = true;
+    entry.policy = "p";
+    entry.rule = "r";
+    entry.reason = "xxé" + std::string(10, 'x');  // 3 bytes would split "é"
+    entry.latency_us = 99;
+    PackedDecision packed;
+    packed.Pack(entry.View(), 3);  // the reason is cut as it is packed, at a character boundary
+    PackedDecision moved(std::move(packed));
+    PackedDecision assigned;
+    assigned = std::move(moved);
+    DecisionEntryView view = assigned.View();
+    CHECK(view.time_ns == entry.time_ns);
+    CHECK(view.revision == 12);
+    CHECK(view.api == DecisionApi::kDirectory);
+    CHECK(view.request_id == "req-1");
+    CHECK(view.subject_type == "user");
+    CHECK(view.subject_id == entry.subject_id);
+    CHECK(view.action == "read");
+    CHECK(view.resource_type == "doc");
+    CHECK(view.resource_id.empty());
+    CHECK(view.allowed);
+    CHECK(view.policy == "p");
+    CHECK(view.rule == "r");
+    CHECK(view.reason == "xx");
+    CHECK(view.latency_us == 99);
+  }
+}
+
+TEST_CASE("entry times are written as RFC 3339 with nanoseconds, second after second") {
+  DecisionEntry entry;
+  std::string text;
+  for (int64_t ns : {int64_t{1'795'523'592'000'000'001}, int64_t{1'795'523'592'999'999'999},
+                     int64_t{1'795'523'593'000'000'000}, int64_t{0}}) {
+    entry.time_ns = ns;
+    text.clear();
+    AppendEntryText(text, entry.View(), "i", 1, 512);
+    CHECK(nlohmann::json::parse(text)["time"] == Rfc3339Nanos(ns));
+  }
 }

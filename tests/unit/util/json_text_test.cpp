@@ -1,0 +1,32 @@
+#include "common/util/json_text.h"
+
+#include <doctest/doctest.h>
+
+#include <nlohmann/json.hpp>
+
+using namespace warden;
+
+TEST_CASE("AppendJsonString escapes as nlohmann's dump does, runs and escapes mixed") {
+  std::string every;  // every byte below 0x80, in runs between the ones that need escaping
+  for (int c = 1; c < 0x80; ++c) every += static_cast<char>(c);
+  for (const std::string& text : {std::string(), std::string("plain"), std::string("\"quoted\""),
+                                 std::string("back\\slash\nline\ttab\x01\x1f end"), std::string("naïve ✓"),
+                                 std::string(1, '\0') + "after a zero", every}) {
+    std::string out = "prefix:";
+    AppendJsonString(out, text);
+    CHECK(out == "prefix:" + nlohmann::json(text).dump());
+  }
+}
+
+TEST_CASE("AppendJsonString finds a character to escape at any place in an 8-byte word") {
+  for (char special : {'"', '\\', '\n', '\x1f', '\0'}) {
+    for (size_t at = 0; at < 20; ++at) {
+      std::string text(20, 'a');
+      text[at] = special;
+      text += "\xc3\xa9\xe2\x9c\x93";  // bytes of 0x80 and above pass through
+      std::string out;
+      AppendJsonString(out, text);
+      CHECK(out == nlohmann::json(text).dump());
+    }
+  }
+}
