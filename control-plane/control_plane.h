@@ -8,6 +8,8 @@
 //      valid); on error nothing is stored;
 //   3. append them to SQLite as the next revision (one transaction with the change log);
 //   4. publish the new snapshot.
+// A large write does 2 and 3 at once, on two threads: its transaction is written while the
+// snapshot is built and commits only if that validated (else it rolls back).
 // So concurrent writers get distinct, gap-free revisions in commit order, and readers (lists,
 // gets) never touch SQLite or wait on a write.
 #pragma once

@@ -69,6 +69,9 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   if (store->store_id_.empty()) return Status::Internal("database " + path + " has no store_id");
   store->path_ = path;
   store->db_.emplace(std::move(*db));
+  auto checkpointer = WalCheckpointer::Start(*store->db_, path);
+  if (!checkpointer.ok()) return checkpointer.status();
+  store->checkpointer_ = std::move(*checkpointer);
   return store;
 }
 
@@ -244,7 +247,7 @@ Status Store::InsertRelations(const std::vector<protocol::DeltaOp>& ops, size_t 
 }
 
 Result<uint64_t> Store::Append(const std::vector<protocol::DeltaOp>& ops, const std::string& author,
-                               const std::vector<policy::SourceDocument>* policy_set) {
+                               const std::vector<policy::SourceDocument>* policy_set, std::future<bool>* proceed) {
   std::lock_guard lock(mutex_);
   auto& db = *db_;
   auto started = std::chrono::steady_clock::now();
@@ -306,6 +309,7 @@ Result<uint64_t> Store::Append(const std::vector<protocol::DeltaOp>& ops, const 
     WARDEN_RETURN_IF_ERROR(mark->Run());
   }
   auto log_done = std::chrono::steady_clock::now();
+  if (proceed && !proceed->get()) return Status::FailedPrecondition("write withdrawn before commit");
   WARDEN_RETURN_IF_ERROR(tx->Commit());
   compacted_through_ = compact_to;
   if (ops.size() >= 10'000) {

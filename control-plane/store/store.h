@@ -8,10 +8,12 @@
 // writes are serial by nature; the control plane serves reads of current data from its in-memory
 // snapshot, so the few reads that come here (history, keys, the change log) are short and a
 // reader pool would buy nothing but lock traffic. BEGIN IMMEDIATE still guards against a second
-// process on the same file: it waits (busy timeout) instead of interleaving.
+// process on the same file: it waits (busy timeout) instead of interleaving. A second connection,
+// on its own thread, only checkpoints the WAL (wal_checkpointer.h).
 #pragma once
 
 #include <cstdint>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -22,6 +24,7 @@
 #include "common/protocol/delta.h"
 #include "common/snapshot/snapshot.h"
 #include "common/store/sqlite.h"
+#include "control-plane/store/wal_checkpointer.h"
 
 namespace warden::control_plane {
 
@@ -87,8 +90,13 @@ class Store {
   // Commits `ops` as revision() + 1 in one transaction: applies them to the tables, appends them
   // to the change log, and, when `policy_set` is given (the whole policy set after the ops),
   // records it in the history. Returns the new revision; on any error nothing is stored.
+  //
+  // With `proceed`, everything is written inside the transaction first and then the commit waits
+  // for it: true commits, false rolls back (FailedPrecondition, nothing stored). This lets a
+  // caller validate the same ops on another thread meanwhile and still commit only what passed.
   Result<uint64_t> Append(const std::vector<protocol::DeltaOp>& ops, const std::string& author,
-                          const std::vector<policy::SourceDocument>* policy_set);
+                          const std::vector<policy::SourceDocument>* policy_set,
+                          std::future<bool>* proceed = nullptr);
 
   // Change log entries with revision > `after`, oldest first, at most `limit`. OutOfRange when
   // revision after+1 has been compacted (a snapshot is needed instead).
@@ -142,6 +150,7 @@ class Store {
 
   mutable std::mutex mutex_;
   std::optional<sqlite::Database> db_;
+  std::unique_ptr<WalCheckpointer> checkpointer_;  // after db_: stopped before it closes
   std::string path_;
   std::string store_id_;
   std::string migration_backup_;

@@ -234,12 +234,13 @@ class DirectoryApiTest(ControlPlaneCase):
         self.assertIn("relations[1]", e["message"])
         e = self.error("POST", "/v1/relations", relation("document", "d1", "own er", "user", "a"))
         self.assertIn("relation", e["message"])
-        # Well-formed JSON with a bad name, and one the manifest does not allow, deep in a batch.
-        batch = {"relations": [relation("document", f"d{i}", "owner", "user", "a") for i in range(12)]}
-        batch["relations"][11]["relation"] = "own er"
+        # Well-formed JSON with a bad name, and one the manifest does not allow, deep in a batch
+        # large enough that SQLite is written while the batch is validated (then rolled back).
+        batch = {"relations": [relation("document", f"d{i}", "owner", "user", "a") for i in range(300)]}
+        batch["relations"][299]["relation"] = "own er"
         e = self.error("POST", "/v1/relations", batch)
-        self.assertIn("relations[11].relation", e["message"])
-        batch["relations"][11]["relation"] = "approver"
+        self.assertIn("relations[299].relation", e["message"])
+        batch["relations"][299]["relation"] = "approver"
         e = self.error("POST", "/v1/relations", batch)
         self.assertIn("approver", e["message"])
         e = self.error("POST", "/v1/relations", {"relations": []})
@@ -250,6 +251,10 @@ class DirectoryApiTest(ControlPlaneCase):
         self.assertIn("page_size", e["message"])
         e = self.error("GET", "/v1/relations?cursor=garbage")
         self.assertIn("cursor", e["message"])
+        # The refused batches took no revision: the same batch made valid is revision 2, whole.
+        batch["relations"][299]["relation"] = "owner"
+        self.assertEqual(self.ok("POST", "/v1/relations", batch)["revision"], 2)
+        self.assertEqual(len(self.ok("GET", "/v1/relations?page_size=1000")["relations"]), 300)
 
     def test_manifest_get_put_and_refusals(self):
         m = self.ok("GET", "/v1/manifest")

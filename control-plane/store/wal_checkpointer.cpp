@@ -1,0 +1,74 @@
+#include "control-plane/store/wal_checkpointer.h"
+
+#include <sqlite3.h>
+
+#include <spdlog/spdlog.h>
+
+namespace warden::control_plane {
+
+Result<std::unique_ptr<WalCheckpointer>> WalCheckpointer::Start(sqlite::Database& writer, const std::string& path,
+                                                                int pages, int backstop) {
+  auto own = sqlite::Database::Open(path, /*create=*/false);
+  if (!own.ok()) return own.status();
+  // FULL: the checkpoint fsyncs the database file before the log may be reused.
+  WARDEN_RETURN_IF_ERROR(own->Exec("PRAGMA synchronous=FULL"));
+  WARDEN_RETURN_IF_ERROR(own->Exec("PRAGMA busy_timeout=10000"));
+  std::unique_ptr<WalCheckpointer> checkpointer(new WalCheckpointer(writer, std::move(*own), pages, backstop));
+  sqlite3_wal_hook(writer.handle(), &WalCheckpointer::OnCommit, checkpointer.get());
+  checkpointer->thread_ = std::thread([raw = checkpointer.get()] { raw->Run(); });
+  return checkpointer;
+}
+
+WalCheckpointer::WalCheckpointer(sqlite::Database& writer, sqlite::Database own, int pages, int backstop)
+    : writer_(writer), own_(std::move(own)), pages_(pages), backstop_(backstop) {}
+
+WalCheckpointer::~WalCheckpointer() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) thread_.join();
+  // Replaces our hook (a WAL hook is one per connection), so the writer checkpoints as before.
+  sqlite3_wal_autocheckpoint(writer_.handle(), kPages);
+}
+
+uint64_t WalCheckpointer::checkpoints() const {
+  std::lock_guard lock(mutex_);
+  return checkpoints_;
+}
+
+int WalCheckpointer::OnCommit(void* self, sqlite3* db, const char* schema, int pages) {
+  auto* checkpointer = static_cast<WalCheckpointer*>(self);
+  if (pages >= checkpointer->backstop_) {
+    // The thread is behind (or stuck): keep the log bounded the way SQLite would.
+    sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  } else if (pages >= checkpointer->pages_) {
+    {
+      std::lock_guard lock(checkpointer->mutex_);
+      checkpointer->due_ = true;
+    }
+    checkpointer->wake_.notify_one();
+  }
+  return SQLITE_OK;
+}
+
+void WalCheckpointer::Run() {
+  std::unique_lock lock(mutex_);
+  while (true) {
+    wake_.wait(lock, [&] { return due_ || stopping_; });
+    if (stopping_) return;
+    due_ = false;
+    lock.unlock();
+    int log_pages = 0, copied = 0;
+    int rc = sqlite3_wal_checkpoint_v2(own_.handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log_pages, &copied);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+      spdlog::warn("WAL checkpoint failed: {} (the next commit past {} log pages tries again)", sqlite3_errstr(rc),
+                   pages_);
+    }
+    lock.lock();
+    if (rc == SQLITE_OK) ++checkpoints_;
+  }
+}
+
+}  // namespace warden::control_plane
