@@ -386,8 +386,11 @@ class Bench:
                 rels = [{"object_type": "document", "object_id": f"batch-{how}-{b}-{i // 3}",
                          "relation": ("viewer", "editor", "commenter")[i % 3], "subject_type": "user",
                          "subject_id": f"u{(b * 131 + i) % 1000}"} for i in range(a.batch_size)]
+                # Bodies are encoded before the clock starts, as the import's always were: the
+                # figure is the request's round trip, not this client's json.dumps.
                 if how == "relations":
-                    payload, hdrs, path = {"relations": rels}, None, "/v1/relations"
+                    payload = json.dumps({"relations": rels}).encode()
+                    hdrs, path = {"Content-Type": "application/json"}, "/v1/relations"
                 else:
                     payload = ("\n".join(json.dumps(x) for x in rels) + "\n").encode()
                     hdrs, path = {"Content-Type": "application/x-ndjson"}, "/v1/import"
