@@ -132,7 +132,7 @@ Result<size_t> PullFollower::Round(std::chrono::milliseconds long_poll) {
       unreadable = ops.status().WithPrefix("revision " + std::to_string(revision));
       break;
     }
-    changes.push_back({revision, std::move(*ops)});
+    changes.push_back({revision, std::move(*ops), {}});
   }
   SyncApplier::Applied applied = applier_.ApplyDeltas(changes);
   WARDEN_RETURN_IF_ERROR(applied.status);

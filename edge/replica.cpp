@@ -6,8 +6,11 @@
 #include <thread>
 #include <random>
 
+#include <nlohmann/json.hpp>
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
+
+#include "common/protocol/apply.h"
 
 namespace warden::edge {
 namespace {
@@ -39,6 +42,25 @@ Status RunWith(sqlite::Database& db, const char* sql, std::initializer_list<std:
   return (*statement)->Run();
 }
 
+// A random epoch for the delta journal's records, never 0 (which stands for "none yet").
+uint64_t NewEpoch() {
+  uint64_t epoch = 0;
+  while (epoch == 0) {
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(&epoch), sizeof epoch) != 1) {
+      std::random_device device;
+      epoch = (static_cast<uint64_t>(device()) << 32) | device();
+    }
+  }
+  return epoch;
+}
+
+// The ops of a journal record's payload: a delta message, or {"ops": [...]}.
+Result<std::vector<protocol::DeltaOp>> OpsOfPayload(const std::string& payload) {
+  nlohmann::json parsed = nlohmann::json::parse(payload, nullptr, false);
+  if (!parsed.is_object() || !parsed.contains("ops")) return Status::InvalidArgument("not a journal payload");
+  return protocol::OpsFromJson(parsed["ops"]);
+}
+
 }  // namespace
 
 std::string NewUuid() {
@@ -68,6 +90,7 @@ Result<std::unique_ptr<Replica>> Replica::Open(const std::string& path, bool ful
   replica->discarded_ = discarded;
   // A readable file that Initialize() refuses (a newer schema) is not damage: say so, keep it.
   WARDEN_RETURN_IF_ERROR(replica->Initialize(full_sync));
+  WARDEN_RETURN_IF_ERROR(replica->RecoverJournal(path + ".deltas", full_sync));
   return replica;
 }
 
@@ -85,18 +108,46 @@ Status Replica::Initialize(bool full_sync) {
     std::string key = read->ColumnText(0);
     if (key == "instance_id") instance_id_ = read->ColumnText(1);
     if (key == "store_id") store_id_ = read->ColumnText(1);
-    if (key == "revision") revision_ = std::stoull(read->ColumnText(1));
+    if (key == "revision") revision_ = tables_revision_ = std::stoull(read->ColumnText(1));
+    if (key == "journal_epoch") journal_epoch_ = std::stoull(read->ColumnText(1));
     if (key == "schema" && std::stoi(read->ColumnText(1)) > kSchemaVersion) {
       return Status::FailedPrecondition("replica: schema version " + read->ColumnText(1) + " is newer than this binary");
     }
   }
-  if (!instance_id_.empty()) return Status::Ok();
-  instance_id_ = NewUuid();
+  bool fresh = instance_id_.empty();
+  if (!fresh && journal_epoch_ != 0) return Status::Ok();
   auto transaction = sqlite::Transaction::Begin(db_);
   if (!transaction.ok()) return transaction.status();
-  WARDEN_RETURN_IF_ERROR(SetMeta("instance_id", instance_id_));
-  WARDEN_RETURN_IF_ERROR(SetMeta("schema", std::to_string(kSchemaVersion)));
-  return transaction->Commit();
+  if (fresh) {
+    instance_id_ = NewUuid();
+    WARDEN_RETURN_IF_ERROR(SetMeta("instance_id", instance_id_));
+    WARDEN_RETURN_IF_ERROR(SetMeta("schema", std::to_string(kSchemaVersion)));
+  }
+  // A replica from before the journal gets its epoch now: no record can belong to it yet.
+  uint64_t epoch = journal_epoch_ != 0 ? journal_epoch_ : NewEpoch();
+  WARDEN_RETURN_IF_ERROR(SetMeta("journal_epoch", std::to_string(epoch)));
+  WARDEN_RETURN_IF_ERROR(transaction->Commit());
+  journal_epoch_ = epoch;
+  return Status::Ok();
+}
+
+Status Replica::RecoverJournal(const std::string& path, bool full_sync) {
+  auto journal = DeltaJournal::Open(path, full_sync);
+  if (!journal.ok()) return journal.status().WithPrefix("replica");
+  journal_ = std::move(*journal);
+  auto records = journal_->ReadAndTrim(journal_epoch_);
+  if (!records.ok()) return records.status().WithPrefix("replica");
+  for (auto& record : *records) {
+    if (record.revision <= revision_) continue;  // folded already; the emptying did not happen
+    if (record.revision != revision_ + 1) break;
+    auto ops = OpsOfPayload(record.payload);
+    if (!ops.ok()) break;  // not what this code writes: nothing from here on is replayed
+    unfolded_.push_back({record.revision, std::move(*ops)});
+    revision_ = record.revision;
+  }
+  if (unfolded_.empty()) return journal_->size() == 0 ? Status::Ok() : journal_->Clear();
+  spdlog::info("replica: {} revisions through {} taken from the delta journal", unfolded_.size(), revision_);
+  return Fold();
 }
 
 Status Replica::SetInstanceId(const std::string& instance_id) {
@@ -162,25 +213,58 @@ Status Replica::WriteOp(const protocol::DeltaOp& op) {
 }
 
 Status Replica::ApplyRevision(uint64_t revision, const std::vector<protocol::DeltaOp>& ops) {
-  const std::vector<protocol::DeltaOp>* one[] = {&ops};
-  return ApplyRevisions(revision, one);
+  Revision one{&ops, {}};
+  return ApplyRevisions(revision, std::span(&one, 1));
 }
 
-Status Replica::ApplyRevisions(uint64_t first, std::span<const std::vector<protocol::DeltaOp>* const> ops) {
+Status Replica::ApplyRevisions(uint64_t first, std::span<const Revision> revisions) {
   if (first != revision_ + 1) {
     return Status::FailedPrecondition("replica holds revision " + std::to_string(revision_) + ", cannot apply " +
                                       std::to_string(first));
   }
-  if (ops.empty()) return Status::Ok();
-  uint64_t last = first + ops.size() - 1;
+  if (revisions.empty()) return Status::Ok();
+  // Folding has failed for a long while: stop taking revisions rather than hold them all in memory.
+  if (unfolded_.size() >= 16 * kFoldRevisions) WARDEN_RETURN_IF_ERROR(Fold());
+  std::vector<std::string> serialized;
+  serialized.reserve(revisions.size());  // never reallocated: `entries` views its strings
+  std::vector<DeltaJournal::Entry> entries;
+  entries.reserve(revisions.size());
+  for (size_t i = 0; i < revisions.size(); ++i) {
+    std::string_view payload = revisions[i].message;
+    if (payload.empty()) {
+      serialized.push_back(nlohmann::json{{"ops", protocol::OpsToJson(*revisions[i].ops)}}.dump());
+      payload = serialized.back();
+    }
+    entries.push_back({first + i, payload});
+  }
+  WARDEN_RETURN_IF_ERROR(journal_->Append(journal_epoch_, entries));
+  for (size_t i = 0; i < revisions.size(); ++i) unfolded_.push_back({first + i, *revisions[i].ops});
+  revision_ = first + revisions.size() - 1;
+  return Status::Ok();
+}
+
+void Replica::FoldIfDue() {
+  if (unfolded_.size() < kFoldRevisions && journal_->size() < kFoldBytes) return;
+  if (Status folded = Fold(); !folded.ok()) {
+    spdlog::warn("replica: cannot write the delta journal's {} revisions into the tables (retried later): {}",
+                 unfolded_.size(), folded.message());
+  }
+}
+
+Status Replica::Fold() {
+  if (unfolded_.empty()) return Status::Ok();
   auto transaction = sqlite::Transaction::Begin(db_);
   if (!transaction.ok()) return transaction.status();
-  for (const auto* revision_ops : ops) {
-    for (const auto& op : *revision_ops) WARDEN_RETURN_IF_ERROR(WriteOp(op));  // the transaction rolls back on return
+  for (const auto& revision : unfolded_) {
+    for (const auto& op : revision.ops) WARDEN_RETURN_IF_ERROR(WriteOp(op));  // the transaction rolls back on return
   }
-  WARDEN_RETURN_IF_ERROR(SetMeta("revision", std::to_string(last)));
+  WARDEN_RETURN_IF_ERROR(SetMeta("revision", std::to_string(revision_)));
   WARDEN_RETURN_IF_ERROR(transaction->Commit());
-  revision_ = last;
+  tables_revision_ = revision_;
+  unfolded_.clear();
+  // Should this fail, the records are at most the tables' revision and are skipped, and the next
+  // append retries the truncation first.
+  if (Status cleared = journal_->Clear(); !cleared.ok()) spdlog::warn("replica: {}", cleared.message());
   return Status::Ok();
 }
 
@@ -222,6 +306,10 @@ Status Replica::ReplaceWith(const Snapshot& snapshot) {
   } while (!cursor.empty());
   WARDEN_RETURN_IF_ERROR(SetMeta("store_id", snapshot.store_id));
   WARDEN_RETURN_IF_ERROR(SetMeta("revision", std::to_string(snapshot.revision)));
+  // The journal's records followed the content replaced here: a new epoch disowns them even if
+  // emptying the journal below does not happen.
+  uint64_t epoch = NewEpoch();
+  WARDEN_RETURN_IF_ERROR(SetMeta("journal_epoch", std::to_string(epoch)));
   // Test hook (never set in production): pause with everything written but not committed, so a
   // test can kill the process provably in the middle of applying a snapshot.
   if (const char* pause = std::getenv("WARDEN_TEST_SNAPSHOT_COMMIT_PAUSE_MS")) {
@@ -231,7 +319,10 @@ Status Replica::ReplaceWith(const Snapshot& snapshot) {
   }
   WARDEN_RETURN_IF_ERROR(transaction->Commit());
   store_id_ = snapshot.store_id;
-  revision_ = snapshot.revision;
+  revision_ = tables_revision_ = snapshot.revision;
+  journal_epoch_ = epoch;
+  unfolded_.clear();
+  if (Status cleared = journal_->Clear(); !cleared.ok()) spdlog::warn("replica: {}", cleared.message());
   return Status::Ok();
 }
 
@@ -277,7 +368,18 @@ Result<std::shared_ptr<const Snapshot>> Replica::Load(const policy::ExpressionLi
     sources.push_back({row.ColumnText(0), row.ColumnText(1)});
     return Status::Ok();
   }));
-  return MakeSnapshot(std::move(sources), builder->Build(revision_), revision_, store_id_, expression_limits);
+  auto loaded = MakeSnapshot(std::move(sources), builder->Build(tables_revision_), tables_revision_, store_id_,
+                             expression_limits);
+  if (!loaded.ok() || unfolded_.empty()) return loaded;
+  // The journal's revisions the tables do not hold yet (Open folds an earlier run's; these are
+  // this run's).
+  std::shared_ptr<const Snapshot> snapshot = *loaded;
+  for (const auto& revision : unfolded_) {
+    auto next = protocol::ApplyRevision(*snapshot, revision.revision, revision.ops);
+    if (!next.ok()) return next.status().WithPrefix("replica revision " + std::to_string(revision.revision));
+    snapshot = std::move(*next);
+  }
+  return snapshot;
 }
 
 }  // namespace warden::edge

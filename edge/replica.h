@@ -1,14 +1,19 @@
 // Replica: the edge's durable copy of its store, in SQLite, so it restarts and serves with the
 // control plane down (design.md, "Edge sync and logs").
 //
-// Sync writes it: a whole snapshot with ReplaceWith(), then each revision's delta ops with
-// ApplyRevision() (or several consecutive revisions with ApplyRevisions()), each in one
-// transaction, so the file always holds exactly one whole revision.
+// Sync writes it: a whole snapshot with ReplaceWith(), in one transaction, then each revision's
+// delta ops with ApplyRevisions(), appended to the delta journal beside the file
+// (`<path>.deltas`, delta_journal.h) in one write. Every kFoldRevisions revisions (or
+// kFoldBytes of journal) FoldIfDue() writes the journal's revisions into the tables in one
+// transaction and empties it; Open() does the same with whatever an earlier run left there. So
+// the tables always hold one whole revision, and the tables plus the journal the latest one.
 // On start the edge loads it with Load() before anything else. A file that fails SQLite's
 // quick_check is moved aside and replaced by an empty replica (the edge then needs a snapshot).
 //
 // Schema (version 1):
-//   meta(key PRIMARY KEY, value)          store_id, revision, instance_id, schema
+//   meta(key PRIMARY KEY, value)          store_id, revision (the tables'), instance_id, schema,
+//                                         journal_epoch (the epoch of the journal's records that
+//                                         follow these tables; new with every snapshot)
 //   policies(path PRIMARY KEY, text, sha256)
 //   manifest(singleton, format, name, text)
 //   objects(type, id, display_name, properties JSON)          PRIMARY KEY (type, id)
@@ -19,11 +24,13 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/protocol/delta.h"
 #include "common/snapshot/snapshot.h"
 #include "common/store/sqlite.h"
+#include "edge/delta_journal.h"
 
 namespace warden::edge {
 
@@ -32,10 +39,11 @@ class Replica {
   // Opens or creates the replica at `path`. A file that is not a database or fails quick_check is
   // renamed to `<path>.corrupt` and a fresh replica created in its place (see discarded()).
   //
-  // `full_sync`: fsync every commit (SQLite synchronous=FULL). By default (NORMAL, in WAL mode) a
-  // committed revision survives a crash of the process but a power loss may take the last few
-  // back; the file stays consistent either way and the edge resyncs from the revision it holds,
-  // so the replica, a cache of the control plane's store, does not pay an fsync per revision.
+  // `full_sync`: fsync every commit and journal append (SQLite synchronous=FULL). By default
+  // (NORMAL, in WAL mode; a plain write to the journal) a revision written survives a crash of the
+  // process but a power loss may take the last few back; the files stay consistent either way and
+  // the edge resyncs from the revision it holds, so the replica, a cache of the control plane's
+  // store, does not pay an fsync per revision.
   static Result<std::unique_ptr<Replica>> Open(const std::string& path, bool full_sync = false);
   Replica(const Replica&) = delete;
   Replica& operator=(const Replica&) = delete;
@@ -57,21 +65,44 @@ class Replica {
   // Replaces the whole content with `snapshot`, in one transaction.
   Status ReplaceWith(const Snapshot& snapshot);
 
-  // Applies one revision's ops in one transaction. FailedPrecondition unless `revision` is
-  // exactly revision() + 1 (a gap, or a revision already held).
+  // One revision for ApplyRevisions: its ops and, when one delta message carried them, that
+  // message's text (journaled as it is; otherwise the ops are serialized for the journal).
+  struct Revision {
+    const std::vector<protocol::DeltaOp>* ops = nullptr;
+    std::string_view message;
+  };
+  // Makes consecutive revisions `first`, `first`+1, ... durable (revisions[i] is first+i) with
+  // one append to the journal: all or nothing, and the replica then holds the last of them.
+  // FailedPrecondition unless `first` is exactly revision() + 1 (a gap, or a revision already
+  // held); Unavailable when the journal cannot be written.
+  Status ApplyRevisions(uint64_t first, std::span<const Revision> revisions);
+  // ApplyRevisions for one revision.
   Status ApplyRevision(uint64_t revision, const std::vector<protocol::DeltaOp>& ops);
-  // Applies consecutive revisions `first`, `first`+1, ... (ops[i] is revision first+i's) in one
-  // transaction, as a following edge does with revisions that arrived together: all or nothing,
-  // and the file then holds the last of them. FailedPrecondition unless `first` is exactly
-  // revision() + 1.
-  Status ApplyRevisions(uint64_t first, std::span<const std::vector<protocol::DeltaOp>* const> ops);
+
+  // Writes the journal's revisions into the tables once it holds kFoldRevisions of them or
+  // kFoldBytes; the sync applier calls it after publishing, so no check waits on it. A failure
+  // is logged and retried at the next call (the journal still holds every revision).
+  void FoldIfDue();
+  static constexpr size_t kFoldRevisions = 1024;
+  static constexpr uint64_t kFoldBytes = 8u << 20;
 
  private:
   explicit Replica(sqlite::Database db) : db_(std::move(db)) {}
   Status Initialize(bool full_sync);
   Status PrepareStatements();
+  // Takes in the journal's records of this epoch that follow the tables (an earlier run's), and
+  // folds them.
+  Status RecoverJournal(const std::string& path, bool full_sync);
+  // Writes the unfolded revisions into the tables in one transaction, then empties the journal.
+  Status Fold();
   Status SetMeta(const std::string& key, const std::string& value);
   Status WriteOp(const protocol::DeltaOp& op);
+
+  // A journaled revision the tables do not hold yet.
+  struct Unfolded {
+    uint64_t revision = 0;
+    std::vector<protocol::DeltaOp> ops;
+  };
 
   mutable sqlite::Database db_;
   // The statements every revision runs, prepared once (declared after db_: finalized before it
@@ -80,7 +111,11 @@ class Replica {
   bool discarded_ = false;
   std::string instance_id_;
   std::string store_id_;
-  uint64_t revision_ = 0;
+  uint64_t revision_ = 0;         // the latest held: the tables' plus the journal's
+  uint64_t tables_revision_ = 0;  // meta.revision
+  uint64_t journal_epoch_ = 0;
+  std::unique_ptr<DeltaJournal> journal_;
+  std::vector<Unfolded> unfolded_;  // the journal's revisions, oldest first
 };
 
 // A random (version 4) UUID.

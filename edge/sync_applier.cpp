@@ -74,7 +74,7 @@ std::string SyncApplier::store_id() const {
 }
 
 Status SyncApplier::ApplyDelta(uint64_t revision, const std::vector<protocol::DeltaOp>& ops) {
-  DeltaRevision one{revision, ops};
+  DeltaRevision one{revision, ops, {}};
   return ApplyDeltas(std::span(&one, 1)).status;
 }
 
@@ -86,8 +86,8 @@ SyncApplier::Applied SyncApplier::ApplyDeltas(std::span<const DeltaRevision> del
   }
   const std::string& marker = RefusedPolicyMarker();
   Applied result;
-  // The new revisions' ops, for the replica, and where they start in `deltas`.
-  std::vector<const std::vector<protocol::DeltaOp>*> new_ops;
+  // The new revisions, for the replica, and where they start in `deltas`.
+  std::vector<Replica::Revision> new_ops;
   size_t first_new = 0;
   for (; result.held < deltas.size(); ++result.held) {
     const DeltaRevision& delta = deltas[result.held];
@@ -112,7 +112,7 @@ SyncApplier::Applied SyncApplier::ApplyDeltas(std::span<const DeltaRevision> del
       break;
     }
     if (new_ops.empty()) first_new = result.held;
-    new_ops.push_back(&delta.ops);
+    new_ops.push_back({&delta.ops, delta.message});
     next = std::move(*applied);
   }
   if (new_ops.empty()) return result;
@@ -129,6 +129,7 @@ SyncApplier::Applied SyncApplier::ApplyDeltas(std::span<const DeltaRevision> del
   }
   // Published last, so whoever sees the revision also sees the status and counters that go with it.
   holder_.Publish(std::move(next));
+  if (replica_) replica_->FoldIfDue();  // after the publish: no check waits on it
   return result;
 }
 

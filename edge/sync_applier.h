@@ -25,10 +25,12 @@
 
 namespace warden::edge {
 
-// One revision's ops, as a delta (or a revision sent in parts) carried them.
+// One revision's ops, as a delta (or a revision sent in parts) carried them, and the delta
+// message's text when there was one (the replica journals it as it is).
 struct DeltaRevision {
   uint64_t revision = 0;
   std::vector<protocol::DeltaOp> ops;
+  std::string message;
 };
 
 class SyncApplier {

@@ -64,7 +64,7 @@ SyncReceiver::Actions SyncReceiver::Handle(std::string_view text, bool more_wait
   }
   try {
     if (!halted_ && IsDelta(message)) {
-      Hold(message, RevisionOf(message), text.size(), actions);
+      Hold(message, text, RevisionOf(message), actions);
       if (!more_waiting || held_back_.size() >= kMaxBatchRevisions || held_back_bytes_ >= kMaxBatchBytes) {
         FlushInto(actions);
       }
@@ -89,7 +89,7 @@ SyncReceiver::Actions SyncReceiver::Flush() {
   return actions;
 }
 
-void SyncReceiver::Hold(const json& message, uint64_t revision, size_t bytes, Actions& actions) {
+void SyncReceiver::Hold(const json& message, std::string_view message_text, uint64_t revision, Actions& actions) {
   auto ops_field = message.find("ops");
   auto ops = ops_field == message.end() ? protocol::OpsFromJson(json::array()) : protocol::OpsFromJson(*ops_field);
   if (!ops.ok()) {
@@ -99,8 +99,8 @@ void SyncReceiver::Hold(const json& message, uint64_t revision, size_t bytes, Ac
     }
     return;
   }
-  held_back_.push_back({revision, std::move(*ops)});
-  held_back_bytes_ += bytes;
+  held_back_.push_back({revision, std::move(*ops), std::string(message_text)});
+  held_back_bytes_ += message_text.size();
 }
 
 void SyncReceiver::FlushInto(Actions& actions) {
@@ -172,7 +172,7 @@ void SyncReceiver::Dispatch(const json& message, Actions& actions) {
   } else if (type == "rev_commit") {
     Status applied = Status::FailedPrecondition("gap: rev_commit without its rev_begin");
     if (revision == parts_revision_) {
-      DeltaRevision whole{revision, std::move(parts_ops_)};
+      DeltaRevision whole{revision, std::move(parts_ops_), {}};
       applied = applier_.ApplyDeltas(std::span(&whole, 1)).status;
     }
     parts_ops_.clear();

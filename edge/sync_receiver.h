@@ -63,8 +63,9 @@ class SyncReceiver {
 
  private:
   void Dispatch(const nlohmann::json& message, Actions& actions);
-  // Adds a delta to the held-back ones (or answers it at once when its ops do not parse).
-  void Hold(const nlohmann::json& message, uint64_t revision, size_t bytes, Actions& actions);
+  // Adds a delta (`message`, parsed from `message_text`) to the held-back ones, or answers it at
+  // once when its ops do not parse.
+  void Hold(const nlohmann::json& message, std::string_view message_text, uint64_t revision, Actions& actions);
   // Applies the held-back deltas as one step and answers them.
   void FlushInto(Actions& actions);
   // Acks an applied revision, or nacks it: a gap or a hash mismatch ends the session (to resync);

@@ -4,6 +4,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+
+#include <nlohmann/json.hpp>
 
 #include "common/directory/checker.h"
 #include "common/snapshot/folder_snapshot.h"
@@ -22,6 +25,7 @@ std::string TempPath(const std::string& name) {
   std::filesystem::remove(path.string() + "-wal");
   std::filesystem::remove(path.string() + "-shm");
   std::filesystem::remove(path.string() + ".corrupt");
+  std::filesystem::remove(path.string() + ".deltas");
   return path.string();
 }
 
@@ -133,9 +137,9 @@ TEST_CASE("consecutive revisions apply in one transaction, from the one after th
   REQUIRE((*replica)->ReplaceWith(*Sample()).ok());
   std::vector<DeltaOp> r8 = {DeltaOp::SetRelation({"document", "d2", "viewer", "user", "bob", ""})};
   std::vector<DeltaOp> r9 = {DeltaOp::SetRelation({"document", "d3", "viewer", "user", "bob", ""})};
-  const std::vector<DeltaOp>* gap[] = {&r9};
+  Replica::Revision gap[] = {{&r9, {}}};
   CHECK((*replica)->ApplyRevisions(9, gap).code() == StatusCode::kFailedPrecondition);
-  const std::vector<DeltaOp>* both[] = {&r8, &r9};
+  Replica::Revision both[] = {{&r8, {}}, {&r9, {}}};
   REQUIRE((*replica)->ApplyRevisions(8, both).ok());
   CHECK((*replica)->revision() == 9);
   auto loaded = (*replica)->Load();
@@ -143,6 +147,141 @@ TEST_CASE("consecutive revisions apply in one transaction, from the one after th
   CHECK((**loaded).revision == 9);
   CHECK(CanView(**loaded, "d2", "bob"));
   CHECK(CanView(**loaded, "d3", "bob"));
+}
+
+namespace {
+
+std::vector<DeltaOp> Grant(const std::string& document) {
+  return {DeltaOp::SetRelation({"document", document, "viewer", "user", "bob", ""})};
+}
+
+uint64_t FileSize(const std::string& path) { return std::filesystem::file_size(path); }
+
+}  // namespace
+
+TEST_CASE("revisions go to the delta journal, and a reopened replica holds them in its tables") {
+  std::string path = TempPath("journal.db");
+  {
+    auto replica = Replica::Open(path);
+    REQUIRE(replica.ok());
+    REQUIRE((*replica)->ReplaceWith(*Sample()).ok());
+    CHECK(FileSize(path + ".deltas") == 0);
+    REQUIRE((*replica)->ApplyRevision(8, Grant("d2")).ok());
+    // A delta message journaled as it arrived.
+    auto r9 = Grant("d3");
+    std::string message = nlohmann::json{{"type", "delta"}, {"revision", 9}, {"ops", protocol::OpsToJson(r9)}}.dump();
+    Replica::Revision nine[] = {{&r9, message}};
+    REQUIRE((*replica)->ApplyRevisions(9, nine).ok());
+    CHECK((*replica)->revision() == 9);
+    CHECK(FileSize(path + ".deltas") > 0);
+    auto loaded = (*replica)->Load();  // the tables at 7 and the journal's 8 and 9
+    REQUIRE(loaded.ok());
+    CHECK((**loaded).revision == 9);
+    CHECK(CanView(**loaded, "d3", "bob"));
+  }  // as a crash would leave it: nothing folded
+  auto reopened = Replica::Open(path);
+  REQUIRE(reopened.ok());
+  CHECK((*reopened)->revision() == 9);
+  CHECK(FileSize(path + ".deltas") == 0);  // folded at open
+  auto loaded = (*reopened)->Load();
+  REQUIRE(loaded.ok());
+  CHECK((**loaded).revision == 9);
+  CHECK(CanView(**loaded, "d2", "bob"));
+  CHECK(CanView(**loaded, "d3", "bob"));
+  REQUIRE((*reopened)->ApplyRevision(10, Grant("d4")).ok());
+}
+
+TEST_CASE("a journal cut short or with a damaged tail keeps its whole records") {
+  std::string path = TempPath("torn.db");
+  {
+    auto replica = Replica::Open(path);
+    REQUIRE(replica.ok());
+    REQUIRE((*replica)->ReplaceWith(*Sample()).ok());
+    REQUIRE((*replica)->ApplyRevision(8, Grant("d2")).ok());
+    uint64_t whole = FileSize(path + ".deltas");
+    REQUIRE((*replica)->ApplyRevision(9, Grant("d3")).ok());
+    std::filesystem::resize_file(path + ".deltas", whole + 10);  // revision 9 cut in the middle
+  }
+  {
+    std::ofstream tail(path + ".deltas", std::ios::app | std::ios::binary);
+    tail << std::string(64, '\0');  // and a tail of zeros, as a power loss can leave
+  }
+  auto reopened = Replica::Open(path);
+  REQUIRE(reopened.ok());
+  CHECK((*reopened)->revision() == 8);
+  auto loaded = (*reopened)->Load();
+  REQUIRE(loaded.ok());
+  CHECK(CanView(**loaded, "d2", "bob"));
+  CHECK_FALSE(CanView(**loaded, "d3", "bob"));
+  REQUIRE((*reopened)->ApplyRevision(9, Grant("d3")).ok());
+}
+
+TEST_CASE("a snapshot disowns the journal's records, even ones it could not erase") {
+  std::string path = TempPath("epoch.db");
+  std::string stale;
+  {
+    auto replica = Replica::Open(path);
+    REQUIRE(replica.ok());
+    REQUIRE((*replica)->ReplaceWith(*Sample()).ok());
+    REQUIRE((*replica)->ApplyRevision(8, Grant("d2")).ok());
+    std::ifstream in(path + ".deltas", std::ios::binary);
+    stale.assign(std::istreambuf_iterator<char>(in), {});
+    REQUIRE((*replica)->ReplaceWith(*Sample()).ok());  // revision 7 again, without d2
+  }
+  {
+    std::ofstream out(path + ".deltas", std::ios::binary | std::ios::trunc);
+    out << stale;  // as if emptying the journal had failed
+  }
+  auto reopened = Replica::Open(path);
+  REQUIRE(reopened.ok());
+  CHECK((*reopened)->revision() == 7);
+  auto loaded = (*reopened)->Load();
+  REQUIRE(loaded.ok());
+  CHECK_FALSE(CanView(**loaded, "d2", "bob"));
+}
+
+TEST_CASE("records the tables already hold are skipped (a fold whose emptying did not happen)") {
+  std::string path = TempPath("refold.db");
+  std::string journaled;
+  {
+    auto replica = Replica::Open(path);
+    REQUIRE(replica.ok());
+    REQUIRE((*replica)->ReplaceWith(*Sample()).ok());
+    REQUIRE((*replica)->ApplyRevision(8, Grant("d2")).ok());
+    std::ifstream in(path + ".deltas", std::ios::binary);
+    journaled.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  REQUIRE(Replica::Open(path).ok());  // folds revision 8 and empties the journal
+  {
+    std::ofstream out(path + ".deltas", std::ios::binary | std::ios::trunc);
+    out << journaled;
+  }
+  auto reopened = Replica::Open(path);
+  REQUIRE(reopened.ok());
+  CHECK((*reopened)->revision() == 8);
+  REQUIRE((*reopened)->ApplyRevision(9, Grant("d3")).ok());
+  reopened->reset();
+  auto again = Replica::Open(path);
+  REQUIRE(again.ok());
+  CHECK((*again)->revision() == 9);
+}
+
+TEST_CASE("the journal is folded into the tables once it holds kFoldRevisions revisions") {
+  std::string path = TempPath("fold.db");
+  auto replica = Replica::Open(path);
+  REQUIRE(replica.ok());
+  REQUIRE((*replica)->ReplaceWith(*Sample()).ok());
+  for (uint64_t i = 0; i < Replica::kFoldRevisions; ++i) {
+    REQUIRE((*replica)->ApplyRevision(8 + i, Grant(std::string("f").append(std::to_string(i)))).ok());
+    if (i + 1 < Replica::kFoldRevisions) (*replica)->FoldIfDue();
+  }
+  CHECK(FileSize(path + ".deltas") > 0);
+  (*replica)->FoldIfDue();
+  CHECK(FileSize(path + ".deltas") == 0);
+  auto loaded = (*replica)->Load();
+  REQUIRE(loaded.ok());
+  CHECK((**loaded).revision == 7 + Replica::kFoldRevisions);
+  CHECK((**loaded).directory->relation_count() == 2 + Replica::kFoldRevisions);
 }
 
 TEST_CASE("a damaged file is set aside and replaced by an empty replica") {
