@@ -20,7 +20,7 @@ Result<std::unique_ptr<WalCheckpointer>> WalCheckpointer::Start(sqlite::Database
 }
 
 WalCheckpointer::WalCheckpointer(sqlite::Database& writer, sqlite::Database own, int pages, int backstop)
-    : writer_(writer), own_(std::move(own)), pages_(pages), backstop_(backstop) {}
+    : writer_(writer), own_(std::move(own)), pages_(pages), backstop_(backstop), wake_at_(pages) {}
 
 WalCheckpointer::~WalCheckpointer() {
   {
@@ -43,13 +43,22 @@ int WalCheckpointer::OnCommit(void* self, sqlite3* db, const char* schema, int p
   if (pages >= checkpointer->backstop_) {
     // The thread is behind (or stuck): keep the log bounded the way SQLite would.
     sqlite3_wal_checkpoint_v2(db, schema, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
-  } else if (pages >= checkpointer->pages_) {
-    {
-      std::lock_guard lock(checkpointer->mutex_);
-      checkpointer->due_ = true;
-    }
-    checkpointer->wake_.notify_one();
+    return SQLITE_OK;
   }
+  bool wake = false;
+  {
+    std::lock_guard lock(checkpointer->mutex_);
+    // A log that shrank was started over; otherwise wake once per `pages_` of growth, not on
+    // every commit past the threshold: writes back to back keep the log from starting over, and
+    // a checkpoint per commit would copy and fsync the same few pages again and again.
+    if (pages < checkpointer->last_pages_) checkpointer->wake_at_ = checkpointer->pages_;
+    checkpointer->last_pages_ = pages;
+    if (pages >= checkpointer->wake_at_) {
+      checkpointer->wake_at_ = pages + checkpointer->pages_;
+      checkpointer->due_ = wake = true;
+    }
+  }
+  if (wake) checkpointer->wake_.notify_one();
   return SQLITE_OK;
 }
 

@@ -61,6 +61,8 @@ class WalCheckpointer {
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   bool due_ = false;       // GUARDED_BY(mutex_)
+  int wake_at_;            // GUARDED_BY(mutex_): the log size that wakes the thread next
+  int last_pages_ = 0;     // GUARDED_BY(mutex_): the log size after the last commit
   bool stopping_ = false;  // GUARDED_BY(mutex_)
   uint64_t checkpoints_ = 0;  // GUARDED_BY(mutex_)
   std::thread thread_;
