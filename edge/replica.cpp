@@ -91,6 +91,7 @@ Result<std::unique_ptr<Replica>> Replica::Open(const std::string& path, bool ful
   // A readable file that Initialize() refuses (a newer schema) is not damage: say so, keep it.
   WARDEN_RETURN_IF_ERROR(replica->Initialize(full_sync));
   WARDEN_RETURN_IF_ERROR(replica->RecoverJournal(path + ".deltas", full_sync));
+  replica->fold_at_ = kFoldRevisions / 2 + NewEpoch() % kFoldRevisions;
   return replica;
 }
 
@@ -244,7 +245,7 @@ Status Replica::ApplyRevisions(uint64_t first, std::span<const Revision> revisio
 }
 
 void Replica::FoldIfDue() {
-  if (unfolded_.size() < kFoldRevisions && journal_->size() < kFoldBytes) return;
+  if (unfolded_.size() < fold_at_ && journal_->size() < kFoldBytes) return;
   if (Status folded = Fold(); !folded.ok()) {
     spdlog::warn("replica: cannot write the delta journal's {} revisions into the tables (retried later): {}",
                  unfolded_.size(), folded.message());
@@ -262,6 +263,7 @@ Status Replica::Fold() {
   WARDEN_RETURN_IF_ERROR(transaction->Commit());
   tables_revision_ = revision_;
   unfolded_.clear();
+  fold_at_ = kFoldRevisions / 2 + NewEpoch() % kFoldRevisions;
   // Should this fail, the records are at most the tables' revision and are skipped, and the next
   // append retries the truncation first.
   if (Status cleared = journal_->Clear(); !cleared.ok()) spdlog::warn("replica: {}", cleared.message());

@@ -3,7 +3,7 @@
 //
 // Sync writes it: a whole snapshot with ReplaceWith(), in one transaction, then each revision's
 // delta ops with ApplyRevisions(), appended to the delta journal beside the file
-// (`<path>.deltas`, delta_journal.h) in one write. Every kFoldRevisions revisions (or
+// (`<path>.deltas`, delta_journal.h) in one write. Every kFoldRevisions revisions or so (or
 // kFoldBytes of journal) FoldIfDue() writes the journal's revisions into the tables in one
 // transaction and empties it; Open() does the same with whatever an earlier run left there. So
 // the tables always hold one whole revision, and the tables plus the journal the latest one.
@@ -79,11 +79,13 @@ class Replica {
   // ApplyRevisions for one revision.
   Status ApplyRevision(uint64_t revision, const std::vector<protocol::DeltaOp>& ops);
 
-  // Writes the journal's revisions into the tables once it holds kFoldRevisions of them or
-  // kFoldBytes; the sync applier calls it after publishing, so no check waits on it. A failure
-  // is logged and retried at the next call (the journal still holds every revision).
+  // Writes the journal's revisions into the tables once it holds about kFoldRevisions of them
+  // (a number drawn anew each time between half and one and a half times that, so that edges
+  // following one control plane do not all fold at the same revision) or kFoldBytes; the sync
+  // applier calls it after publishing, so no check waits on it. A failure is logged and retried
+  // at the next call (the journal still holds every revision).
   void FoldIfDue();
-  static constexpr size_t kFoldRevisions = 1024;
+  static constexpr size_t kFoldRevisions = 256;
   static constexpr uint64_t kFoldBytes = 8u << 20;
 
  private:
@@ -116,6 +118,7 @@ class Replica {
   uint64_t journal_epoch_ = 0;
   std::unique_ptr<DeltaJournal> journal_;
   std::vector<Unfolded> unfolded_;  // the journal's revisions, oldest first
+  size_t fold_at_ = kFoldRevisions;  // how many unfolded revisions make FoldIfDue() fold
 };
 
 // A random (version 4) UUID.

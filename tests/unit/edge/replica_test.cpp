@@ -266,22 +266,27 @@ TEST_CASE("records the tables already hold are skipped (a fold whose emptying di
   CHECK((*again)->revision() == 9);
 }
 
-TEST_CASE("the journal is folded into the tables once it holds kFoldRevisions revisions") {
+TEST_CASE("the journal is folded into the tables after about kFoldRevisions revisions") {
   std::string path = TempPath("fold.db");
   auto replica = Replica::Open(path);
   REQUIRE(replica.ok());
   REQUIRE((*replica)->ReplaceWith(*Sample()).ok());
-  for (uint64_t i = 0; i < Replica::kFoldRevisions; ++i) {
-    REQUIRE((*replica)->ApplyRevision(8 + i, Grant(std::string("f").append(std::to_string(i)))).ok());
-    if (i + 1 < Replica::kFoldRevisions) (*replica)->FoldIfDue();
+  uint64_t applied = 0;
+  while (applied == 0 || FileSize(path + ".deltas") > 0) {
+    REQUIRE(applied < Replica::kFoldRevisions * 3 / 2);
+    REQUIRE((*replica)->ApplyRevision(8 + applied, Grant(std::string("f").append(std::to_string(applied)))).ok());
+    ++applied;
+    (*replica)->FoldIfDue();
   }
-  CHECK(FileSize(path + ".deltas") > 0);
-  (*replica)->FoldIfDue();
-  CHECK(FileSize(path + ".deltas") == 0);
+  CHECK(applied >= Replica::kFoldRevisions / 2);
   auto loaded = (*replica)->Load();
   REQUIRE(loaded.ok());
-  CHECK((**loaded).revision == 7 + Replica::kFoldRevisions);
-  CHECK((**loaded).directory->relation_count() == 2 + Replica::kFoldRevisions);
+  CHECK((**loaded).revision == 7 + applied);
+  CHECK((**loaded).directory->relation_count() == 2 + applied);
+  replica->reset();
+  auto reopened = Replica::Open(path);
+  REQUIRE(reopened.ok());
+  CHECK((*reopened)->revision() == 7 + applied);
 }
 
 TEST_CASE("a damaged file is set aside and replaced by an empty replica") {
