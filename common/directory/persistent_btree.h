@@ -49,6 +49,7 @@ class PersistentBTree {
         if (p->leaf) {
           delete static_cast<const Leaf*>(p);
         } else {
+          static_cast<const Inner*>(p)->PrefetchKids();
           delete static_cast<const Inner*>(p);
         }
       }
@@ -60,6 +61,14 @@ class PersistentBTree {
   };
   struct Inner : Node {
     NodePtr kids[kCap];
+
+    // Copying or freeing an inner node changes the reference count of every child, each in a
+    // node nothing else touches, and atomic updates do not overlap their cache misses.
+    // Prefetching the counts first lets them overlap: applying 1,000 relations to a control
+    // plane holding a million took ~10% less time.
+    void PrefetchKids() const {
+      for (int i = 0; i < this->n; ++i) __builtin_prefetch(kids[i].get(), 1);
+    }
   };
 
  public:
@@ -261,6 +270,7 @@ class PersistentBTree {
         Inner* copy = NewInner();
         copy->n = src->n;
         std::copy(src->keys, src->keys + src->n, copy->keys);
+        src->PrefetchKids();
         std::copy(src->kids, src->kids + src->n, copy->kids);
         slot.reset(copy);
       }
