@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/http/json_fast_parse.h"
+#include "common/protocol/relation_delta.h"
 
 namespace warden::edge {
 
@@ -55,6 +56,13 @@ json ParseMessage(std::string_view text) {
 
 SyncReceiver::Actions SyncReceiver::Handle(std::string_view text, bool more_waiting) {
   Actions actions;
+  // The commonest message, read without a JSON document (relation_delta.h); the rest below.
+  uint64_t fast_revision = 0;
+  std::vector<protocol::DeltaOp> fast_ops;
+  if (!halted_ && protocol::ParseRelationDelta(text, fast_revision, fast_ops)) {
+    HoldBack({fast_revision, std::move(fast_ops), std::string(text)}, more_waiting, actions);
+    return actions;
+  }
   json message = ParseMessage(text);
   if (message.is_discarded() || !message.is_object()) {
     FlushInto(actions);
@@ -64,10 +72,7 @@ SyncReceiver::Actions SyncReceiver::Handle(std::string_view text, bool more_wait
   }
   try {
     if (!halted_ && IsDelta(message)) {
-      Hold(message, text, RevisionOf(message), actions);
-      if (!more_waiting || held_back_.size() >= kMaxBatchRevisions || held_back_bytes_ >= kMaxBatchBytes) {
-        FlushInto(actions);
-      }
+      Hold(message, text, RevisionOf(message), more_waiting, actions);
       return actions;
     }
     // Whatever else arrives comes after the held-back deltas, so they are applied first.
@@ -89,7 +94,8 @@ SyncReceiver::Actions SyncReceiver::Flush() {
   return actions;
 }
 
-void SyncReceiver::Hold(const json& message, std::string_view message_text, uint64_t revision, Actions& actions) {
+void SyncReceiver::Hold(const json& message, std::string_view message_text, uint64_t revision, bool more_waiting,
+                        Actions& actions) {
   auto ops_field = message.find("ops");
   auto ops = ops_field == message.end() ? protocol::OpsFromJson(json::array()) : protocol::OpsFromJson(*ops_field);
   if (!ops.ok()) {
@@ -99,8 +105,15 @@ void SyncReceiver::Hold(const json& message, std::string_view message_text, uint
     }
     return;
   }
-  held_back_.push_back({revision, std::move(*ops), std::string(message_text)});
-  held_back_bytes_ += message_text.size();
+  HoldBack({revision, std::move(*ops), std::string(message_text)}, more_waiting, actions);
+}
+
+void SyncReceiver::HoldBack(DeltaRevision delta, bool more_waiting, Actions& actions) {
+  held_back_bytes_ += delta.message.size();
+  held_back_.push_back(std::move(delta));
+  if (!more_waiting || held_back_.size() >= kMaxBatchRevisions || held_back_bytes_ >= kMaxBatchBytes) {
+    FlushInto(actions);
+  }
 }
 
 void SyncReceiver::FlushInto(Actions& actions) {

@@ -63,9 +63,13 @@ class SyncReceiver {
 
  private:
   void Dispatch(const nlohmann::json& message, Actions& actions);
-  // Adds a delta (`message`, parsed from `message_text`) to the held-back ones, or answers it at
-  // once when its ops do not parse.
-  void Hold(const nlohmann::json& message, std::string_view message_text, uint64_t revision, Actions& actions);
+  // Holds back a delta (`message`, parsed from `message_text`), or answers it at once when its
+  // ops do not parse.
+  void Hold(const nlohmann::json& message, std::string_view message_text, uint64_t revision, bool more_waiting,
+            Actions& actions);
+  // Adds `delta` to the held-back ones, and applies them unless more messages wait and the batch
+  // has room.
+  void HoldBack(DeltaRevision delta, bool more_waiting, Actions& actions);
   // Applies the held-back deltas as one step and answers them.
   void FlushInto(Actions& actions);
   // Acks an applied revision, or nacks it: a gap or a hash mismatch ends the session (to resync);

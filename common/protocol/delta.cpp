@@ -153,61 +153,62 @@ Result<DeltaOp> OpFromJson(const json& value) {
   auto name = value.find("op");
   if (name == value.end() || !name->is_string()) return Status::InvalidArgument("op: required, a string");
   const std::string& op_name = name->get_ref<const std::string&>();
-  auto member = [&](const char* key) -> Result<json> {
+  // The op's body, by reference (a copy of it cost as much as reading it).
+  auto member = [&](const char* key) -> Result<const json*> {
     auto it = value.find(key);
     if (it == value.end() || !it->is_object()) return Status::InvalidArgument(std::string(key) + ": required, an object");
-    return *it;
+    return &*it;
   };
   if (op_name == "object.set") {
     auto object = member("object");
     if (!object.ok()) return object.status();
-    auto record = directory::ObjectFromJson(*object);
+    auto record = directory::ObjectFromJson(**object);
     if (!record.ok()) return record.status().WithPrefix("object");
     return DeltaOp::SetObject(std::move(*record));
   }
   if (op_name == "object.delete") {
     auto object = member("object");
     if (!object.ok()) return object.status();
-    auto type = RequiredString(*object, "object", "type");
+    auto type = RequiredString(**object, "object", "type");
     if (!type.ok()) return type.status();
-    auto id = RequiredString(*object, "object", "id");
+    auto id = RequiredString(**object, "object", "id");
     if (!id.ok()) return id.status();
     return DeltaOp::DeleteObject(std::move(*type), std::move(*id));
   }
   if (op_name == "relation.set" || op_name == "relation.delete") {
     auto relation = member("relation");
     if (!relation.ok()) return relation.status();
-    auto tuple = directory::RelationFromJson(*relation);
+    auto tuple = directory::RelationFromJson(**relation);
     if (!tuple.ok()) return tuple.status().WithPrefix("relation");
     return op_name == "relation.set" ? DeltaOp::SetRelation(std::move(*tuple)) : DeltaOp::DeleteRelation(std::move(*tuple));
   }
   if (op_name == "manifest.set") {
     auto manifest = member("manifest");
     if (!manifest.ok()) return manifest.status();
-    auto format = RequiredString(*manifest, "manifest", "format");
+    auto format = RequiredString(**manifest, "manifest", "format");
     if (!format.ok()) return format.status();
     if (*format != "yaml" && *format != "zed") return Status::InvalidArgument("manifest.format: must be yaml or zed");
-    auto text = RequiredString(*manifest, "manifest", "text");
+    auto text = RequiredString(**manifest, "manifest", "text");
     if (!text.ok()) return text.status();
-    WARDEN_RETURN_IF_ERROR(CheckHash(*manifest, "manifest", *text));
+    WARDEN_RETURN_IF_ERROR(CheckHash(**manifest, "manifest", *text));
     directory::ManifestSource source;
     source.format = *format == "zed" ? directory::ManifestSource::Format::kZed : directory::ManifestSource::Format::kYaml;
     source.text = std::move(*text);
-    auto file = manifest->find("name");
-    source.name = file != manifest->end() && file->is_string() ? file->get<std::string>()
+    auto file = (*manifest)->find("name");
+    source.name = file != (*manifest)->end() && file->is_string() ? file->get<std::string>()
                                                                : (*format == "zed" ? "schema.zed" : "manifest.yaml");
     return DeltaOp::SetManifest(std::move(source));
   }
   if (op_name == "policy.set" || op_name == "policy.delete") {
     auto policy = member("policy");
     if (!policy.ok()) return policy.status();
-    auto path = RequiredString(*policy, "policy", "path");
+    auto path = RequiredString(**policy, "policy", "path");
     if (!path.ok()) return path.status();
     if (path->empty()) return Status::InvalidArgument("policy.path: must not be empty");
     if (op_name == "policy.delete") return DeltaOp::DeletePolicy(std::move(*path));
-    auto text = RequiredString(*policy, "policy", "text");
+    auto text = RequiredString(**policy, "policy", "text");
     if (!text.ok()) return text.status();
-    WARDEN_RETURN_IF_ERROR(CheckHash(*policy, "policy", *text));
+    WARDEN_RETURN_IF_ERROR(CheckHash(**policy, "policy", *text));
     return DeltaOp::SetPolicy(std::move(*path), std::move(*text));
   }
   return Status::InvalidArgument("op: unknown '" + op_name + "'");

@@ -8,7 +8,8 @@
 // the chunks since the last snapshot_begin, so mutated snapshot bodies reach the parser.
 // Properties: nothing crashes, throws, hangs or leaks; the applier and the holder agree on the
 // revision; it never goes backwards but by an acked snapshot; the edge acks only what it holds;
-// heartbeat intervals stay within bounds the follower's timers can multiply.
+// heartbeat intervals stay within bounds the follower's timers can multiply; a message the
+// relation-delta reader takes reads as the general path (JSON document, then OpsFromJson) reads it.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -22,6 +23,7 @@
 
 #include "common/metrics/registry.h"
 #include "common/protocol/delta.h"
+#include "common/protocol/relation_delta.h"
 #include "common/snapshot/folder_snapshot.h"
 #include "common/snapshot/snapshot_holder.h"
 #include "edge/sync_applier.h"
@@ -86,6 +88,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     rest = newline == std::string_view::npos ? std::string_view() : rest.substr(newline + 1);
 
     json message = json::parse(line, nullptr, false);
+    {
+      uint64_t fast_revision = 0;
+      std::vector<warden::protocol::DeltaOp> fast_ops;
+      if (warden::protocol::ParseRelationDelta(line, fast_revision, fast_ops)) {
+        auto general = message.is_object() && message.contains("ops")
+                           ? warden::protocol::OpsFromJson(message["ops"])
+                           : warden::Result<std::vector<warden::protocol::DeltaOp>>(
+                                 warden::Status::InvalidArgument("no ops"));
+        bool same = message.is_object() && message.value("type", json()) == "delta" && general.ok() &&
+                    message["revision"].is_number_unsigned() && message["revision"].get<uint64_t>() == fast_revision &&
+                    warden::protocol::OpsToJson(*general) == warden::protocol::OpsToJson(fast_ops);
+        if (!same) Fail("the relation-delta reader and the general path differ on: " + std::string(line));
+      }
+    }
     std::string text = message.is_object() ? fixer.Fix(line, message) : std::string(line);
     bool snapshot_end = message.is_object() && message.value("type", json()) == "snapshot_end";
 
