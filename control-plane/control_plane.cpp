@@ -131,6 +131,7 @@ Result<WriteOutcome> ControlPlane::Write(const Planner& plan, const std::string&
     std::lock_guard lock(current_mutex_);
     current_ = std::move(**next);
   }
+  if (overlap) reclaimer_.Retire(std::move(base));
   writes_->Increment();
   ops_written_->Increment(ops->size());
   if (on_commit_) on_commit_(revision);

@@ -27,6 +27,7 @@
 #include "common/metrics/registry.h"
 #include "common/protocol/delta.h"
 #include "common/snapshot/snapshot.h"
+#include "control-plane/snapshot_reclaimer.h"
 #include "control-plane/store/store.h"
 
 namespace warden::control_plane {
@@ -99,6 +100,7 @@ class ControlPlane {
   mutable std::mutex current_mutex_;
   std::shared_ptr<const Snapshot> current_;  // GUARDED_BY(current_mutex_)
   std::mutex write_mutex_;                   // held across plan, validate, commit, publish
+  SnapshotReclaimer reclaimer_;              // frees what large writes replace
   mutable std::shared_mutex tokens_mutex_;
   std::vector<CredentialHash> tokens_;  // GUARDED_BY(tokens_mutex_)
   std::vector<CredentialHash> keys_;    // GUARDED_BY(tokens_mutex_)
