@@ -111,35 +111,46 @@ Status Replica::Initialize(bool full_sync) {
     if (key == "store_id") store_id_ = read->ColumnText(1);
     if (key == "revision") revision_ = tables_revision_ = std::stoull(read->ColumnText(1));
     if (key == "journal_epoch") journal_epoch_ = std::stoull(read->ColumnText(1));
+    if (key == "journal_base") journal_base_ = std::stoull(read->ColumnText(1));
     if (key == "schema" && std::stoi(read->ColumnText(1)) > kSchemaVersion) {
       return Status::FailedPrecondition("replica: schema version " + read->ColumnText(1) + " is newer than this binary");
     }
   }
-  bool fresh = instance_id_.empty();
-  if (!fresh && journal_epoch_ != 0) return Status::Ok();
+  if (!instance_id_.empty()) return Status::Ok();
+  instance_id_ = NewUuid();
   auto transaction = sqlite::Transaction::Begin(db_);
   if (!transaction.ok()) return transaction.status();
-  if (fresh) {
-    instance_id_ = NewUuid();
-    WARDEN_RETURN_IF_ERROR(SetMeta("instance_id", instance_id_));
-    WARDEN_RETURN_IF_ERROR(SetMeta("schema", std::to_string(kSchemaVersion)));
-  }
-  // A replica from before the journal gets its epoch now: no record can belong to it yet.
-  uint64_t epoch = journal_epoch_ != 0 ? journal_epoch_ : NewEpoch();
+  WARDEN_RETURN_IF_ERROR(SetMeta("instance_id", instance_id_));
+  WARDEN_RETURN_IF_ERROR(SetMeta("schema", std::to_string(kSchemaVersion)));
+  return transaction->Commit();
+}
+
+Result<uint64_t> Replica::RestartJournal(uint64_t base) {
+  uint64_t epoch = NewEpoch();
   WARDEN_RETURN_IF_ERROR(SetMeta("journal_epoch", std::to_string(epoch)));
-  WARDEN_RETURN_IF_ERROR(transaction->Commit());
-  journal_epoch_ = epoch;
-  return Status::Ok();
+  WARDEN_RETURN_IF_ERROR(SetMeta("journal_base", std::to_string(base)));
+  return epoch;
 }
 
 Status Replica::RecoverJournal(const std::string& path, bool full_sync) {
   auto journal = DeltaJournal::Open(path, full_sync);
   if (!journal.ok()) return journal.status().WithPrefix("replica");
   journal_ = std::move(*journal);
+  if (journal_epoch_ == 0 || journal_base_ != tables_revision_) {
+    // The tables are new, from before the journal, or were written since it started (by a build
+    // that does not know it): no record there follows them.
+    auto transaction = sqlite::Transaction::Begin(db_);
+    if (!transaction.ok()) return transaction.status();
+    auto epoch = RestartJournal(tables_revision_);
+    if (!epoch.ok()) return epoch.status();
+    WARDEN_RETURN_IF_ERROR(transaction->Commit());
+    journal_epoch_ = *epoch;
+    journal_base_ = tables_revision_;
+    return journal_->Clear();
+  }
   auto records = journal_->ReadAndTrim(journal_epoch_);
   if (!records.ok()) return records.status().WithPrefix("replica");
   for (auto& record : *records) {
-    if (record.revision <= revision_) continue;  // folded already; the emptying did not happen
     if (record.revision != revision_ + 1) break;
     auto ops = OpsOfPayload(record.payload);
     if (!ops.ok()) break;  // not what this code writes: nothing from here on is replayed
@@ -260,12 +271,15 @@ Status Replica::Fold() {
     for (const auto& op : revision.ops) WARDEN_RETURN_IF_ERROR(WriteOp(op));  // the transaction rolls back on return
   }
   WARDEN_RETURN_IF_ERROR(SetMeta("revision", std::to_string(revision_)));
+  // The records just written belong to the old epoch, so they are never read again even if
+  // emptying the journal below does not happen (the next append retries that first).
+  auto epoch = RestartJournal(revision_);
+  if (!epoch.ok()) return epoch.status();
   WARDEN_RETURN_IF_ERROR(transaction->Commit());
-  tables_revision_ = revision_;
+  tables_revision_ = journal_base_ = revision_;
+  journal_epoch_ = *epoch;
   unfolded_.clear();
   fold_at_ = kFoldRevisions / 2 + NewEpoch() % kFoldRevisions;
-  // Should this fail, the records are at most the tables' revision and are skipped, and the next
-  // append retries the truncation first.
   if (Status cleared = journal_->Clear(); !cleared.ok()) spdlog::warn("replica: {}", cleared.message());
   return Status::Ok();
 }
@@ -310,8 +324,8 @@ Status Replica::ReplaceWith(const Snapshot& snapshot) {
   WARDEN_RETURN_IF_ERROR(SetMeta("revision", std::to_string(snapshot.revision)));
   // The journal's records followed the content replaced here: a new epoch disowns them even if
   // emptying the journal below does not happen.
-  uint64_t epoch = NewEpoch();
-  WARDEN_RETURN_IF_ERROR(SetMeta("journal_epoch", std::to_string(epoch)));
+  auto epoch = RestartJournal(snapshot.revision);
+  if (!epoch.ok()) return epoch.status();
   // Test hook (never set in production): pause with everything written but not committed, so a
   // test can kill the process provably in the middle of applying a snapshot.
   if (const char* pause = std::getenv("WARDEN_TEST_SNAPSHOT_COMMIT_PAUSE_MS")) {
@@ -321,8 +335,8 @@ Status Replica::ReplaceWith(const Snapshot& snapshot) {
   }
   WARDEN_RETURN_IF_ERROR(transaction->Commit());
   store_id_ = snapshot.store_id;
-  revision_ = tables_revision_ = snapshot.revision;
-  journal_epoch_ = epoch;
+  revision_ = tables_revision_ = journal_base_ = snapshot.revision;
+  journal_epoch_ = *epoch;
   unfolded_.clear();
   if (Status cleared = journal_->Clear(); !cleared.ok()) spdlog::warn("replica: {}", cleared.message());
   return Status::Ok();

@@ -12,8 +12,9 @@
 //
 // Schema (version 1):
 //   meta(key PRIMARY KEY, value)          store_id, revision (the tables'), instance_id, schema,
-//                                         journal_epoch (the epoch of the journal's records that
-//                                         follow these tables; new with every snapshot)
+//                                         journal_epoch and journal_base (the epoch of the
+//                                         journal's records and the tables' revision they follow;
+//                                         new whenever the tables are written)
 //   policies(path PRIMARY KEY, text, sha256)
 //   manifest(singleton, format, name, text)
 //   objects(type, id, display_name, properties JSON)          PRIMARY KEY (type, id)
@@ -95,6 +96,9 @@ class Replica {
   // Takes in the journal's records of this epoch that follow the tables (an earlier run's), and
   // folds them.
   Status RecoverJournal(const std::string& path, bool full_sync);
+  // Within the caller's transaction: a new epoch for the journal, whose records will follow
+  // tables at revision `base`.
+  Result<uint64_t> RestartJournal(uint64_t base);
   // Writes the unfolded revisions into the tables in one transaction, then empties the journal.
   Status Fold();
   Status SetMeta(const std::string& key, const std::string& value);
@@ -116,6 +120,7 @@ class Replica {
   uint64_t revision_ = 0;         // the latest held: the tables' plus the journal's
   uint64_t tables_revision_ = 0;  // meta.revision
   uint64_t journal_epoch_ = 0;
+  uint64_t journal_base_ = 0;     // the tables' revision when this epoch began
   std::unique_ptr<DeltaJournal> journal_;
   std::vector<Unfolded> unfolded_;  // the journal's revisions, oldest first
   size_t fold_at_ = kFoldRevisions;  // how many unfolded revisions make FoldIfDue() fold

@@ -10,6 +10,7 @@
 
 #include "common/directory/checker.h"
 #include "common/snapshot/folder_snapshot.h"
+#include "common/store/sqlite.h"
 
 using namespace warden;
 using warden::edge::Replica;
@@ -240,7 +241,7 @@ TEST_CASE("a snapshot disowns the journal's records, even ones it could not eras
   CHECK_FALSE(CanView(**loaded, "d2", "bob"));
 }
 
-TEST_CASE("records the tables already hold are skipped (a fold whose emptying did not happen)") {
+TEST_CASE("a fold's records are never read again, even when emptying the journal did not happen") {
   std::string path = TempPath("refold.db");
   std::string journaled;
   {
@@ -264,6 +265,37 @@ TEST_CASE("records the tables already hold are skipped (a fold whose emptying di
   auto again = Replica::Open(path);
   REQUIRE(again.ok());
   CHECK((*again)->revision() == 9);
+}
+
+TEST_CASE("records do not follow tables written behind the journal's back (a build without it)") {
+  std::string path = TempPath("behind.db");
+  {
+    auto replica = Replica::Open(path);
+    REQUIRE(replica.ok());
+    REQUIRE((*replica)->ReplaceWith(*Sample()).ok());
+    REQUIRE((*replica)->ApplyRevision(8, Grant("d2")).ok());  // journaled only
+  }
+  {
+    // What an older edge does with the file: reads the tables at 7, catches up by writing 8 and 9
+    // into them, never looking at the journal.
+    auto db = sqlite::Database::Open(path, false);
+    REQUIRE(db.ok());
+    REQUIRE(db->Exec("INSERT INTO relations VALUES ('document', 'other', 'viewer', 'user', 'bob', '');"
+                     "UPDATE meta SET value = '9' WHERE key = 'revision'")
+                .ok());
+  }
+  auto reopened = Replica::Open(path);
+  REQUIRE(reopened.ok());
+  CHECK((*reopened)->revision() == 9);
+  auto loaded = (*reopened)->Load();
+  REQUIRE(loaded.ok());
+  CHECK(CanView(**loaded, "other", "bob"));
+  CHECK_FALSE(CanView(**loaded, "d2", "bob"));
+  REQUIRE((*reopened)->ApplyRevision(10, Grant("d3")).ok());
+  reopened->reset();
+  auto again = Replica::Open(path);
+  REQUIRE(again.ok());
+  CHECK((*again)->revision() == 10);
 }
 
 TEST_CASE("the journal is folded into the tables after about kFoldRevisions revisions") {
