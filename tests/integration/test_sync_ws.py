@@ -175,6 +175,33 @@ class WebSocketSync(SyncTestCase):
             rows = dict(db.execute("SELECT key, value FROM meta").fetchall())
         self.assertEqual(str(pushed["revision"]), rows["revision"])
 
+    def test_acked_revisions_survive_a_killed_edge_through_its_delta_journal(self):
+        cp = self.start_control_plane()
+        self.ctl(cp, "push", DRIVE)
+        _, key = self.new_key(cp)
+        edge = self.start_edge(cp.url, key, "j.db")
+        edge.wait_ready()
+        for i in range(5):
+            granted = self.ctl(cp, "relation", "set", f"document:roadmap#viewer@user:jo{i}")
+            self.assertTrue(self.can_view(edge, f"jo{i}", "roadmap", granted["revision"])[0])
+        latest = granted["revision"]
+
+        def acked():
+            listed = self.admin(cp, "GET", "/v1/edges").json()["edges"]
+            return any(e["revision"] == latest for e in listed)
+        wait_until(acked, message="the edge acked the last write")
+        journal = os.path.join(self.dir, "j.db.deltas")
+        self.assertGreater(os.path.getsize(journal), 0)  # acked, not yet written into the tables
+        edge.proc.send_signal(signal.SIGKILL)
+        edge.wait()
+        cp.proc.send_signal(signal.SIGKILL)
+        cp.wait()
+        # Restarted with the control plane down, it serves every acked revision from its replica.
+        edge = self.start_edge(cp.url, key, "j.db")
+        edge.wait_ready(timeout=5)
+        self.assertEqual((True, latest), self.can_view(edge, "jo4", "roadmap"))
+        self.assertEqual(0, os.path.getsize(journal))  # written into the tables at start
+
     def test_an_edge_behind_compaction_or_on_another_store_gets_a_snapshot(self):
         cp = self.start_control_plane("--change-log-retain", "3")
         self.ctl(cp, "push", DRIVE)
