@@ -1,6 +1,8 @@
 #include "control-plane/relation_scan.h"
 
+#include <array>
 #include <string>
+#include <string_view>
 
 namespace warden::control_plane {
 namespace {
@@ -51,7 +53,7 @@ class Scanner {
     out.clear();
     while (true) {
       const unsigned char* run = p_;
-      while (p_ < end_ && *p_ != '"' && *p_ != '\\' && *p_ >= 0x20 && *p_ < 0x80) ++p_;
+      p_ = PlainRunEnd(p_);
       out.append(reinterpret_cast<const char*>(run), static_cast<size_t>(p_ - run));
       if (p_ == end_) return false;
       unsigned char c = *p_;
@@ -95,15 +97,16 @@ class Scanner {
     };
     unsigned seen = 0;
     do {
-      if (!String(key_) || !Eat(':')) return false;
+      std::string_view key;
+      if (!PlainKey(key) || !Eat(':')) return false;
       std::string* field = nullptr;
       unsigned bit = 0;
-      if (key_ == "object_type") field = &r.object_type, bit = kObjectType;
-      else if (key_ == "object_id") field = &r.object_id, bit = kObjectId;
-      else if (key_ == "relation") field = &r.relation, bit = kRelation;
-      else if (key_ == "subject_type") field = &r.subject_type, bit = kSubjectType;
-      else if (key_ == "subject_id") field = &r.subject_id, bit = kSubjectId;
-      else if (key_ == "subject_relation") field = &r.subject_relation, bit = kSubjectRelation;
+      if (key == "object_type") field = &r.object_type, bit = kObjectType;
+      else if (key == "object_id") field = &r.object_id, bit = kObjectId;
+      else if (key == "relation") field = &r.relation, bit = kRelation;
+      else if (key == "subject_type") field = &r.subject_type, bit = kSubjectType;
+      else if (key == "subject_id") field = &r.subject_id, bit = kSubjectId;
+      else if (key == "subject_relation") field = &r.subject_relation, bit = kSubjectRelation;
       else return false;
       if (seen & bit) return false;
       seen |= bit;
@@ -115,14 +118,38 @@ class Scanner {
            !r.relation.empty() && !r.subject_type.empty() && !r.subject_id.empty();
   }
 
+  // A key: a string literal of plain characters only, as every field name is, viewed in place.
+  // A key with an escape or a non-ASCII byte is not a field name this reader knows (a \u escape
+  // could spell one, which the general parser decodes).
+  bool PlainKey(std::string_view& key) {
+    if (!Eat('"')) return false;
+    const unsigned char* start = p_;
+    p_ = PlainRunEnd(p_);
+    if (p_ == end_ || *p_ != '"') return false;
+    key = std::string_view(reinterpret_cast<const char*>(start), static_cast<size_t>(p_ - start));
+    ++p_;
+    return true;
+  }
+
  private:
+  // The end of the run of bytes from `p` that stand for themselves in a JSON string: printable
+  // ASCII but for '"' and '\\'.
+  const unsigned char* PlainRunEnd(const unsigned char* p) const {
+    static constexpr auto kPlain = [] {
+      std::array<bool, 256> plain{};
+      for (int c = 0x20; c < 0x80; ++c) plain[c] = c != '"' && c != '\\';
+      return plain;
+    }();
+    while (p < end_ && kPlain[*p]) ++p;
+    return p;
+  }
+
   void SkipSpace() {
     while (p_ < end_ && (*p_ == ' ' || *p_ == '\t' || *p_ == '\n' || *p_ == '\r')) ++p_;
   }
 
   const unsigned char* p_;
   const unsigned char* end_;
-  std::string key_;
 };
 
 }  // namespace
@@ -136,8 +163,8 @@ std::optional<RelationTuple> ScanRelation(std::string_view text) {
 
 std::optional<std::vector<RelationTuple>> ScanRelationBatch(std::string_view text) {
   Scanner scanner(text);
-  std::string key;
-  if (!scanner.Eat('{') || !scanner.String(key) || key != "relations" || !scanner.Eat(':') || !scanner.Eat('[')) {
+  std::string_view key;
+  if (!scanner.Eat('{') || !scanner.PlainKey(key) || key != "relations" || !scanner.Eat(':') || !scanner.Eat('[')) {
     return std::nullopt;
   }
   std::vector<RelationTuple> relations;
