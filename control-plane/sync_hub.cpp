@@ -1,7 +1,10 @@
 #include "control-plane/sync_hub.h"
 
 #include <algorithm>
+#include <charconv>
 #include <deque>
+#include <optional>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -35,6 +38,21 @@ T WholeField(const json& message, const char* field) {
     throw json::type_error::create(302, std::string(field) + ": must be a whole number", &*it);
   }
   return it->get<T>();
+}
+
+// The revision of an ack spelled exactly {"type":"ack","revision":N} (N a JSON unsigned integer
+// that fits 64 bits), or nullopt.
+std::optional<uint64_t> PlainAck(std::string_view message) {
+  constexpr std::string_view kPrefix = R"({"type":"ack","revision":)";
+  if (message.size() < kPrefix.size() + 2 || message.substr(0, kPrefix.size()) != kPrefix || message.back() != '}') {
+    return std::nullopt;
+  }
+  std::string_view digits = message.substr(kPrefix.size(), message.size() - kPrefix.size() - 1);
+  if (digits.size() > 1 && digits[0] == '0') return std::nullopt;  // not JSON
+  uint64_t revision = 0;
+  auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), revision);
+  if (error != std::errc() || end != digits.data() + digits.size()) return std::nullopt;
+  return revision;
 }
 
 }  // namespace
@@ -373,7 +391,29 @@ void SyncHub::Fail(Session& session, const std::string& code, uint16_t close_cod
   session.phase = Session::Phase::kHalted;
 }
 
+void SyncHub::HandleAck(Session& session, uint64_t revision) {
+  if (revision <= session.acked || revision > session.cursor) return;  // not sent, or acked already
+  session.acked = revision;
+  while (!session.in_flight.empty() && session.in_flight.front().first <= revision) {
+    session.in_flight_bytes -= session.in_flight.front().second;
+    session.in_flight.pop_front();
+  }
+  std::lock_guard lock(session.mutex);
+  session.live.revision = revision;
+  session.live.last_seen = UnixNow();
+  session.dirty = true;
+}
+
 void SyncHub::Handle(Session& session, const std::string& message) {
+  // Every edge acks every revision: an ack written as this build's edges write it is read without
+  // a JSON document (parsing one cost about 8k instructions per ack, fifty per revision at fifty
+  // edges). Any other spelling takes the general path below.
+  if (session.phase != Session::Phase::kAwaitHello) {
+    if (auto revision = PlainAck(message)) {
+      HandleAck(session, *revision);
+      return;
+    }
+  }
   json parsed = json::parse(message, nullptr, false);
   if (parsed.is_discarded() || !parsed.is_object() || !parsed.contains("type") || !parsed["type"].is_string()) {
     Fail(session, "bad_message", protocol::kCloseBadMessage, "a message must be a JSON object with a string \"type\"");
@@ -409,17 +449,7 @@ void SyncHub::Dispatch(Session& session, const json& parsed) {
       Fail(session, "bad_message", protocol::kCloseBadMessage, "ack.revision: required, an unsigned integer");
       return;
     }
-    if (*revision > session.acked && *revision <= session.cursor) {
-      session.acked = *revision;
-      while (!session.in_flight.empty() && session.in_flight.front().first <= *revision) {
-        session.in_flight_bytes -= session.in_flight.front().second;
-        session.in_flight.pop_front();
-      }
-      std::lock_guard lock(session.mutex);
-      session.live.revision = *revision;
-      session.live.last_seen = UnixNow();
-      session.dirty = true;
-    }
+    HandleAck(session, *revision);
   } else if (type == "nack") {
     auto revision = revision_of();
     std::string code = parsed.value("code", std::string("cannot_apply"));

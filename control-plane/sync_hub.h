@@ -100,6 +100,8 @@ class SyncHub {
   void Pump(Session& session, uint64_t latest);
   void Handle(Session& session, const std::string& message);
   void Dispatch(Session& session, const nlohmann::json& message);
+  // ack R: advances the session's acknowledged revision (ignored for a revision not sent).
+  void HandleAck(Session& session, uint64_t revision);
   void HandleHello(Session& session, const nlohmann::json& hello);
   void StartSnapshot(Session& session);
   void SendSnapshotChunks(Session& session);
