@@ -2,9 +2,9 @@
 // carried it (the WebSocket follower or the pull follower), and what /v1/status says of it.
 //
 // A delta is applied to a new in-memory snapshot (protocol::ApplyRevision, O(k log n)) and to the
-// replica in one transaction, then published: checks switch at once and never wait. A snapshot is
-// hash-checked, built, written to the replica in one transaction, then published. Whatever fails
-// leaves the edge serving the last good revision whole.
+// replica (one append to its delta journal), then published: checks switch at once and never
+// wait. A snapshot is hash-checked, built, published, then written to the replica in one
+// transaction. Whatever fails leaves the edge serving the last good revision whole.
 #pragma once
 
 #include <chrono>
@@ -58,7 +58,7 @@ class SyncApplier {
 
   // Applies deltas that arrived together, in order, as one step: each is applied in memory as
   // ApplyDelta would apply it (one already held is skipped), then all that applied are written
-  // to the replica in one transaction and published once. `held` counts the deltas, from the
+  // to the replica in one append and published once. `held` counts the deltas, from the
   // first, that the edge now holds; when that is not all of them, `status` is why the next one
   // was not applied (as ApplyDelta would answer it) and nothing after it was tried. A replica
   // that cannot be written holds none of the batch's new revisions.
