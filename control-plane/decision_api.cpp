@@ -95,12 +95,22 @@ Result<json> DecisionIngest::Ingest(const std::string& key_id, const json& body)
   }
   auto stored = store_.Ingest(instance->get<std::string>(), key_id, *entries, reported_drops);
   if (!stored.ok()) return stored.status();
-  ingested_->Increment(stored->stored);
-  duplicates_->Increment(stored->duplicates);
+  return Stored(*stored, instance->get_ref<const std::string&>(), reported_drops);
+}
+
+Result<json> DecisionIngest::Ingest(const std::string& key_id, const DecisionBatch& batch) {
+  auto stored = store_.IngestRows(batch.instance_id, key_id, batch.rows, batch.dropped);
+  if (!stored.ok()) return stored.status();
+  return Stored(*stored, batch.instance_id, batch.dropped);
+}
+
+Result<json> DecisionIngest::Stored(const DecisionStore::IngestResult& stored, std::string_view instance_id,
+                                    uint64_t reported_drops) {
+  ingested_->Increment(stored.stored);
+  duplicates_->Increment(stored.duplicates);
   dropped_->Increment(reported_drops);
   if (reported_drops > 0) {
-    spdlog::warn("decision log: edge {} reports {} entries dropped at a bound", instance->get<std::string>(),
-                 reported_drops);
+    spdlog::warn("decision log: edge {} reports {} entries dropped at a bound", instance_id, reported_drops);
   }
   // Retention runs at most once a minute, on the ingest path that makes it necessary.
   int64_t now = UnixNanosNow();
@@ -114,7 +124,7 @@ Result<json> DecisionIngest::Ingest(const std::string& key_id, const json& body)
     spdlog::warn("decision log: dropping the acknowledgement of a committed batch (test hook)");
     return Status::Unavailable("acknowledgement dropped (test hook)");
   }
-  return json{{"stored", stored->stored}, {"duplicates", stored->duplicates}, {"through", stored->through}};
+  return json{{"stored", stored.stored}, {"duplicates", stored.duplicates}, {"through", stored.through}};
 }
 
 void AddDecisionIngestRoute(http::Router& router, ControlPlane& cp, DecisionIngest& ingest) {
@@ -130,9 +140,16 @@ void AddDecisionIngestRoute(http::Router& router, ControlPlane& cp, DecisionInge
       return http::ErrorResponse(413, "payload_too_large", "a decision-log batch may be at most " +
                                                                std::to_string(ingest.limits().max_batch_body) + " bytes");
     }
-    json body;
-    if (auto error = http::ParseJsonBody(request, body)) return *error;
-    auto answer = ingest.Ingest(key->id, body);
+    // Read straight from the text when it is a well-formed batch (the edge's always are); anything
+    // else is parsed as a tree, which words the error.
+    Result<json> answer = Status::Internal("unset");
+    if (auto batch = ReadDecisionBatch(request.body(), request.max_json_depth(), ingest.limits().max_batch_entries)) {
+      answer = ingest.Ingest(key->id, *batch);
+    } else {
+      json body;
+      if (auto error = http::ParseJsonBody(request, body)) return *error;
+      answer = ingest.Ingest(key->id, body);
+    }
     if (!answer.ok()) {
       if (answer.status().code() == StatusCode::kResourceExhausted) {
         return http::ErrorResponse(413, "batch_too_large", answer.status().message());

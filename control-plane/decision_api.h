@@ -11,6 +11,7 @@
 #include "common/http/router.h"
 #include "common/metrics/registry.h"
 #include "control-plane/control_plane.h"
+#include "control-plane/decision_batch.h"
 #include "control-plane/decision_store.h"
 
 namespace warden::control_plane {
@@ -31,9 +32,15 @@ class DecisionIngest {
   // once committed. InvalidArgument naming the field stores nothing; ResourceExhausted for too
   // many entries; Unavailable when the test hook drops the acknowledgement (after the commit).
   Result<nlohmann::json> Ingest(const std::string& key_id, const nlohmann::json& body);
+  // The same for a batch ReadDecisionBatch read from its text (already validated).
+  Result<nlohmann::json> Ingest(const std::string& key_id, const DecisionBatch& batch);
   const DecisionLogLimits& limits() const { return limits_; }
 
  private:
+  // Counters, retention and the test hook, after a batch was stored.
+  Result<nlohmann::json> Stored(const DecisionStore::IngestResult& stored, std::string_view instance_id,
+                                uint64_t reported_drops);
+
   DecisionStore& store_;
   DecisionLogLimits limits_;
   metrics::Counter* ingested_;

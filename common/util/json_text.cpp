@@ -29,6 +29,10 @@ void AppendJsonString(std::string& out, std::string_view text) {
   // Bytes that pass through unchanged are copied a run at a time and tested 8 at a time: escapes
   // are rare, and a byte at a time cost hot serializers (decision logs, responses) several times
   // more.
+  if (text.empty()) {  // (its data may be null, which memcpy must not see)
+    out += '"';
+    return;
+  }
   const char* data = text.data();
   size_t size = text.size();
   size_t run = 0;  // where the bytes not yet copied start

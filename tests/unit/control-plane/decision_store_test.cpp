@@ -2,7 +2,9 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <filesystem>
+#include <thread>
 
 using namespace warden;
 using namespace warden::control_plane;
@@ -52,6 +54,17 @@ TEST_CASE("a batch sent twice is stored once") {
   CHECK((*store)->dropped_reported() == 3);
   // Another instance's sequence 1 is another entry.
   CHECK((*store)->Ingest("i2", "key", json::array({Entry(1, "ada", true, "2026-11-29T10:00:02Z")}), 0)->stored == 1);
+}
+
+TEST_CASE("an entry without the optional api is stored, with an empty one") {
+  auto store = DecisionStore::Open(TempPath("no-api.db"));
+  REQUIRE(store.ok());
+  json entry = Entry(1, "ada", true, "2026-11-29T10:00:00Z");
+  entry.erase("api");
+  auto stored = (*store)->Ingest("i1", "key", json::array({entry}), 0);
+  REQUIRE(stored.ok());
+  CHECK(stored->stored == 1);
+  CHECK((*store)->count() == 1);
 }
 
 TEST_CASE("a bad entry refuses the whole batch, naming it") {
@@ -126,4 +139,51 @@ TEST_CASE("retention deletes by age and then the oldest beyond the row bound") {
   REQUIRE(left.ok());
   CHECK(left->entries.front()["sequence"] == 4);
   CHECK(left->entries.back()["sequence"] == 3);
+}
+
+TEST_CASE("batches ingested at once from many threads are each stored once, and each told its own counts") {
+  auto store = DecisionStore::Open(TempPath("group.db"));
+  REQUIRE(store.ok());
+  constexpr int kThreads = 6, kBatches = 15, kRows = 70;  // 70: two full multi-row statements and six single rows
+  std::vector<std::string> bodies(kRows), subjects(7);
+  for (int i = 0; i < kRows; ++i) bodies[i] = "{\"n\":" + std::to_string(i) + "}";
+  for (int i = 0; i < 7; ++i) subjects[i] = "u" + std::to_string(i);
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::string instance = "i" + std::to_string(t % 3);  // two threads share each instance
+      for (int b = 0; b < kBatches; ++b) {
+        std::vector<DecisionRow> rows(kRows);
+        for (int i = 0; i < kRows; ++i) {
+          rows[i].sequence = static_cast<uint64_t>(b * kRows + i + 1);
+          rows[i].time_ns = 1'000'000'000LL * (b * kRows + i);
+          rows[i].subject_type = "user";
+          rows[i].subject_id = subjects[i % 7];
+          rows[i].resource_type = "doc";
+          rows[i].resource_id = "d";
+          rows[i].action = "read";
+          rows[i].body = bodies[i];
+        }
+        auto result = (*store)->IngestRows(instance, "key", rows, 1);
+        if (!result.ok()) MESSAGE(result.status().message());
+        if (!result.ok() || result->stored + result->duplicates != kRows ||
+            result->through != static_cast<uint64_t>((b + 1) * kRows)) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  CHECK(failures == 0);
+  // Each instance's entries once, whichever of its two threads stored them.
+  CHECK((*store)->count() == uint64_t{3} * kBatches * kRows);
+  CHECK((*store)->dropped_reported() == uint64_t{kThreads} * kBatches);
+  DecisionQuery query;
+  query.edge = "i1";
+  query.subject = "user:u3";
+  query.limit = 1000;
+  auto page = (*store)->Query(query);
+  REQUIRE(page.ok());
+  CHECK(page->entries.size() == static_cast<size_t>(kBatches * 10));  // i % 7 == 3: 10 of each 70
 }

@@ -18,6 +18,12 @@ TEST_CASE("AppendJsonString escapes as nlohmann's dump does, runs and escapes mi
   }
 }
 
+TEST_CASE("AppendJsonString writes an empty view, even one without data, as \"\"") {
+  std::string out;
+  AppendJsonString(out, std::string_view());
+  CHECK(out == "\"\"");
+}
+
 TEST_CASE("AppendJsonString finds a character to escape at any place in an 8-byte word") {
   for (char special : {'"', '\\', '\n', '\x1f', '\0'}) {
     for (size_t at = 0; at < 20; ++at) {
