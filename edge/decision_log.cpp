@@ -11,6 +11,7 @@
 #include <spdlog/spdlog.h>
 
 #include "common/http/client.h"
+#include "edge/decision_segment.h"
 #include "edge/decision_spool.h"
 
 namespace warden::edge {
@@ -160,9 +161,12 @@ void DecisionLog::RunWriter() {
   (void)setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kWriterNice);
   // The most entries one segment takes: what 65,536 queued entries would become in a few turns.
   constexpr size_t kMaxSegmentEntries = 10'000;
-  std::string segment;  // the entries taken, as JSON lines; its buffer is kept across turns
+  std::string segment;  // the entries taken; its buffer is kept across turns
   segment.reserve(1 << 20);
+  // Entries are spooled in the compact form (decision_segment.h) and written as JSON when they
+  // are shipped; masking works on the JSON, so masked entries are spooled as JSON lines.
   const bool masking = !options_.mask_pointers.empty() || !options_.drop_pointers.empty();
+  SegmentEncoder encoder;
   while (true) {
     bool stopping;
     {
@@ -176,8 +180,12 @@ void DecisionLog::RunWriter() {
     size_t room = options_.max_spool_entries > spool_->size() ? options_.max_spool_entries - spool_->size() : 0;
     uint64_t sequence = spool_->next_sequence();
     size_t taken = 0, kept = 0;
-    segment.clear();
-    // Each entry is written out as it leaves the queue, straight into the segment's text.
+    if (masking) {
+      segment.clear();
+    } else {
+      encoder.Start(segment);
+    }
+    // Each entry is added to the segment as it leaves the queue.
     while (taken < kMaxSegmentEntries) {
       auto entry = queue_.TryPop();
       if (!entry) break;
@@ -188,10 +196,10 @@ void DecisionLog::RunWriter() {
         json body = EntryJson(view, instance_id_, sequence++, options_.max_reason_bytes);
         Mask(body);
         segment += body.dump();
+        segment += '\n';  // JSON never holds a raw newline: one entry per line
       } else {
-        AppendEntryText(segment, view, instance_id_, sequence++, options_.max_reason_bytes);
+        encoder.Add(segment, view);
       }
-      segment += '\n';  // JSON never holds a raw newline: one entry per line
       ++kept;
     }
     if (taken > kept) {

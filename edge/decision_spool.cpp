@@ -2,6 +2,7 @@
 
 #include <filesystem>
 
+#include "edge/decision_segment.h"
 #include "edge/replica.h"  // NewUuid
 
 namespace warden::edge {
@@ -26,9 +27,18 @@ Status DecisionSpool::Initialize() {
       "PRAGMA page_size=16384; PRAGMA busy_timeout=5000; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
       "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;"
       // One row per segment of consecutive entries (whatever the writer took from the queue at
-      // once), so spooling costs one row per batch rather than one per decision.
+      // once), so spooling costs one row per batch rather than one per decision. `skip`: how many
+      // of its first entries were acknowledged already.
       "CREATE TABLE IF NOT EXISTS segments (first_sequence INTEGER PRIMARY KEY, count INTEGER NOT NULL, "
-      "body TEXT NOT NULL);"));
+      "body TEXT NOT NULL, skip INTEGER NOT NULL DEFAULT 0);"));
+  // A spool made before segments had `skip` (its acknowledged heads were cut off instead).
+  auto columns = db_.Prepare("SELECT count(*) FROM pragma_table_info('segments') WHERE name = 'skip'");
+  if (!columns.ok()) return columns.status();
+  auto has_skip = columns->Step();
+  if (!has_skip.ok()) return has_skip.status();
+  if (columns->ColumnInt(0) == 0) {
+    WARDEN_RETURN_IF_ERROR(db_.Exec("ALTER TABLE segments ADD COLUMN skip INTEGER NOT NULL DEFAULT 0"));
+  }
   auto read = db_.Prepare("SELECT key, value FROM meta");
   if (!read.ok()) return read.status();
   while (true) {
@@ -40,7 +50,7 @@ Status DecisionSpool::Initialize() {
     if (key == "next_sequence") next_sequence_ = std::stoull(read->ColumnText(1));
     if (key == "dropped_unreported") dropped_unreported_ = std::stoull(read->ColumnText(1));
   }
-  auto count = db_.Prepare("SELECT coalesce(sum(count), 0) FROM segments");
+  auto count = db_.Prepare("SELECT coalesce(sum(count - skip), 0) FROM segments");
   if (!count.ok()) return count.status();
   auto row = count->Step();
   if (!row.ok()) return row.status();
@@ -78,14 +88,15 @@ uint64_t DecisionSpool::dropped_unreported() const {
   return dropped_unreported_;
 }
 
-Status DecisionSpool::Append(std::string_view lines, size_t count, uint64_t dropped) {
+Status DecisionSpool::Append(std::string_view body, size_t count, uint64_t dropped) {
   std::lock_guard lock(mutex_);
   auto transaction = sqlite::Transaction::Begin(db_);
   if (!transaction.ok()) return transaction.status();
   if (count > 0) {
     auto insert = db_.Cached("INSERT INTO segments(first_sequence, count, body) VALUES (?1, ?2, ?3)");
     if (!insert.ok()) return insert.status();
-    (*insert)->Bind(1, static_cast<int64_t>(next_sequence_)).Bind(2, static_cast<int64_t>(count)).Bind(3, lines);
+    // A compact body is bytes, not UTF-8; SQLite keeps text of any bytes by its length.
+    (*insert)->Bind(1, static_cast<int64_t>(next_sequence_)).Bind(2, static_cast<int64_t>(count)).Bind(3, body);
     WARDEN_RETURN_IF_ERROR((*insert)->Run());
   }
   uint64_t sequence = next_sequence_ + count;
@@ -123,29 +134,38 @@ size_t AfterLines(std::string_view text, size_t lines) {
 
 Result<DecisionSpool::Batch> DecisionSpool::Oldest(size_t limit) const {
   std::lock_guard lock(mutex_);
-  auto select = db_.Cached("SELECT first_sequence, count, body FROM segments ORDER BY first_sequence");
+  auto select = db_.Cached("SELECT first_sequence, count, skip, body FROM segments ORDER BY first_sequence");
   if (!select.ok()) return select.status();
   Batch batch;
+  Status status = Status::Ok();
   while (batch.count < limit) {
     auto row = (*select)->Step();
-    if (!row.ok()) return row.status();
+    if (!row.ok()) {
+      status = row.status();
+      break;
+    }
     if (!*row) break;
     uint64_t first = static_cast<uint64_t>((*select)->ColumnInt(0));
     size_t count = static_cast<size_t>((*select)->ColumnInt(1));
-    std::string body = (*select)->ColumnText(2);
-    size_t take = std::min(count, limit - batch.count);
-    if (batch.count == 0) batch.first = first;
-    // Segments are whole JSON lines, so a batch is whole segments and, at its end, the first
-    // lines of one.
-    if (take == count) {
-      batch.lines += body;
+    size_t skip = static_cast<size_t>((*select)->ColumnInt(2));
+    if (skip >= count) continue;
+    std::string body = (*select)->ColumnText(3);
+    size_t take = std::min(count - skip, limit - batch.count);
+    if (batch.count == 0) batch.first = first + skip;
+    if (IsCompactSegment(body)) {
+      // Written out as JSON now, as it leaves (see decision_segment.h).
+      status = DecodeSegment(body, instance_id_, first, skip, take, batch.lines);
+      if (!status.ok()) break;
     } else {
-      batch.lines.append(body, 0, AfterLines(body, take));
+      // JSON lines (masked entries, older spools): whole lines, from the first not acknowledged.
+      size_t start = AfterLines(body, skip);
+      batch.lines.append(body, start, AfterLines(std::string_view(body).substr(start), take));
     }
     batch.count += take;
-    batch.through = first + take - 1;
+    batch.through = first + skip + take - 1;
   }
   (*select)->Reset();
+  if (!status.ok()) return status;
   batch.dropped = dropped_unreported_;
   return batch;
 }
@@ -154,45 +174,42 @@ Status DecisionSpool::Acknowledge(uint64_t through_sequence, uint64_t dropped_re
   std::lock_guard lock(mutex_);
   auto transaction = sqlite::Transaction::Begin(db_);
   if (!transaction.ok()) return transaction.status();
-  // Whole segments up to `through_sequence` go; a segment it ends inside keeps its tail.
-  auto select = db_.Cached("SELECT first_sequence, count FROM segments WHERE first_sequence <= ?1 "
+  // Whole segments up to `through_sequence` go; one it ends inside keeps its rest, by `skip`.
+  auto select = db_.Cached("SELECT first_sequence, count, skip FROM segments WHERE first_sequence <= ?1 "
                            "ORDER BY first_sequence");
   if (!select.ok()) return select.status();
   (*select)->Bind(1, static_cast<int64_t>(through_sequence));
-  std::vector<std::pair<uint64_t, uint64_t>> acknowledged;  // (first sequence, count)
+  struct Segment {
+    uint64_t first, count, skip;
+  };
+  std::vector<Segment> acknowledged;
   while (true) {
     auto row = (*select)->Step();
     if (!row.ok()) return row.status();
     if (!*row) break;
-    acknowledged.emplace_back(static_cast<uint64_t>((*select)->ColumnInt(0)),
-                              static_cast<uint64_t>((*select)->ColumnInt(1)));
+    acknowledged.push_back({static_cast<uint64_t>((*select)->ColumnInt(0)),
+                            static_cast<uint64_t>((*select)->ColumnInt(1)),
+                            static_cast<uint64_t>((*select)->ColumnInt(2))});
   }
   (*select)->Reset();
   size_t removed = 0;
-  for (auto [first, count] : acknowledged) {
-    uint64_t last = first + count - 1;
-    if (last > through_sequence) {
-      // The segment the acknowledgement ends inside: its tail becomes a segment of its own.
-      auto read = db_.Cached("SELECT body FROM segments WHERE first_sequence = ?1");
-      if (!read.ok()) return read.status();
-      (*read)->Bind(1, static_cast<int64_t>(first));
-      auto row = (*read)->Step();
-      if (!row.ok()) return row.status();
-      std::string body = *row ? (*read)->ColumnText(0) : std::string();
-      (*read)->Reset();
-      uint64_t skip = through_sequence + 1 - first;
-      auto insert = db_.Cached("INSERT INTO segments(first_sequence, count, body) VALUES (?1, ?2, ?3)");
-      if (!insert.ok()) return insert.status();
-      (*insert)->Bind(1, static_cast<int64_t>(through_sequence + 1)).Bind(2, static_cast<int64_t>(count - skip))
-          .Bind(3, std::string_view(body).substr(AfterLines(body, skip)));
-      WARDEN_RETURN_IF_ERROR((*insert)->Run());
-      count = skip;
+  for (const Segment& segment : acknowledged) {
+    uint64_t last = segment.first + segment.count - 1;
+    if (last <= through_sequence) {
+      auto remove = db_.Cached("DELETE FROM segments WHERE first_sequence = ?1");
+      if (!remove.ok()) return remove.status();
+      (*remove)->Bind(1, static_cast<int64_t>(segment.first));
+      WARDEN_RETURN_IF_ERROR((*remove)->Run());
+      removed += segment.count - std::min(segment.skip, segment.count);
+      continue;
     }
-    auto remove = db_.Cached("DELETE FROM segments WHERE first_sequence = ?1");
-    if (!remove.ok()) return remove.status();
-    (*remove)->Bind(1, static_cast<int64_t>(first));
-    WARDEN_RETURN_IF_ERROR((*remove)->Run());
-    removed += count;
+    uint64_t skip = through_sequence + 1 - segment.first;
+    if (skip <= segment.skip) continue;
+    auto update = db_.Cached("UPDATE segments SET skip = ?2 WHERE first_sequence = ?1");
+    if (!update.ok()) return update.status();
+    (*update)->Bind(1, static_cast<int64_t>(segment.first)).Bind(2, static_cast<int64_t>(skip));
+    WARDEN_RETURN_IF_ERROR((*update)->Run());
+    removed += skip - segment.skip;
   }
   uint64_t remaining_drops = dropped_unreported_ - std::min(dropped_unreported_, dropped_reported);
   WARDEN_RETURN_IF_ERROR(SetMeta("dropped_unreported", std::to_string(remaining_drops)));

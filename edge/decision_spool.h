@@ -7,8 +7,9 @@
 // (the control plane's (instance, sequence) key never mistakes new entries for old ones).
 //
 // Schema: meta(key PRIMARY KEY, value): instance_id, next_sequence, dropped_unreported
-//         segments(first_sequence INTEGER PRIMARY KEY, count, body TEXT)
-//                  consecutive entries as JSON lines, one row per batch the writer took
+//         segments(first_sequence INTEGER PRIMARY KEY, count, body TEXT, skip)
+//                  consecutive entries, one row per turn of the writer: the compact form of
+//                  decision_segment.h, or JSON lines; `skip` of them acknowledged already
 #pragma once
 
 #include <cstdint>
@@ -35,9 +36,10 @@ class DecisionSpool {
   size_t size() const;                 // entries held
   uint64_t dropped_unreported() const;
 
-  // Appends `count` entries, `lines` (each a JSON line ending in '\n'), as sequences
-  // next_sequence() onwards, and adds `dropped` to the unreported drops, in one transaction.
-  Status Append(std::string_view lines, size_t count, uint64_t dropped);
+  // Appends a segment of `count` entries (`body`: compact, or JSON lines each ending in '\n') as
+  // sequences next_sequence() onwards, and adds `dropped` to the unreported drops, in one
+  // transaction.
+  Status Append(std::string_view body, size_t count, uint64_t dropped);
   // The same for entries given one by one (tests, tools).
   Status Append(const std::vector<std::string>& bodies, uint64_t dropped);
 
@@ -48,9 +50,11 @@ class DecisionSpool {
     uint64_t through = 0;  // the sequence of the last
     uint64_t dropped = 0;  // unreported drops to report with it
   };
-  // At most `limit` of the oldest entries.
+  // At most `limit` of the oldest entries not acknowledged, as JSON lines (compact segments are
+  // written out as JSON here). Internal for a damaged segment.
   Result<Batch> Oldest(size_t limit) const;
-  // Deletes entries up to `through_sequence` and subtracts `dropped_reported`, in one transaction.
+  // Forgets entries up to `through_sequence` (whole segments deleted, the one it ends inside
+  // marked) and subtracts `dropped_reported`, in one transaction.
   Status Acknowledge(uint64_t through_sequence, uint64_t dropped_reported);
 
  private:
