@@ -55,13 +55,33 @@ def record(key, value):
     print(f"{key} {value}", flush=True)
 
 
-def wrk(url, connections=16):
+def cpu_seconds(pid):
+    """User plus system CPU time of a process so far, every thread included."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def drain(url, limit=60):
+    """Waits until a following edge has shipped everything it spooled."""
+    deadline = time.time() + limit
+    while call("GET", url + "/v1/status")["decision_log"]["spooled"] > 0 and time.time() < deadline:
+        time.sleep(0.2)
+
+
+def wrk(url, pid, shipping=False, connections=16):
+    """(requests/s, p99, the edge's CPU microseconds per request, shipping them included)."""
     lua = os.path.join(root, "tests", "bench", "http", "authzen_todo.lua")
+    cpu_before = cpu_seconds(pid)
     output = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", lua, url],
                             capture_output=True, text=True).stdout
+    if shipping:
+        drain(url)
+    cpu = cpu_seconds(pid) - cpu_before
     rps = float(re.search(r"Requests/sec:\s+(\S+)", output).group(1))
     p99 = re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1)
-    return rps, p99
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    return rps, p99, cpu * 1e6 / max(requests, 1)
 
 
 try:
@@ -83,14 +103,16 @@ try:
     # (the edge's own cost: capture, queue, spool) and edges following the control plane (the
     # whole path, with the control plane's ingest on the same two cores).
     edges = {}
+    pids = {}
     todo = os.path.join(root, "examples", "authzen-todo")
     for mode in ("standalone-off", "standalone-all"):
-        _, url = start(edge_bin, "--data", todo, "--listen", "127.0.0.1:0", "--threads", "1",
+        proc, url = start(edge_bin, "--data", todo, "--listen", "127.0.0.1:0", "--threads", "1",
                        "--decision-log", mode.split("-")[1], "--decision-log-spool", os.path.join(work, f"{mode}.spool"),
                        "--decision-log-max-spool", "100000000")
         edges[mode] = url
+        pids[mode] = proc.pid
     for mode in ("off", "all"):
-        _, url = start(edge_bin, "--control-plane", cp_url, "--key-file", key_file, "--replica",
+        proc, url = start(edge_bin, "--control-plane", cp_url, "--key-file", key_file, "--replica",
                        os.path.join(work, f"replica-{mode}.db"), "--listen", "127.0.0.1:0", "--threads", "1",
                        "--decision-log", mode)
         for _ in range(100):
@@ -101,19 +123,19 @@ try:
                 pass
             time.sleep(0.1)
         edges[mode] = url
+        pids[mode] = proc.pid
     runs = {mode: [] for mode in edges}
     for _ in range(2):
         for mode in edges:
-            runs[mode].append(wrk(edges[mode]))
+            runs[mode].append(wrk(edges[mode], pids[mode], shipping=(mode == "all")))
     for mode in edges:
         best = max(runs[mode])
         record(f"logging-{mode}-rps", f"{best[0]:.0f}")
         record(f"logging-{mode}-p99", best[1])
-    status = call("GET", edges["all"] + "/v1/status")["decision_log"]
-    deadline = time.time() + 60
-    while status["spooled"] > 0 and time.time() < deadline:
-        time.sleep(0.5)
-        status = call("GET", edges["all"] + "/v1/status")["decision_log"]
+        # The edge's own CPU per request, the shipping of a run's entries included (the "all" edge
+        # is timed until its spool is empty): its share, told apart from the control plane's.
+        record(f"logging-{mode}-cpu-us", f"{min(run[2] for run in runs[mode]):.1f}")
+    drain(edges["all"])
     metrics = urllib.request.urlopen(cp_url + "/metrics").read().decode()
     entries = float(re.search(r"^warden_cp_decision_log_entries_total (\S+)$", metrics, re.M).group(1))
     edge_metrics = urllib.request.urlopen(edges["all"] + "/metrics").read().decode()
