@@ -61,39 +61,43 @@ void AddCerbosRoutes(http::Router& router, EdgeContext& context) {
     policy::DecideOptions options = OptionsFor(context.limits, oracle);
     options.aux_data = parsed->aux_data;
     auto started = std::chrono::steady_clock::now();
-    json answer = policy::CheckResources(*snapshot->policies, *parsed, options);
+    std::vector<policy::Decision> decisions = policy::DecideCheckResources(*snapshot->policies, *parsed, options);
     uint32_t latency_us = static_cast<uint32_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started).count());
-    for (const auto& result : answer["results"]) {
-      for (const auto& [action, effect] : result["actions"].items()) {
-        bool allowed = effect == "EFFECT_ALLOW";
+    int64_t time_ns = 0;
+    for (size_t i = 0; i < decisions.size(); ++i) {
+      const policy::Resource& resource = parsed->resources[i].resource;
+      for (const policy::ActionDecision& action : decisions[i].actions) {
+        bool allowed = action.effect == policy::Effect::kAllow;
         context.CountDecision(EdgeContext::kCerbos, allowed);
         if (!context.WantsLog(DecisionApi::kCerbos, allowed)) continue;
-        DecisionEntry entry;
-        entry.time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                            std::chrono::system_clock::now().time_since_epoch()).count();
+        if (time_ns == 0) {
+          time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                        std::chrono::system_clock::now().time_since_epoch()).count();
+        }
+        std::string matched_policy = policy::MatchedPolicy(action, parsed->principal, resource);
+        DecisionEntryView entry;
+        entry.time_ns = time_ns;
         entry.revision = snapshot->revision;
         entry.api = DecisionApi::kCerbos;
-        entry.request_id = body.value("requestId", std::string());
+        entry.request_id = parsed->request_id;
         entry.subject_type = "principal";
-        if (body.contains("principal") && body["principal"].is_object()) {
-          entry.subject_id = body["principal"].value("id", std::string());
-        }
-        entry.action = action;
-        if (result.contains("resource") && result["resource"].is_object()) {
-          entry.resource_type = result["resource"].value("kind", std::string());
-          entry.resource_id = result["resource"].value("id", std::string());
-        }
+        entry.subject_id = parsed->principal.id;
+        entry.action = action.action;
+        entry.resource_type = resource.kind;
+        entry.resource_id = resource.id;
         entry.allowed = allowed;
-        if (result.contains("meta") && result["meta"].contains("actions") && result["meta"]["actions"].contains(action)) {
-          entry.policy = result["meta"]["actions"][action].value("matchedPolicy", std::string());
-        }
+        entry.policy = matched_policy;
+        entry.rule = policy::RuleName(action);
         entry.latency_us = latency_us;
-        context.decision_log->Record(std::move(entry));
+        context.decision_log->Record(entry);
       }
     }
-    http::Response response = http::JsonResponse(answer);
-    return EdgeContext::WithRevision(response, *snapshot);
+    http::Response response;
+    response.body.reserve(128 + 160 * decisions.size());
+    policy::AppendCheckResourcesResponse(response.body, *parsed, decisions);
+    EdgeContext::WithRevision(response, *snapshot);
+    return response;
   });
 
   router.Add(http::Method::kPost, "/api/plan/resources", [&context](http::Request& request) {

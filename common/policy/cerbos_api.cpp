@@ -1,7 +1,10 @@
 #include "common/policy/cerbos_api.h"
 
+#include <algorithm>
 #include <cmath>
 #include <set>
+
+#include "common/util/json_text.h"
 
 namespace warden::policy {
 
@@ -203,8 +206,8 @@ nlohmann::json RenderCheckResourcesResponse(const CheckResourcesRequest& request
   return {{"requestId", request.request_id}, {"results", std::move(results)}};
 }
 
-nlohmann::json CheckResources(const PolicySet& set, const CheckResourcesRequest& request,
-                              const DecideOptions& options) {
+std::vector<Decision> DecideCheckResources(const PolicySet& set, const CheckResourcesRequest& request,
+                                           const DecideOptions& options) {
   DecideOptions opts = options;
   if (!request.aux_data.is_null()) opts.aux_data = request.aux_data;
   opts.effective_derived_roles = opts.effective_derived_roles || request.include_meta;
@@ -212,7 +215,101 @@ nlohmann::json CheckResources(const PolicySet& set, const CheckResourcesRequest&
   for (size_t i = 0; i < request.resources.size(); ++i) {
     set.Decide(request.principal, request.resources[i].resource, request.resources[i].actions, opts, decisions[i]);
   }
-  return RenderCheckResourcesResponse(request, decisions);
+  return decisions;
+}
+
+void AppendCheckResourcesResponse(std::string& out, const CheckResourcesRequest& request,
+                                  const std::vector<Decision>& decisions) {
+  // Keys in the order nlohmann::json (std::map) dumps them, so both renderings are the same bytes.
+  out += "{\"requestId\":";
+  AppendJsonString(out, request.request_id);
+  out += ",\"results\":[";
+  std::vector<const ActionDecision*> by_action;
+  for (size_t i = 0; i < request.resources.size() && i < decisions.size(); ++i) {
+    const auto& entry = request.resources[i];
+    const Decision& decision = decisions[i];
+    if (i > 0) out += ',';
+    by_action.clear();
+    for (const auto& action : decision.actions) by_action.push_back(&action);
+    std::sort(by_action.begin(), by_action.end(),
+              [](const ActionDecision* a, const ActionDecision* b) { return a->action < b->action; });
+    // A repeated action: the tree kept its last decision under the one key.
+    auto last_of_each = [&](size_t k) { return k + 1 == by_action.size() || by_action[k + 1]->action != by_action[k]->action; };
+    out += "{\"actions\":{";
+    bool first = true;
+    for (size_t k = 0; k < by_action.size(); ++k) {
+      if (!last_of_each(k)) continue;
+      if (!first) out += ',';
+      first = false;
+      AppendJsonString(out, by_action[k]->action);
+      out += ':';
+      out += '"';
+      out += EffectName(by_action[k]->effect);
+      out += '"';
+    }
+    out += '}';
+    if (request.include_meta) {
+      out += ",\"meta\":{\"actions\":{";
+      first = true;
+      for (size_t k = 0; k < by_action.size(); ++k) {
+        if (!last_of_each(k)) continue;
+        if (!first) out += ',';
+        first = false;
+        AppendJsonString(out, by_action[k]->action);
+        out += ":{\"matchedPolicy\":";
+        AppendJsonString(out, MatchedPolicy(*by_action[k], request.principal, entry.resource));
+        out += ",\"matchedScope\":";
+        AppendJsonString(out, by_action[k]->decided_scope);
+        out += '}';
+      }
+      out += "},\"effectiveDerivedRoles\":[";
+      for (size_t k = 0; k < decision.effective_derived_roles.size(); ++k) {
+        if (k > 0) out += ',';
+        AppendJsonString(out, decision.effective_derived_roles[k]);
+      }
+      out += "]}";
+    }
+    if (!decision.outputs.empty()) {
+      out += ",\"outputs\":[";
+      for (size_t k = 0; k < decision.outputs.size(); ++k) {
+        const OutputEntry& output = decision.outputs[k];
+        if (k > 0) out += ',';
+        out += "{\"action\":";
+        AppendJsonString(out, output.action);
+        if (output.value.is_error()) {
+          out += ",\"error\":";
+          AppendJsonString(out, output.value.error_message());
+          out += ",\"src\":";
+          AppendJsonString(out, output.src);
+        } else {
+          out += ",\"src\":";
+          AppendJsonString(out, output.src);
+          out += ",\"val\":";
+          out += ProtoJson(cel::ToJson(output.value)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        }
+        out += '}';
+      }
+      out += ']';
+    }
+    out += ",\"resource\":{\"id\":";
+    AppendJsonString(out, entry.resource.id);
+    out += ",\"kind\":";
+    AppendJsonString(out, entry.resource.kind);
+    out += ",\"policyVersion\":";
+    AppendJsonString(out, entry.resource.policy_version.empty() ? std::string_view("default")
+                                                                : std::string_view(entry.resource.policy_version));
+    out += ",\"scope\":";
+    std::string_view scope = entry.resource.scope;
+    if (!scope.empty() && scope.front() == '.') scope.remove_prefix(1);
+    AppendJsonString(out, scope);
+    out += "}}";
+  }
+  out += "]}";
+}
+
+nlohmann::json CheckResources(const PolicySet& set, const CheckResourcesRequest& request,
+                              const DecideOptions& options) {
+  return RenderCheckResourcesResponse(request, DecideCheckResources(set, request, options));
 }
 
 Result<PlanResourcesRequest> ParsePlanResourcesRequest(const nlohmann::json& body) {

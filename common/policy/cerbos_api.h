@@ -39,6 +39,17 @@ Result<CheckResourcesRequest> ParseCheckResourcesRequest(const nlohmann::json& b
 nlohmann::json RenderCheckResourcesResponse(const CheckResourcesRequest& request,
                                             const std::vector<Decision>& decisions);
 
+// Decides every entry of `request` with `set`: one Decision per entry of request.resources, whose
+// action views point into `request`.
+std::vector<Decision> DecideCheckResources(const PolicySet& set, const CheckResourcesRequest& request,
+                                           const DecideOptions& options = {});
+
+// Appends to `out` the text RenderCheckResourcesResponse(request, decisions).dump() gives, written
+// directly: the edge answers every CheckResources call this way, without building a JSON tree.
+// REQUIRES: decisions.size() == request.resources.size().
+void AppendCheckResourcesResponse(std::string& out, const CheckResourcesRequest& request,
+                                  const std::vector<Decision>& decisions);
+
 // Decides every entry of `request` with `set` and renders the response.
 nlohmann::json CheckResources(const PolicySet& set, const CheckResourcesRequest& request,
                               const DecideOptions& options = {});

@@ -176,6 +176,78 @@ TEST_CASE("CheckResources response shape with meta and outputs") {
   CHECK(r["meta"]["effectiveDerivedRoles"] == json::array());
 }
 
+TEST_CASE("CheckResources response written directly is the tree's text, byte for byte") {
+  const char* roles = R"(apiVersion: api.cerbos.dev/v1
+derivedRoles:
+  name: doc_roles
+  definitions:
+    - name: owner
+      parentRoles: ["user"]
+      condition:
+        match:
+          expr: R.attr.owner == P.id
+)";
+  const char* scoped = R"(apiVersion: api.cerbos.dev/v1
+resourcePolicy:
+  version: default
+  resource: note
+  importDerivedRoles: [doc_roles]
+  rules:
+    - name: read
+      actions: ["read", "zeta", "alpha"]
+      effect: EFFECT_ALLOW
+      derivedRoles: ["owner"]
+      output:
+        when:
+          ruleActivated: '{"who": P.id, "n": 5.0, "list": [1, 2.5]}'
+    - name: broken-output
+      actions: ["alpha"]
+      effect: EFFECT_ALLOW
+      roles: ["user"]
+      output:
+        when:
+          ruleActivated: 'R.attr.missing'
+    - name: frozen
+      actions: ["read"]
+      effect: EFFECT_DENY
+      roles: ["*"]
+      condition:
+        match:
+          expr: R.attr.frozen == true
+      output:
+        when:
+          conditionNotMet: '"not frozen: \"" + R.id'
+)";
+  auto set = MustCompile({{"doc.yaml", kDoc}, {"roles.yaml", roles}, {"note.yaml", scoped}});
+  for (bool include_meta : {false, true}) {
+    CAPTURE(include_meta);
+    auto req = ParseCheckResourcesRequest(json::parse(std::string(R"({"requestId": "r\"1\u00e9",)") +
+        (include_meta ? R"("includeMeta": true,)" : "") + R"(
+      "principal": {"id": "bob", "roles": ["user"]},
+      "resources": [
+        {"actions": ["edit", "view", "edit"], "resource": {"kind": "doc", "id": "d1", "attr": {"owner": "bob"}}},
+        {"actions": ["zeta", "read", "alpha"], "resource": {"kind": "note", "id": "n\t1", "policyVersion": "default",
+                                                            "scope": ".", "attr": {"owner": "bob"}}},
+        {"actions": ["read"], "resource": {"kind": "note", "id": "n2", "attr": {"owner": "ann", "frozen": true}}},
+        {"actions": ["x"], "resource": {"kind": "album", "id": "a1"}}]})"));
+    REQUIRE(req.ok());
+    std::vector<Decision> decisions = DecideCheckResources(*set, *req);
+    std::string direct;
+    AppendCheckResourcesResponse(direct, *req, decisions);
+    const std::string tree = RenderCheckResourcesResponse(*req, decisions).dump();
+    CHECK(direct == tree);
+    // What the tree holds is what was decided (so the comparison above compares real answers).
+    const json parsed = json::parse(direct);
+    CHECK(parsed["results"][0]["actions"] == json({{"edit", "EFFECT_ALLOW"}, {"view", "EFFECT_DENY"}}));
+    CHECK(parsed["results"][1]["actions"]["alpha"] == "EFFECT_ALLOW");
+    CHECK(parsed["results"][1].contains("outputs"));
+    CHECK(direct.find(R"("error":)") != std::string::npos);  // an output that failed
+    CHECK(parsed["results"][2]["actions"]["read"] == "EFFECT_DENY");
+    CHECK(parsed["results"][3]["resource"]["kind"] == "album");
+    CHECK(parsed["results"][0].contains("meta") == include_meta);
+  }
+}
+
 TEST_CASE("PlanResources request and response") {
   auto set = MustCompile({{"doc.yaml", kDoc}});
   auto bad = ParsePlanResourcesRequest(json::parse(R"({"principal": {"id": "a", "roles": ["user"]}, "resource": {"kind": "doc"}})"));
