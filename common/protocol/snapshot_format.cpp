@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "common/protocol/delta.h"
+#include "common/util/json_text.h"
 
 namespace warden::protocol {
 
@@ -17,6 +18,27 @@ namespace {
 void AppendLine(std::string& body, const DeltaOp& op) {
   body += OpToJson(op).dump();
   body += '\n';
+}
+
+// The line AppendLine writes for DeltaOp::SetRelation(relation) (keys in the order nlohmann's
+// std::map dumps them), written without a JSON tree: relations are most of a snapshot, and the
+// tree cost more than half of serializing one.
+void AppendRelationLine(std::string& body, const directory::RelationTuple& relation) {
+  body += R"({"op":"relation.set","relation":{"object_id":)";
+  AppendJsonString(body, relation.object_id);
+  body += R"(,"object_type":)";
+  AppendJsonString(body, relation.object_type);
+  body += R"(,"relation":)";
+  AppendJsonString(body, relation.relation);
+  body += R"(,"subject_id":)";
+  AppendJsonString(body, relation.subject_id);
+  if (!relation.subject_relation.empty()) {
+    body += R"(,"subject_relation":)";
+    AppendJsonString(body, relation.subject_relation);
+  }
+  body += R"(,"subject_type":)";
+  AppendJsonString(body, relation.subject_type);
+  body += "}}\n";
 }
 
 // The fast path for the format's own relation lines, which are most of a snapshot:
@@ -103,7 +125,7 @@ std::shared_ptr<const SerializedSnapshot> SerializeSnapshot(const Snapshot& snap
     auto page = directory.ListRelations({}, 10'000, cursor);
     if (!page.ok()) break;
     for (const auto& relation : page->relations) {
-      AppendLine(out->body, DeltaOp::SetRelation(relation));
+      AppendRelationLine(out->body, relation);
       ++out->counts.relations;
     }
     cursor = page->next_cursor;

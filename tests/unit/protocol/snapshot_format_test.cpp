@@ -63,6 +63,21 @@ TEST_CASE("a snapshot serialized and parsed back holds the same content") {
   CHECK((*parsed)->revision == 7);
   CHECK((*parsed)->directory->relation_count() == 4);
   CHECK((*parsed)->policy_sources->size() == 1);
+  // Relation lines are written without a JSON tree: each is the op's JSON, byte for byte.
+  size_t relation_lines = 0;
+  for (size_t at = 0; at < serialized->body.size();) {
+    size_t end = serialized->body.find('\n', at);
+    REQUIRE(end != std::string::npos);
+    std::string line = serialized->body.substr(at, end - at);
+    at = end + 1;
+    auto json = nlohmann::json::parse(line);
+    if (json["op"] != "relation.set") continue;
+    auto ops = OpsFromJson(nlohmann::json::array({json}));
+    REQUIRE(ops.ok());
+    CHECK(OpToJson(ops->at(0)).dump() == line);
+    ++relation_lines;
+  }
+  CHECK(relation_lines == 4);
   // The same bytes again: parsing lost nothing the format carries.
   CHECK(SerializeSnapshot(**parsed)->body == serialized->body);
   auto check = [&](const std::string& object_id, const std::string& user) {
