@@ -21,7 +21,7 @@ Status OptString(const nlohmann::json& obj, const char* key, const std::string& 
   auto it = obj.find(key);
   if (it == obj.end() || it->is_null()) return Status::Ok();
   if (!it->is_string()) return Bad(where + key, "must be a string");
-  out = it->get<std::string>();
+  out = it->get_ref<const std::string&>();
   return Status::Ok();
 }
 
@@ -66,9 +66,12 @@ Status ParsePrincipal(const nlohmann::json& body, Principal& p) {
   if (roles == j.end() || !roles->is_array() || roles->empty()) {
     return Bad("principal.roles", "must be a non-empty list of strings");
   }
+  p.roles.reserve(roles->size());
   for (const auto& r : *roles) {
-    if (!r.is_string() || r.get<std::string>().empty()) return Bad("principal.roles", "must be a non-empty list of strings");
-    p.roles.push_back(r.get<std::string>());
+    if (!r.is_string() || r.get_ref<const std::string&>().empty()) {
+      return Bad("principal.roles", "must be a non-empty list of strings");
+    }
+    p.roles.push_back(r.get_ref<const std::string&>());
   }
   WARDEN_RETURN_IF_ERROR(OptString(j, "policyVersion", "principal.", p.policy_version));
   WARDEN_RETURN_IF_ERROR(Scope(j, "principal.", p.scope));
@@ -135,25 +138,29 @@ Result<CheckResourcesRequest> ParseCheckResourcesRequest(const nlohmann::json& b
   if (res == body.end() || !res->is_array() || res->empty()) {
     return Bad("resources", "must be a non-empty list");
   }
+  req.resources.reserve(res->size());
   for (size_t i = 0; i < res->size(); ++i) {
     const auto& e = (*res)[i];
-    const std::string where = "resources[" + std::to_string(i) + "]";
-    if (!e.is_object()) return Bad(where, "must be an object");
+    // Built only when needed: most requests are valid, and this is the edge's hot path.
+    auto where = [i] { return "resources[" + std::to_string(i) + "]"; };
+    if (!e.is_object()) return Bad(where(), "must be an object");
     CheckResourcesRequest::Entry entry;
     auto actions = e.find("actions");
     if (actions == e.end() || !actions->is_array() || actions->empty()) {
-      return Bad(where + ".actions", "must be a non-empty list of strings");
+      return Bad(where() + ".actions", "must be a non-empty list of strings");
     }
-    std::set<std::string> seen;
+    entry.actions.reserve(actions->size());
     for (const auto& a : *actions) {
-      if (!a.is_string() || a.get<std::string>().empty()) {
-        return Bad(where + ".actions", "must be a non-empty list of strings");
+      const std::string* action = a.is_string() ? &a.get_ref<const std::string&>() : nullptr;
+      if (action == nullptr || action->empty()) return Bad(where() + ".actions", "must be a non-empty list of strings");
+      // A repeated action is decided once (a few actions per entry: a linear search is cheapest).
+      if (std::find(entry.actions.begin(), entry.actions.end(), *action) == entry.actions.end()) {
+        entry.actions.push_back(*action);
       }
-      if (seen.insert(a.get<std::string>()).second) entry.actions.push_back(a.get<std::string>());
     }
     auto r = e.find("resource");
-    if (r == e.end() || !r->is_object()) return Bad(where + ".resource", "must be an object");
-    const std::string rw = where + ".resource.";
+    if (r == e.end() || !r->is_object()) return Bad(where() + ".resource", "must be an object");
+    const std::string rw = where() + ".resource.";
     WARDEN_RETURN_IF_ERROR(ReqString(*r, "kind", rw, entry.resource.kind));
     WARDEN_RETURN_IF_ERROR(ReqString(*r, "id", rw, entry.resource.id));
     WARDEN_RETURN_IF_ERROR(OptString(*r, "policyVersion", rw, entry.resource.policy_version));
