@@ -78,4 +78,21 @@ void EnrichCerbosResource(const Snapshot& snapshot, nlohmann::json& resource) {
   resource["attr"] = MergeProperties(stored, attr != resource.end() ? *attr : nlohmann::json());
 }
 
+bool EnrichScannedCerbosRequest(const Snapshot& snapshot, policy::CheckResourcesRequest& request) {
+  // Mirrors EnrichCerbosPrincipal and EnrichCerbosResource: stored properties that are null
+  // leave an entity as the request gives it.
+  auto stored_or_null = [&](std::string_view type, std::string_view id) {
+    const nlohmann::json* stored = FindStoredProperties(snapshot, type, id);
+    return stored == nullptr || stored->is_null();
+  };
+  for (const auto& entry : request.resources) {
+    if (!stored_or_null(entry.resource.kind, entry.resource.id)) return false;
+  }
+  auto user = snapshot.directory->ResolveUser(request.principal.id);
+  if (!user) return true;
+  if (!stored_or_null("user", *user)) return false;
+  request.principal.id = std::move(*user);
+  return true;
+}
+
 }  // namespace warden::engine

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/cel/value.h"
+#include "common/policy/cerbos_api.h"
 #include "common/snapshot/snapshot.h"
 
 namespace warden::engine {
@@ -35,5 +36,11 @@ void AddRoles(const nlohmann::json& properties, std::vector<std::string>& roles)
 // Entities the directory does not know are left as they are.
 void EnrichCerbosPrincipal(const Snapshot& snapshot, nlohmann::json& principal);
 void EnrichCerbosResource(const Snapshot& snapshot, nlohmann::json& resource);
+
+// The same for a request already read (policy::ScanCheckResourcesRequest), where it amounts to
+// resolving the principal's id to its user: true, and the id resolved. False, changing nothing,
+// where stored properties would be merged into the principal or a resource; the caller then
+// enriches the request's JSON with the two functions above.
+bool EnrichScannedCerbosRequest(const Snapshot& snapshot, policy::CheckResourcesRequest& request);
 
 }  // namespace warden::engine

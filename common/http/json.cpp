@@ -49,17 +49,31 @@ Response JsonResponse(const nlohmann::json& body, unsigned status) {
   return response;
 }
 
-std::optional<Response> ParseJsonBody(const Request& request, nlohmann::json& out) {
+namespace {
+
+// The media type of a Content-Type header ("application/json; charset=utf-8" -> "application/json").
+std::string_view MediaType(std::string_view content_type) {
+  std::string_view media = content_type.substr(0, content_type.find(';'));
+  while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
+  return media;
+}
+
+bool IsJsonMediaType(std::string_view media) {
+  return media == "application/json" || media == "text/plain" ||
+         (media.size() > 5 && media.substr(media.size() - 5) == "+json");
+}
+
+}  // namespace
+
+bool HasJsonMediaType(const Request& request) {
   std::string_view content_type = request.header("Content-Type");
-  if (!content_type.empty()) {
-    std::string_view media = content_type.substr(0, content_type.find(';'));
-    while (!media.empty() && media.back() == ' ') media.remove_suffix(1);
-    bool json = media == "application/json" || media == "text/plain" ||
-                (media.size() > 5 && media.substr(media.size() - 5) == "+json");
-    if (!json) {
-      return ErrorResponse(415, "unsupported_media_type",
-                           "Content-Type must be application/json, got '" + std::string(media) + "'");
-    }
+  return content_type.empty() || IsJsonMediaType(MediaType(content_type));
+}
+
+std::optional<Response> ParseJsonBody(const Request& request, nlohmann::json& out) {
+  if (!HasJsonMediaType(request)) {
+    return ErrorResponse(415, "unsupported_media_type", "Content-Type must be application/json, got '" +
+                                                            std::string(MediaType(request.header("Content-Type"))) + "'");
   }
   if (request.body().empty()) {
     return ErrorResponse(400, "invalid_json", "request body is empty; a JSON document is required");

@@ -26,6 +26,9 @@ Response JsonResponse(const nlohmann::json& body, unsigned status = 200);
 // Declared in common/util/json_text.h; named here too for the HTTP code that has always used them.
 using warden::CheckJsonNesting;
 
+// Whether the request's Content-Type is one ParseJsonBody reads (or absent).
+bool HasJsonMediaType(const Request& request);
+
 // Parses the request body as a JSON document. On failure returns the error response to send:
 // 415 when Content-Type is present and neither JSON (application/json, */*+json) nor text/plain
 // (what fetch() sends for a string body, and what Cerbos's own clients send), 400 naming the byte offset and reason when the
