@@ -97,7 +97,10 @@ void AddCerbosRoutes(http::Router& router, EdgeContext& context) {
           time_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
                         std::chrono::system_clock::now().time_since_epoch()).count();
         }
-        std::string matched_policy = policy::MatchedPolicy(action, parsed.principal, resource);
+        // As the log's schema says: a policy only when one decided (not Cerbos's "NO_MATCH").
+        std::string matched_policy = action.matched == policy::Matched::kNone
+                                         ? std::string()
+                                         : policy::MatchedPolicy(action, parsed.principal, resource);
         DecisionEntryView entry;
         entry.time_ns = time_ns;
         entry.revision = snapshot->revision;

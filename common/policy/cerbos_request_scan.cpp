@@ -236,24 +236,33 @@ class Scanner {
     return ok && !out.empty();
   }
 
+  // The keys a principal and a resource share (bits 4, 8 and 16 of `seen`); false for any other.
+  bool SharedField(std::string_view key, unsigned& seen, std::string& policy_version, cel::Value& attr) {
+    if (key == "policyVersion") {
+      std::string_view version;
+      if (!Once(seen, 4) || !String(version)) return false;
+      policy_version.assign(version);
+      return true;
+    }
+    if (key == "scope") return Once(seen, 8) && EmptyScope();
+    if (key == "attr") return Once(seen, 16) && Attr(attr);
+    return false;
+  }
+  // Both required fields given (bits 1 and 2), and attr an empty map when absent.
+  static bool Complete(unsigned seen, cel::Value& attr) {
+    if (!(seen & 1) || !(seen & 2)) return false;
+    if (!(seen & 16)) attr = cel::Value::Map({});
+    return true;
+  }
+
   bool Principal(policy::Principal& out) {
     unsigned seen = 0;
     bool ok = Object([&](std::string_view key) {
       if (key == "id") return Once(seen, 1) && NonEmptyString(out.id);
       if (key == "roles") return Once(seen, 2) && Strings(out.roles, /*deduplicate=*/false);
-      if (key == "policyVersion") {
-        std::string_view version;
-        if (!Once(seen, 4) || !String(version)) return false;
-        out.policy_version.assign(version);
-        return true;
-      }
-      if (key == "scope") return Once(seen, 8) && EmptyScope();
-      if (key == "attr") return Once(seen, 16) && Attr(out.attr);
-      return false;
+      return SharedField(key, seen, out.policy_version, out.attr);
     });
-    if (!ok || !(seen & 1) || !(seen & 2)) return false;
-    if (!(seen & 16)) out.attr = cel::Value::Map({});
-    return true;
+    return ok && Complete(seen, out.attr);
   }
 
   bool Resource(policy::Resource& out) {
@@ -261,19 +270,9 @@ class Scanner {
     bool ok = Object([&](std::string_view key) {
       if (key == "kind") return Once(seen, 1) && NonEmptyString(out.kind);
       if (key == "id") return Once(seen, 2) && NonEmptyString(out.id);
-      if (key == "policyVersion") {
-        std::string_view version;
-        if (!Once(seen, 4) || !String(version)) return false;
-        out.policy_version.assign(version);
-        return true;
-      }
-      if (key == "scope") return Once(seen, 8) && EmptyScope();
-      if (key == "attr") return Once(seen, 16) && Attr(out.attr);
-      return false;
+      return SharedField(key, seen, out.policy_version, out.attr);
     });
-    if (!ok || !(seen & 1) || !(seen & 2)) return false;
-    if (!(seen & 16)) out.attr = cel::Value::Map({});
-    return true;
+    return ok && Complete(seen, out.attr);
   }
 
   bool Entry(CheckResourcesRequest::Entry& out) {
