@@ -1,6 +1,7 @@
 """The HTTP core as the real binaries serve it: health, errors, limits, config, graceful stop."""
 import http.client
 import os
+import shutil
 import signal
 import ssl
 import subprocess
@@ -138,6 +139,7 @@ class Tls(WardenTestCase):
 class ControlPlaneHttpCore(WardenTestCase):
     def test_health(self):
         folder = tempfile.mkdtemp(prefix="warden-cp-")
+        self.addCleanup(shutil.rmtree, folder, ignore_errors=True)
         cp = self.start("warden-control-plane", "--listen", "127.0.0.1:0", "--db", os.path.join(folder, "store.db"))
         self.assertEqual(200, cp.request("GET", "/healthz").status)
         self.assertEqual(0, cp.stop())
