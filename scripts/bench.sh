@@ -38,7 +38,8 @@ build_targets() {  # [target...]: nothing when WARDEN_BENCH_SKIP_BUILD=1
   [ "$skip_build" = 1 ] && return 0
   if [ $# -gt 0 ]; then cmake --build "$build" -j2 --target "$@" >/dev/null; else cmake --build "$build" -j2 >/dev/null; fi
 }
-[ "$skip_build" = 1 ] || cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+[ "$skip_build" = 1 ] || cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DWARDEN_BUILD_BENCHMARKS=ON >/dev/null
 peers=${WARDEN_PEERS_DIR:-$root/../shared/peers}
 out=$(mktemp -d)
 pids=()

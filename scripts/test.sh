@@ -15,7 +15,9 @@ jobs=${WARDEN_JOBS:-2}
 build=${WARDEN_BUILD_DIR:-$root/build}
 
 started=$SECONDS
-cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+# Unity-built, without the benchmarks (scripts/bench.sh turns them back on): CI builds from clean.
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DWARDEN_UNITY_BUILD=ON \
+  -DWARDEN_BUILD_BENCHMARKS=OFF >/dev/null
 cmake --build "$build" -j"$jobs"
 ctest --test-dir "$build" --output-on-failure -j"$jobs" "$@"
 echo "test.sh: release pass done at $((SECONDS - started)) s"

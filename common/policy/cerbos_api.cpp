@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <set>
+#include <string_view>
+#include <unordered_set>
 
 #include "common/util/json_text.h"
 
@@ -127,6 +129,33 @@ nlohmann::json ScopeJson(std::string_view s) {
 
 }  // namespace
 
+void RemoveRepeatedActions(std::vector<std::string>& actions) {
+  // A few actions per entry is the rule: a linear search each is cheapest. A body may carry
+  // thousands, though, where that would be quadratic.
+  constexpr size_t kMostForLinearSearch = 16;
+  if (actions.size() <= kMostForLinearSearch) {
+    size_t kept = 0;
+    for (size_t i = 0; i < actions.size(); ++i) {
+      if (std::find(actions.begin(), actions.begin() + static_cast<std::ptrdiff_t>(kept), actions[i]) !=
+          actions.begin() + static_cast<std::ptrdiff_t>(kept)) {
+        continue;
+      }
+      if (kept != i) actions[kept] = std::move(actions[i]);
+      ++kept;
+    }
+    actions.resize(kept);
+    return;
+  }
+  std::vector<std::string> kept;
+  kept.reserve(actions.size());
+  std::unordered_set<std::string_view> seen;  // views into `actions`, left untouched until the end
+  seen.reserve(actions.size());
+  for (const std::string& action : actions) {
+    if (seen.insert(action).second) kept.push_back(action);
+  }
+  actions = std::move(kept);
+}
+
 Result<CheckResourcesRequest> ParseCheckResourcesRequest(const nlohmann::json& body) {
   if (!body.is_object()) return Status::InvalidArgument("request body must be a JSON object");
   CheckResourcesRequest req;
@@ -153,11 +182,9 @@ Result<CheckResourcesRequest> ParseCheckResourcesRequest(const nlohmann::json& b
     for (const auto& a : *actions) {
       const std::string* action = a.is_string() ? &a.get_ref<const std::string&>() : nullptr;
       if (action == nullptr || action->empty()) return Bad(where() + ".actions", "must be a non-empty list of strings");
-      // A repeated action is decided once (a few actions per entry: a linear search is cheapest).
-      if (std::find(entry.actions.begin(), entry.actions.end(), *action) == entry.actions.end()) {
-        entry.actions.push_back(*action);
-      }
+      entry.actions.push_back(*action);
     }
+    RemoveRepeatedActions(entry.actions);
     auto r = e.find("resource");
     if (r == e.end() || !r->is_object()) return Bad(where() + ".resource", "must be an object");
     const std::string rw = where() + ".resource.";

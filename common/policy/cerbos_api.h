@@ -32,6 +32,9 @@ struct CheckResourcesRequest {
 // Parses a CheckResources request body.
 Result<CheckResourcesRequest> ParseCheckResourcesRequest(const nlohmann::json& body);
 
+// Removes repeated actions, each keeping its first place: Cerbos decides an action once.
+void RemoveRepeatedActions(std::vector<std::string>& actions);
+
 // Renders the response for `request` given one Decision per entry of request.resources:
 // {"requestId", "results": [{"resource": {"id","kind","policyVersion","scope"},
 //   "actions": {name: "EFFECT_ALLOW"|"EFFECT_DENY"}, "meta"?: {...}, "outputs"?: [...]}]}.

@@ -226,11 +226,11 @@ class Scanner {
     Space();
     return at_ < end_ && *at_ == '{' && Map(out);
   }
-  bool Strings(std::vector<std::string>& out, bool deduplicate) {
+  bool Strings(std::vector<std::string>& out) {
     bool ok = Array([&] {
       std::string_view text;
       if (!String(text) || text.empty()) return false;
-      if (!deduplicate || std::find(out.begin(), out.end(), text) == out.end()) out.emplace_back(text);
+      out.emplace_back(text);
       return true;
     });
     return ok && !out.empty();
@@ -259,7 +259,7 @@ class Scanner {
     unsigned seen = 0;
     bool ok = Object([&](std::string_view key) {
       if (key == "id") return Once(seen, 1) && NonEmptyString(out.id);
-      if (key == "roles") return Once(seen, 2) && Strings(out.roles, /*deduplicate=*/false);
+      if (key == "roles") return Once(seen, 2) && Strings(out.roles);
       return SharedField(key, seen, out.policy_version, out.attr);
     });
     return ok && Complete(seen, out.attr);
@@ -278,8 +278,11 @@ class Scanner {
   bool Entry(CheckResourcesRequest::Entry& out) {
     unsigned seen = 0;
     bool ok = Object([&](std::string_view key) {
-      // A repeated action is decided once, as the general path does.
-      if (key == "actions") return Once(seen, 1) && Strings(out.actions, /*deduplicate=*/true);
+      if (key == "actions") {
+        if (!Once(seen, 1) || !Strings(out.actions)) return false;
+        RemoveRepeatedActions(out.actions);  // as the general path does
+        return true;
+      }
       if (key == "resource") return Once(seen, 2) && Resource(out.resource);
       return false;
     });

@@ -248,6 +248,20 @@ resourcePolicy:
   }
 }
 
+TEST_CASE("repeated actions are removed, each keeping its first place, in short lists and long") {
+  std::vector<std::string> few = {"b", "a", "b", "c", "a"};
+  RemoveRepeatedActions(few);
+  CHECK(few == std::vector<std::string>{"b", "a", "c"});
+  // Past the linear search's reach, with names too long for the short-string buffer as well.
+  std::vector<std::string> many;
+  for (int i = 0; i < 40; ++i) many.push_back((i % 25 % 2 ? "a" : "an-action-name-longer-than-sso-") + std::to_string(i % 25));
+  RemoveRepeatedActions(many);
+  REQUIRE(many.size() == 25);
+  CHECK(many[0] == "an-action-name-longer-than-sso-0");
+  CHECK(many[1] == "a1");
+  CHECK(many[24] == "an-action-name-longer-than-sso-24");
+}
+
 TEST_CASE("PlanResources request and response") {
   auto set = MustCompile({{"doc.yaml", kDoc}});
   auto bad = ParsePlanResourcesRequest(json::parse(R"({"principal": {"id": "a", "roles": ["user"]}, "resource": {"kind": "doc"}})"));
