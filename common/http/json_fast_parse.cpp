@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "common/util/json_text.h"
+
 namespace warden::http {
 
 namespace {
@@ -236,32 +238,11 @@ class FastParser {
     return true;
   }
 
-  // One UTF-8 sequence starting at a byte >= 0x80, as RFC 3629 allows it (no overlong forms, no
-  // surrogates, nothing past U+10FFFF).
+  // One UTF-8 sequence starting at a byte >= 0x80, copied when valid (Utf8SequenceLength).
   bool Utf8Sequence(std::string& out) {
-    auto byte = [&](ptrdiff_t i) { return static_cast<unsigned char>(at_[i]); };
-    unsigned char lead = byte(0);
-    int length = 0;
-    unsigned char low = 0x80, high = 0xBF;  // the allowed range of the second byte
-    if (lead >= 0xC2 && lead <= 0xDF) {
-      length = 2;
-    } else if (lead >= 0xE0 && lead <= 0xEF) {
-      length = 3;
-      if (lead == 0xE0) low = 0xA0;
-      if (lead == 0xED) high = 0x9F;
-    } else if (lead >= 0xF0 && lead <= 0xF4) {
-      length = 4;
-      if (lead == 0xF0) low = 0x90;
-      if (lead == 0xF4) high = 0x8F;
-    } else {
-      return false;
-    }
-    if (end_ - at_ < length) return false;
-    if (byte(1) < low || byte(1) > high) return false;
-    for (int i = 2; i < length; ++i) {
-      if (byte(i) < 0x80 || byte(i) > 0xBF) return false;
-    }
-    out.append(at_, static_cast<size_t>(length));
+    size_t length = Utf8SequenceLength(std::string_view(at_, static_cast<size_t>(end_ - at_)));
+    if (length == 0) return false;
+    out.append(at_, length);
     at_ += length;
     return true;
   }

@@ -17,6 +17,11 @@ Status CheckJsonNesting(std::string_view text, int max_depth);
 // for request bodies and import lines.
 inline constexpr int kMaxJsonDepth = 128;
 
+// The length of the UTF-8 sequence `text` starts with (its first byte >= 0x80) when RFC 3629
+// allows it (no overlong forms, no surrogates, nothing past U+10FFFF), else 0. For the fast JSON
+// readers, which take raw multi-byte text only when it is valid.
+size_t Utf8SequenceLength(std::string_view text);
+
 // `text` as a JSON string literal, escaped as nlohmann::json::dump() does (UTF-8 passes through).
 void AppendJsonString(std::string& out, std::string_view text);
 

@@ -36,3 +36,20 @@ TEST_CASE("AppendJsonString finds a character to escape at any place in an 8-byt
     }
   }
 }
+
+TEST_CASE("Utf8SequenceLength takes RFC 3629's sequences and nothing else") {
+  CHECK(Utf8SequenceLength("\xC3\xA9 rest") == 2);          // é
+  CHECK(Utf8SequenceLength("\xE2\x82\xAC") == 3);           // €
+  CHECK(Utf8SequenceLength("\xF0\x9F\x98\x80") == 4);       // U+1F600
+  CHECK(Utf8SequenceLength("\xF4\x8F\xBF\xBF") == 4);       // U+10FFFF, the last
+  CHECK(Utf8SequenceLength("") == 0);
+  CHECK(Utf8SequenceLength("a") == 0);                      // ASCII is not a sequence
+  CHECK(Utf8SequenceLength("\x80") == 0);                   // a continuation byte first
+  CHECK(Utf8SequenceLength("\xC0\xAF") == 0);               // overlong '/'
+  CHECK(Utf8SequenceLength("\xE0\x80\xAF") == 0);           // overlong, three bytes
+  CHECK(Utf8SequenceLength("\xED\xA0\x80") == 0);           // a surrogate
+  CHECK(Utf8SequenceLength("\xF4\x90\x80\x80") == 0);       // past U+10FFFF
+  CHECK(Utf8SequenceLength("\xF5\x80\x80\x80") == 0);
+  CHECK(Utf8SequenceLength("\xE2\x82") == 0);               // cut short
+  CHECK(Utf8SequenceLength("\xE2\x82\x41") == 0);           // a bad continuation
+}
