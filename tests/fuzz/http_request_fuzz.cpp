@@ -12,9 +12,13 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <thread>
 #include <memory>
 #include <string>
 
@@ -106,6 +110,38 @@ TestServer& Server() {
   return server;
 }
 
+// Says which step failed and why before aborting: libFuzzer reports every abort alike, and a CI
+// log that only shows "deadly signal" cannot tell a hung server from a refused socket.
+[[noreturn]] void Fail(const char* step, int error) {
+  std::fprintf(stderr, "http_request_fuzz: %s: %s\n", step, std::strerror(error));
+  std::abort();
+}
+
+// The harness's own connection, not the server under test, fails here when the machine runs
+// short of ephemeral ports or a SYN lands on a 4-tuple still in TIME_WAIT (the server closes
+// first, thousands of times a second): such failures are retried. A refusal is never retried,
+// since the listener lives as long as the process.
+int Connect(uint16_t port) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  int last_error = 0;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) Fail("socket", errno);
+    timeval timeout{kClientTimeoutSeconds, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0) return fd;
+    last_error = errno;
+    close(fd);
+    if (last_error == ECONNREFUSED) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50 << attempt));
+  }
+  Fail("connect", last_error);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
@@ -115,17 +151,7 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  uint16_t port = Server().server->port();
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) std::abort();
-  timeval timeout{kClientTimeoutSeconds, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(port);
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) std::abort();
+  int fd = Connect(Server().server->port());
 
   // The server may answer and close before reading everything (a 431, a 413): a failed send
   // then is expected, and what it did answer is still read below.
@@ -139,7 +165,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   for (;;) {
     ssize_t n = recv(fd, buffer, sizeof buffer, 0);
     if (n > 0 || (n < 0 && errno == EINTR)) continue;
-    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) std::abort();  // the server never closed
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) Fail("the server never closed the connection", errno);
     break;  // closed, or reset after refusing the rest
   }
   // No TIME_WAIT left behind: a long run opens more connections than there are ephemeral ports.
