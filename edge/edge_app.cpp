@@ -17,6 +17,8 @@
 namespace warden::edge {
 
 EdgeApp::~EdgeApp() {
+  // A publish from here on (the folder watcher still runs) must not reach the server it wakes.
+  if (context_) context_->holder().SetPublishListener(nullptr);
   // The followers publish into the context's holder; stop them before either goes away.
   if (ws_follower_) ws_follower_->Stop();
   if (pull_follower_) pull_follower_->Stop();
@@ -182,6 +184,9 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
   AddCerbosRoutes(*app->router_, *app->context_);
   AddDirectoryRoutes(*app->router_, *app->context_);
   app->server_ = std::make_unique<http::Server>(std::move(*server_options), *app->router_);
+  // Requests that carry a Warden-Min-Revision ahead of this edge wait in the server; each new
+  // snapshot has them look again, so they are answered as soon as their revision lands.
+  app->context_->holder().SetPublishListener([server = app->server_.get()] { server->WakeWaitingRequests(); });
   return app;
 }
 

@@ -83,7 +83,8 @@ struct Response {
 
   // Set only by Later(): the handler cannot answer yet (it waits for something another thread
   // brings in, such as a revision). The server then waits without holding its thread until
-  // ready() or the deadline, and calls the handler again with request.may_wait() false.
+  // ready() or the deadline, and calls the handler again with request.may_wait() false. ready()
+  // is asked again each time whoever brings the change in calls Server::WakeWaitingRequests().
   std::function<bool()> ready;
   std::chrono::steady_clock::time_point ready_deadline;
 

@@ -235,6 +235,11 @@ struct Server::Impl {
   std::condition_variable connections_drained;
   std::list<std::shared_ptr<Connection>> connections;
 
+  // The timers of requests waiting in WaitUntilReady(), for WakeWaitingRequests(). Shared with
+  // the posted wakes, which may run after their request stopped waiting.
+  std::mutex waiting_mutex;
+  std::list<std::shared_ptr<asio::steady_timer>> waiting;  // GUARDED_BY(waiting_mutex)
+
   metrics::Gauge* in_flight = nullptr;
   metrics::Gauge* open_connections = nullptr;
   metrics::Counter* refused_connections = nullptr;
@@ -266,7 +271,8 @@ struct Server::Impl {
   };
   // Routes `request` to its handler (404/405 when none); `stats` is set to the route's counters.
   Response Dispatch(Request& request, RouteStats*& stats);
-  // Waits, without holding the thread, until `response.ready()` holds or its deadline passes.
+  // Waits, without holding the thread, until `response.ready()` holds (asked again on each
+  // WakeWaitingRequests()) or its deadline passes.
   asio::awaitable<void> WaitUntilReady(const Response& response, Connection& connection);
   // The response as it goes on the wire, its request counted and (with --access-log) logged.
   PreparedResponse Prepare(Response response, const BeastRequest& beast_request, const Request& request,
@@ -347,20 +353,24 @@ Response Server::Impl::Dispatch(Request& request, RouteStats*& stats) {
 }
 
 asio::awaitable<void> Server::Impl::WaitUntilReady(const Response& response, Connection& connection) {
-  // Polled, backing off from 100 us to 2 ms: what is awaited (a revision being applied) usually
-  // lands within a millisecond, and waiting requests are few, so a timer beats wiring every
-  // producer to the server.
-  auto now = std::chrono::steady_clock::now();
-  connection.ExpireAfter(response.ready_deadline - now + options.read_timeout);
-  asio::steady_timer timer(co_await asio::this_coro::executor);
-  std::chrono::microseconds interval(100);
-  while (!response.ready() && now < response.ready_deadline) {
-    timer.expires_after(std::min<std::chrono::steady_clock::duration>(interval, response.ready_deadline - now));
-    beast::error_code ignored;
-    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
-    interval = std::min(interval * 2, std::chrono::microseconds(2000));
-    now = std::chrono::steady_clock::now();
+  connection.ExpireAfter(response.ready_deadline - std::chrono::steady_clock::now() + options.read_timeout);
+  // The timer sleeps until the deadline; WakeWaitingRequests() cancels it so that ready() is
+  // asked again. The wake is posted to this coroutine's executor, so it runs only while the
+  // coroutine is suspended in the wait: a change that lands after ready() was asked always finds
+  // the wait to cut short, and one that lands before is seen by ready() itself.
+  auto timer = std::make_shared<asio::steady_timer>(co_await asio::this_coro::executor);
+  std::list<std::shared_ptr<asio::steady_timer>>::iterator registration;
+  {
+    std::lock_guard lock(waiting_mutex);
+    registration = waiting.insert(waiting.end(), timer);
   }
+  while (!response.ready() && std::chrono::steady_clock::now() < response.ready_deadline) {
+    timer->expires_at(response.ready_deadline);
+    beast::error_code ignored;
+    co_await timer->async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+  }
+  std::lock_guard lock(waiting_mutex);
+  waiting.erase(registration);
 }
 
 Server::Impl::PreparedResponse Server::Impl::Prepare(Response response, const BeastRequest& beast_request,
@@ -732,6 +742,13 @@ uint16_t Server::port() const {
   beast::error_code error;
   auto endpoint = impl_->acceptor.local_endpoint(error);
   return error ? 0 : endpoint.port();
+}
+
+void Server::WakeWaitingRequests() {
+  std::lock_guard lock(impl_->waiting_mutex);
+  for (const auto& timer : impl_->waiting) {
+    asio::post(timer->get_executor(), [timer] { timer->cancel(); });
+  }
 }
 
 void Server::Stop() {

@@ -62,6 +62,10 @@ class Server {
   // connections use them, open ones keep theirs. On error the old ones stay in use and the
   // Status names the file.
   Status ReloadTls();
+  // Requests waiting in Response::Later() ask their ready() again now. Call it after whatever
+  // they wait for changed (the edge calls it on every snapshot published); without it they are
+  // answered only at their deadline. Thread-safe; cheap when nothing waits.
+  void WakeWaitingRequests();
   // Graceful stop as described above; safe to call more than once and from any thread but a worker.
   void Stop();
 

@@ -18,8 +18,14 @@ void SnapshotHolder::Publish(std::shared_ptr<const Snapshot> snapshot) {
     revision_.store(snapshot ? snapshot->revision : 0, std::memory_order_release);
     current_ = std::move(snapshot);
     generation_.fetch_add(1, std::memory_order_release);
+    if (publish_listener_) publish_listener_();
   }
   published_.notify_all();
+}
+
+void SnapshotHolder::SetPublishListener(std::function<void()> listener) {
+  std::lock_guard lock(mutex_);
+  publish_listener_ = std::move(listener);
 }
 
 std::shared_ptr<const Snapshot> SnapshotHolder::Current() const {

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 
@@ -24,8 +25,14 @@ class SnapshotHolder {
   SnapshotHolder(const SnapshotHolder&) = delete;
   SnapshotHolder& operator=(const SnapshotHolder&) = delete;
 
-  // Makes `snapshot` current and wakes WaitForRevision() callers.
+  // Makes `snapshot` current, wakes WaitForRevision() callers and calls the publish listener.
   void Publish(std::shared_ptr<const Snapshot> snapshot);
+
+  // Called on the publishing thread after each Publish() (the edge wakes the requests waiting
+  // for a revision with it); null for none. It runs under the holder's lock, so once this returns
+  // the previous listener is not running and never runs again: clear it before whatever it calls
+  // goes away. The listener must not call back into the holder.
+  void SetPublishListener(std::function<void()> listener);
 
   // The current snapshot, or null before the first Publish().
   std::shared_ptr<const Snapshot> Current() const;
@@ -45,6 +52,7 @@ class SnapshotHolder {
   mutable std::mutex mutex_;
   mutable std::condition_variable published_;
   std::shared_ptr<const Snapshot> current_;
+  std::function<void()> publish_listener_;  // GUARDED_BY(mutex_)
   std::atomic<uint64_t> generation_{0};
   std::atomic<uint64_t> revision_{0};
 };

@@ -201,3 +201,62 @@ TEST_CASE("starting on a port already taken fails with a clear status") {
   CHECK_FALSE(started.ok());
   CHECK(started.message().find("cannot listen on 127.0.0.1:" + std::to_string(options.port)) == 0);
 }
+
+namespace {
+
+// GET /wait answers "ready" once `ready` holds; asked to wait, it waits up to `wait_for`.
+struct WaitingServer {
+  warden::metrics::Registry registry;
+  Router router{registry};
+  std::atomic<bool> ready{false};
+  std::atomic<int> calls{0};
+  std::unique_ptr<Server> server;
+
+  WaitingServer(int threads, std::chrono::milliseconds wait_for) {
+    router.Add(Method::kGet, "/wait", [this, wait_for](Request& request) {
+      ++calls;
+      if (!ready && request.may_wait()) {
+        return Response::Later([this] { return ready.load(); }, std::chrono::steady_clock::now() + wait_for);
+      }
+      return Text(ready ? "ready" : "gave up");
+    });
+    ServerOptions options;
+    options.threads = threads;
+    server = std::make_unique<Server>(options, router);
+    REQUIRE(server->Start().ok());
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a waiting request is answered when woken with its condition met, not before") {
+  for (int threads : {1, 2}) {
+    CAPTURE(threads);
+    // The wait's bound is far beyond every read below: only the wake can answer in time.
+    WaitingServer test(threads, 60s);
+    RawClient client(test.server->port());
+    REQUIRE(client.Send(Get("/wait")));
+    CHECK(client.ReadResponses(1, 200ms).empty());
+    test.server->WakeWaitingRequests();  // woken with nothing changed: it keeps waiting
+    CHECK(client.ReadResponses(1, 200ms).empty());
+    test.ready = true;
+    test.server->WakeWaitingRequests();
+    std::string response = client.ReadResponses(1, 10s);
+    CHECK(response.find("HTTP/1.1 200") == 0);
+    CHECK(response.find("\r\n\r\nready") != std::string::npos);
+    CHECK(test.calls == 2);  // asked to wait once, then answered
+    // The connection goes on serving.
+    REQUIRE(client.Send(Get("/wait")));
+    CHECK(client.ReadResponses(1, 10s).find("ready") != std::string::npos);
+  }
+}
+
+TEST_CASE("a waiting request whose condition never holds is answered at its deadline") {
+  WaitingServer test(1, 300ms);
+  RawClient client(test.server->port());
+  REQUIRE(client.Send(Get("/wait")));
+  std::string response = client.ReadResponses(1, 10s);
+  CHECK(response.find("HTTP/1.1 200") == 0);
+  CHECK(response.find("gave up") != std::string::npos);
+  CHECK(test.calls == 2);
+}
