@@ -78,8 +78,6 @@ Result<std::unique_ptr<ControlPlaneApp>> ControlPlaneApp::Create(const config::O
   if (window < 1) return Status::InvalidArgument("--sync-window: at least 1");
   hub_options.window_revisions = static_cast<size_t>(window);
   hub_options.window_bytes = std::max<uint64_t>(1, options.GetBytes("sync-window-bytes"));
-  // Long polls hold a worker each; one is always left for everything else.
-  hub_options.max_long_polls = static_cast<size_t>(std::max(0, server_options->threads - 1));
   app->hub_ = std::make_unique<SyncHub>(*app->control_plane_, hub_options, app->registry_);
   SyncHub* hub = app->hub_.get();
   app->control_plane_->SetListeners([hub](uint64_t revision) { hub->OnCommit(revision); },
@@ -134,6 +132,12 @@ Result<std::unique_ptr<ControlPlaneApp>> ControlPlaneApp::Create(const config::O
     std::fflush(stdout);
   }
   app->server_ = std::make_unique<http::Server>(std::move(*server_options), *app->router_);
+  // Long polls of GET /v1/changes wait in whichever server serves it; each commit (and the
+  // shutdown's release) has them look again.
+  hub->SetLongPollWaker([server = app->server_.get(), sync_server = app->sync_server_.get()] {
+    server->WakeWaitingRequests();
+    if (sync_server) sync_server->WakeWaitingRequests();
+  });
   hub->Start();
   return app;
 }
@@ -149,9 +153,14 @@ void ControlPlaneApp::ReleaseWaiters() {
 }
 
 ControlPlaneApp::~ControlPlaneApp() {
+  // Waiting long polls answer now rather than holding the servers' graceful stop.
+  ReleaseWaiters();
   if (sync_server_) sync_server_->Stop();
   if (server_) server_->Stop();
-  if (hub_) hub_->Stop();
+  if (hub_) {
+    hub_->SetLongPollWaker(nullptr);
+    hub_->Stop();
+  }
 }
 
 }  // namespace warden::control_plane

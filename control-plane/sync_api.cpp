@@ -103,8 +103,11 @@ void AddSyncRoutes(http::Router& router, ControlPlane& cp, SyncHub& hub) {
                if (!limit.ok()) return http::ErrorResponse(limit.status());
                auto wait = ParseWait(request);
                if (!wait.ok()) return http::ErrorResponse(wait.status());
-               if (wait->count() > 0 && cp.current()->revision <= *since) {
-                 hub.WaitForRevisionAfter(*since, *wait);
+               // Nothing new yet: the server holds the request, without a thread, until a commit
+               // (or the shutdown) wakes it or the wait ends, then asks again with may_wait() false.
+               if (wait->count() > 0 && request.may_wait() && !hub.LongPollMayAnswer(*since)) {
+                 return http::Response::Later([&hub, after = *since] { return hub.LongPollMayAnswer(after); },
+                                              std::chrono::steady_clock::now() + *wait);
                }
                auto changes = cp.store().Changes(*since, *limit);
                if (!changes.ok()) {

@@ -140,7 +140,7 @@ SyncHub::SyncHub(ControlPlane& cp, HubOptions options, metrics::Registry& regist
     : cp_(cp),
       options_(options),
       recent_(std::max<size_t>(options.window_revisions, 64), std::max<size_t>(2 * options.window_bytes, 1u << 20)) {
-  latest_revision_ = cp_.current()->revision;
+  latest_revision_.store(cp_.current()->revision);
   snapshots_sent_ = &registry.AddCounter("warden_cp_sync_snapshots_sent_total", "Snapshots streamed to edges");
   revisions_sent_ = &registry.AddCounter("warden_cp_sync_revisions_sent_total", "Revisions streamed to edges as deltas");
   nacks_ = &registry.AddCounter("warden_cp_sync_nacks_total", "Revisions edges could not apply");
@@ -167,11 +167,18 @@ void SyncHub::Stop() {
 }
 
 void SyncHub::ReleaseLongPolls() {
-  {
-    std::lock_guard lock(revision_mutex_);
-    long_polls_released_ = true;
-  }
-  revision_committed_.notify_all();
+  long_polls_released_.store(true);
+  std::lock_guard lock(long_poll_waker_mutex_);
+  if (long_poll_waker_) long_poll_waker_();
+}
+
+bool SyncHub::LongPollMayAnswer(uint64_t after) const {
+  return latest_revision_.load() > after || long_polls_released_.load();
+}
+
+void SyncHub::SetLongPollWaker(std::function<void()> waker) {
+  std::lock_guard lock(long_poll_waker_mutex_);
+  long_poll_waker_ = std::move(waker);
 }
 
 void SyncHub::Wake() {
@@ -213,11 +220,13 @@ http::UpgradeDecision SyncHub::Upgrade(http::Request& request) {
 }
 
 void SyncHub::OnCommit(uint64_t revision) {
-  {
-    std::lock_guard lock(revision_mutex_);
-    latest_revision_ = std::max(latest_revision_, revision);
+  uint64_t latest = latest_revision_.load();
+  while (latest < revision && !latest_revision_.compare_exchange_weak(latest, revision)) {
   }
-  revision_committed_.notify_all();
+  {
+    std::lock_guard lock(long_poll_waker_mutex_);
+    if (long_poll_waker_) long_poll_waker_();
+  }
   Wake();
 }
 
@@ -233,19 +242,6 @@ void SyncHub::OnKeyRevoked(const std::string& key_id) {
     session->channel->Send(json{{"type", "error"}, {"code", "key_revoked"}, {"message", "this edge key was revoked"}}.dump());
     session->channel->Close(protocol::kCloseKeyRevoked, "key_revoked");
   }
-}
-
-bool SyncHub::WaitForRevisionAfter(uint64_t after, std::chrono::milliseconds timeout) {
-  if (long_polls_.fetch_add(1) >= options_.max_long_polls) {
-    long_polls_.fetch_sub(1);
-    return false;
-  }
-  std::unique_lock lock(revision_mutex_);
-  bool arrived = revision_committed_.wait_for(lock, timeout, [&] {
-    return latest_revision_ > after || long_polls_released_;
-  });
-  long_polls_.fetch_sub(1);
-  return arrived;
 }
 
 std::shared_ptr<const ChunkedSnapshot> SyncHub::CurrentSnapshot() {

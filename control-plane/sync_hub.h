@@ -31,7 +31,6 @@ struct HubOptions {
   std::chrono::milliseconds heartbeat{10'000};
   size_t window_revisions = 64;
   size_t window_bytes = 8u << 20;
-  size_t max_long_polls = 3;  // GET /v1/changes?wait= requests allowed to wait at once
 };
 
 // What the hub knows of one edge, live (GET /v1/edges merges it with the stored list).
@@ -64,8 +63,8 @@ class SyncHub {
   // Returns when the next heartbeat is due. The hub thread runs it after each wake-up; a test or
   // fuzzer that never calls Start() runs it itself, to drive the hub deterministically.
   std::chrono::steady_clock::time_point Turn(std::chrono::steady_clock::time_point next_heartbeat);
-  // Answers every long poll waiting in WaitForRevisionAfter now, and every later one at once:
-  // the first step of a shutdown, so the HTTP server's graceful stop does not wait on them.
+  // Answers every long poll now, and every later one at once: the first step of a shutdown, so
+  // the HTTP server's graceful stop does not wait on them.
   void ReleaseLongPolls();
 
   // GET /v1/sync: 401 before any upgrade unless the bearer is a live edge key.
@@ -81,9 +80,14 @@ class SyncHub {
   // Edges with a live session.
   std::vector<LiveEdge> LiveEdges() const;
 
-  // Waits until a revision after `after` commits or `timeout` passes (the long poll of
-  // GET /v1/changes). Returns at once, false, when max_long_polls requests already wait.
-  bool WaitForRevisionAfter(uint64_t after, std::chrono::milliseconds timeout);
+  // Whether a long poll of GET /v1/changes?since=`after` answers now: a revision after `after`
+  // committed, or long polls were released. Lock-free. A waiting long poll holds no thread (it
+  // waits in the HTTP server, see http::Response::Later) and asks again each time the long-poll
+  // waker runs.
+  bool LongPollMayAnswer(uint64_t after) const;
+  // Called after each commit and on ReleaseLongPolls(): the app wakes its servers' waiting
+  // requests with it. Null for none; clear it before whatever it calls goes away.
+  void SetLongPollWaker(std::function<void()> waker);
 
   const HubOptions& options() const { return options_; }
 
@@ -126,11 +130,10 @@ class SyncHub {
   std::mutex snapshot_mutex_;  // held while building, so concurrent requests build once
   std::shared_ptr<const ChunkedSnapshot> snapshot_;
 
-  std::mutex revision_mutex_;
-  std::condition_variable revision_committed_;
-  uint64_t latest_revision_ = 0;
-  bool long_polls_released_ = false;  // GUARDED_BY(revision_mutex_): set by Stop()
-  std::atomic<size_t> long_polls_{0};
+  std::atomic<uint64_t> latest_revision_{0};
+  std::atomic<bool> long_polls_released_{false};  // set by ReleaseLongPolls()
+  std::mutex long_poll_waker_mutex_;  // held while the waker runs, so clearing it waits it out
+  std::function<void()> long_poll_waker_;  // GUARDED_BY(long_poll_waker_mutex_)
 
   metrics::Counter* snapshots_sent_ = nullptr;
   metrics::Counter* revisions_sent_ = nullptr;

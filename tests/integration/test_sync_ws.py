@@ -433,6 +433,54 @@ class PullEndpoints(SyncTestCase):
         self.assertEqual(400, cp.request("GET", "/v1/changes?since=0&wait=forever", headers=auth).status)
         self.assertEqual(400, cp.request("GET", "/v1/changes?since=0&wait=90s", headers=auth).status)
 
+    def test_long_polls_hold_no_thread_and_a_shutdown_answers_them(self):
+        import threading
+        cp = self.start_control_plane()  # 4 worker threads by default
+        pushed = self.ctl(cp, "push", DRIVE)
+        _, key = self.new_key(cp)
+        with open(key) as f:
+            auth = {"Authorization": "Bearer " + f.read().strip()}
+        since = pushed["revision"]
+
+        def long_polls(count, since):
+            answers = []
+            path = f"/v1/changes?since={since}&wait=30s"
+            pollers = [threading.Thread(target=lambda: answers.append(cp.request("GET", path, headers=auth, timeout=40)))
+                       for _ in range(count)]
+            for poller in pollers:
+                poller.start()
+            return pollers, answers
+
+        # Three times as many long polls as worker threads all wait, and the rest is still served.
+        pollers, answers = long_polls(12, since)
+        time.sleep(0.8)
+        self.assertEqual([], answers, "a long poll answered before anything committed")
+        admin = {"Authorization": "Bearer " + TOKEN}
+        self.assertEqual(since, cp.request("GET", "/v1/revision", headers=admin, timeout=5).json()["revision"])
+        granted = self.ctl(cp, "relation", "set", "document:roadmap#viewer@user:many-pollers")
+        for poller in pollers:
+            poller.join(30)
+        self.assertEqual(12, len(answers))
+        for answer in answers:
+            self.assertEqual(200, answer.status, answer.body)
+            self.assertEqual([granted["revision"]], [c["revision"] for c in answer.json()["changes"]])
+
+        # SIGTERM while long polls wait: they are answered (empty) and the process exits well
+        # before their 30 s wait would end.
+        since = granted["revision"]
+        pollers, answers = long_polls(3, since)
+        time.sleep(0.5)
+        self.assertEqual([], answers)
+        stopped = time.time()
+        cp.stop(timeout=20)
+        for poller in pollers:
+            poller.join(20)
+        self.assertLess(time.time() - stopped, 10)
+        self.assertEqual(3, len(answers))
+        for answer in answers:
+            self.assertEqual(200, answer.status, answer.body)
+            self.assertEqual([], answer.json()["changes"])
+
 
 def free_port():
     with socket.socket() as s:
