@@ -18,13 +18,15 @@ void SnapshotHolder::Publish(std::shared_ptr<const Snapshot> snapshot) {
     revision_.store(snapshot ? snapshot->revision : 0, std::memory_order_release);
     current_ = std::move(snapshot);
     generation_.fetch_add(1, std::memory_order_release);
-    if (publish_listener_) publish_listener_();
   }
   published_.notify_all();
+  // Outside mutex_, which checks take in Acquire() after a publish: they never wait on the listener.
+  std::lock_guard lock(listener_mutex_);
+  if (publish_listener_) publish_listener_();
 }
 
 void SnapshotHolder::SetPublishListener(std::function<void()> listener) {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(listener_mutex_);
   publish_listener_ = std::move(listener);
 }
 

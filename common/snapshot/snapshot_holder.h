@@ -29,9 +29,9 @@ class SnapshotHolder {
   void Publish(std::shared_ptr<const Snapshot> snapshot);
 
   // Called on the publishing thread after each Publish() (the edge wakes the requests waiting
-  // for a revision with it); null for none. It runs under the holder's lock, so once this returns
-  // the previous listener is not running and never runs again: clear it before whatever it calls
-  // goes away. The listener must not call back into the holder.
+  // for a revision with it); null for none. It runs under a lock of its own (not the one checks
+  // take), so once this returns the previous listener is not running and never runs again: clear
+  // it before whatever it calls goes away. The listener must not set the listener.
   void SetPublishListener(std::function<void()> listener);
 
   // The current snapshot, or null before the first Publish().
@@ -52,7 +52,8 @@ class SnapshotHolder {
   mutable std::mutex mutex_;
   mutable std::condition_variable published_;
   std::shared_ptr<const Snapshot> current_;
-  std::function<void()> publish_listener_;  // GUARDED_BY(mutex_)
+  std::mutex listener_mutex_;  // held while the listener runs
+  std::function<void()> publish_listener_;  // GUARDED_BY(listener_mutex_)
   std::atomic<uint64_t> generation_{0};
   std::atomic<uint64_t> revision_{0};
 };
