@@ -34,6 +34,7 @@ void AddAdminRoutes(http::Router& router, ControlPlane& cp, const AdminLimits& l
   AddDirectoryRoutes(router, cp, limits);
   AddPolicyRoutes(router, cp, limits);
   AddBulkRoutes(router, cp, limits);
+  AddDecideRoutes(router, cp, limits);
   AddCredentialRoutes(router, cp, limits);
 }
 

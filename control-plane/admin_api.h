@@ -18,5 +18,6 @@ void AddDirectoryRoutes(http::Router& router, ControlPlane& cp, const AdminLimit
 void AddPolicyRoutes(http::Router& router, ControlPlane& cp, const AdminLimits& limits);      // policies, policy sets, rollback
 void AddBulkRoutes(http::Router& router, ControlPlane& cp, const AdminLimits& limits);        // push, import
 void AddCredentialRoutes(http::Router& router, ControlPlane& cp, const AdminLimits& limits);  // keys, tokens
+void AddDecideRoutes(http::Router& router, ControlPlane& cp, const AdminLimits& limits);      // check, evaluation
 
 }  // namespace warden::control_plane

@@ -43,6 +43,13 @@ Result<std::unique_ptr<ControlPlane>> ControlPlane::Open(const std::string& db_p
     } else {
       spdlog::info("WARDEN_ADMIN_TOKEN ignored: the store already holds {} token(s)", tokens->size());
     }
+  } else if (tokens->empty()) {
+    // Without a token nothing can be changed or read through the API; say how out, loudly.
+    spdlog::warn(
+        "the store {} holds no admin token, so every admin API call will be refused (401). Make the first one "
+        "offline with `warden-control-plane token create NAME --db {}` (then send this process SIGHUP), or "
+        "restart with WARDEN_ADMIN_TOKEN=SECRET set.",
+        db_path, db_path);
   }
   WARDEN_RETURN_IF_ERROR(cp->ReloadTokens());
   WARDEN_RETURN_IF_ERROR(cp->ReloadKeys());

@@ -13,21 +13,20 @@
 
 namespace warden::control_plane {
 
-namespace {
-// Imports of a million relations arrive as one body, so the control plane's default is larger
-// than the edge's; every endpoint but push and import still stops at max-write-body.
-constexpr uint64_t kDefaultMaxBody = 512ull << 20;
-// A long import holds one worker; the others keep answering reads, health checks and metrics.
-constexpr int kDefaultThreads = 4;
-}  // namespace
-
 void AddControlPlaneOptions(config::Options& options) {
-  http::AddServerOptions(options, "127.0.0.1:8484");
+  http::ServerDefaults defaults;
+  defaults.listen = "127.0.0.1:8484";
+  // A long import holds one worker; the others keep answering reads, health checks and metrics.
+  defaults.threads = 4;
+  // Imports of a million relations arrive as one body, so the control plane's default is larger
+  // than the edge's; every endpoint but push and import still stops at max-write-body.
+  defaults.max_body = "512MiB";
+  http::AddServerOptions(options, defaults);
   options.Add("db", config::OptionType::kString, "", "SQLite database file of the store (created when missing)");
   options.Add("admin-token", config::OptionType::kString, "",
               "bootstrap write token, used only while the store holds no token (set it as WARDEN_ADMIN_TOKEN)");
   options.Add("max-write-body", config::OptionType::kBytes, "16MiB",
-              "largest body of a single write (push and import may use up to max-body, 512MiB unless set)");
+              "largest body of a single write (push and import may use up to max-body)");
   options.Add("max-import-lines", config::OptionType::kInt, "5000000", "most lines one /v1/import may hold");
   options.Add("decision-log-db", config::OptionType::kString, "",
               "SQLite file of the decision logs (default: DB.decisions beside --db)");
@@ -49,8 +48,6 @@ void AddControlPlaneOptions(config::Options& options) {
 Result<std::unique_ptr<ControlPlaneApp>> ControlPlaneApp::Create(const config::Options& options) {
   auto server_options = http::ServerOptionsFrom(options);
   if (!server_options.ok()) return server_options.status();
-  if (!options.IsSet("max-body")) server_options->max_body_bytes = kDefaultMaxBody;
-  if (!options.IsSet("threads")) server_options->threads = kDefaultThreads;
   const std::string& db = options.GetString("db");
   if (db.empty()) return Status::InvalidArgument("--db: required (the SQLite file of the store)");
   AdminLimits limits;
@@ -143,6 +140,12 @@ Result<std::unique_ptr<ControlPlaneApp>> ControlPlaneApp::Create(const config::O
 }
 
 void ControlPlaneApp::Reload() {
+  // Tokens made offline (warden-control-plane token create) take effect without a restart.
+  if (Status tokens = control_plane_->ReloadTokens(); !tokens.ok()) {
+    spdlog::error("tokens not reloaded: {}", tokens.message());
+  } else {
+    spdlog::info("reloaded admin tokens");
+  }
   if (!sync_server_ || !sync_server_->tls()) return;
   Status reloaded = sync_server_->ReloadTls();
   if (!reloaded.ok()) spdlog::error("sync listener: TLS certificate not reloaded: {}", reloaded.message());

@@ -4,8 +4,15 @@
 #include "common/http/daemon.h"
 #include "common/util/signals.h"
 #include "control-plane/control_plane_app.h"
+#include "control-plane/token_command.h"
+
+#include <string>
+#include <vector>
 
 int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "token") {
+    return warden::control_plane::RunTokenCommand(std::vector<std::string>(argv + 2, argv + argc));
+  }
   warden::BlockTerminationSignals();
   warden::config::Options options("warden-control-plane",
                                   "Stores policies and directory data and serves them to edges.");

@@ -23,11 +23,10 @@
 #include <optional>
 #include <string>
 
-#include <functional>
-
 #include <nlohmann/json.hpp>
 
 #include "common/engine/decision.h"
+#include "common/wire/authzen.h"
 #include "common/http/router.h"
 #include "edge/edge_context.h"
 
@@ -35,44 +34,10 @@ namespace warden::edge {
 
 void AddAuthzenRoutes(http::Router& router, EdgeContext& context);
 
-// One decision in AuthZEN's response shape: {"decision", "context": {"revision", "reason_admin"?}},
-// the explanation only when `explain`.
-nlohmann::json AuthzenDecisionJson(const engine::DecisionResult& result, const Snapshot& snapshot, bool explain);
-// AuthzenDecisionJson(result, snapshot, false).dump(), written directly: the answer to nearly
-// every evaluation, made without building a document.
-std::string PlainAuthzenDecisionBody(bool allowed, uint64_t revision);
-
-// Answers an AuthZEN evaluations request that has an `evaluations` array, exactly as
-// POST /access/v1/evaluations does: request-level defaults, per-item errors as closed decisions,
-// options.evaluations_semantic. InvalidArgument for a malformed payload; ResourceExhausted when
-// it holds more than `max_items`. `count`, when set, sees every decision made.
-Result<nlohmann::json> EvaluateAuthzenBatch(const Snapshot& snapshot, const nlohmann::json& body, size_t max_items,
-                                            const engine::DecisionLimits& limits,
-                                            const std::function<void(const engine::DecisionInput&,
-                                                                     const engine::DecisionResult&)>& decided = {});
 // The search endpoints; defined in authzen_search.cpp.
 void AddAuthzenSearchRoutes(http::Router& router, EdgeContext& context);
 
-// Reads an AuthZEN subject/action/resource/context request (with `defaults` filling what an
-// evaluations item leaves out, whole entity by whole entity) into the pipeline's input. Errors
-// are InvalidArgument naming the field, prefixed with `where` (e.g. "evaluations[2].").
-Result<engine::DecisionInput> ParseAuthzenEvaluation(const nlohmann::json& item, const nlohmann::json& defaults,
-                                                     const std::string& where);
-
-// Reads an AuthZEN Subject or Resource object at `field` ("subject", "evaluations[1].resource").
-// `type` must be a non-empty string; `id` too when `id_required`, and is ignored otherwise (the
-// entity a search looks for); `properties`, when present and not null, an object.
-Status ReadAuthzenEntity(const nlohmann::json& value, const std::string& field, bool id_required,
-                         engine::Entity& out);
-
-// Reads an AuthZEN Action object at `field` into `name`: `name` a non-empty string,
-// `properties` (optional) an object.
-Status ReadAuthzenAction(const nlohmann::json& value, const std::string& field, std::string& name,
-                         nlohmann::json& properties);
-
 // ---- Shared by the evaluation and search handlers. ----
-
-// How long a request naming a revision the edge does not hold yet waits for it.
 
 // Parses an AuthZEN request body into `out` (a JSON object). On failure returns the 400 to send:
 // a Content-Type other than application/json (or none), an empty or malformed body (naming the

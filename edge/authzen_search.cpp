@@ -128,12 +128,12 @@ Result<SearchRequest> ParseSearch(SearchKind kind, const json& body, size_t max_
     auto it = body.find(name);
     return it == body.end() ? kNull : *it;
   };
-  WARDEN_RETURN_IF_ERROR(ReadAuthzenEntity(field("subject"), "subject", kind != SearchKind::kSubject, request.subject));
+  WARDEN_RETURN_IF_ERROR(wire::ReadAuthzenEntity(field("subject"), "subject", kind != SearchKind::kSubject, request.subject));
   if (kind != SearchKind::kAction) {
-    WARDEN_RETURN_IF_ERROR(ReadAuthzenAction(field("action"), "action", request.action, request.action_properties));
+    WARDEN_RETURN_IF_ERROR(wire::ReadAuthzenAction(field("action"), "action", request.action, request.action_properties));
   }
   WARDEN_RETURN_IF_ERROR(
-      ReadAuthzenEntity(field("resource"), "resource", kind != SearchKind::kResource, request.resource));
+      wire::ReadAuthzenEntity(field("resource"), "resource", kind != SearchKind::kResource, request.resource));
   const json& context = field("context");
   if (!context.is_null() && !context.is_object()) return Status::InvalidArgument("context: must be an object");
   request.context = context;

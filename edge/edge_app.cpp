@@ -142,7 +142,13 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
     app->standalone_ = std::make_unique<StandaloneSource>(data, app->context_->holder(), options.GetDuration("poll-interval"),
                                                          *expression_limits);
     Status loaded = app->standalone_->LoadNow();
-    if (!loaded.ok()) return Status::InvalidArgument("cannot load --data " + data + ":\n" + loaded.message());
+    if (loaded.code() == StatusCode::kFailedPrecondition) {
+      // An empty folder may be filled later (a volume mounted, a checkout finishing): wait for it,
+      // not ready, rather than exit or serve deny-everything as if that were the policy.
+      spdlog::warn("{}; not ready until it does (watching it)", loaded.message());
+    } else if (!loaded.ok()) {
+      return Status::InvalidArgument("cannot load --data " + data + ":\n" + loaded.message());
+    }
     app->standalone_->StartWatching();
   }
 
@@ -192,7 +198,10 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
 
 std::string EdgeApp::NotReadyReason() const {
   if (context_->holder().revision() == 0) {
-    if (standalone_) return "the data folder has not loaded";
+    if (standalone_) {
+      std::string error = standalone_->last_error();
+      return error.empty() ? "the data folder has not loaded" : "the data folder has not loaded: " + error;
+    }
     if (applier_) return "no revision received from the control plane yet (this edge has never synced)";
     if (replica_) return "the replica holds no snapshot yet (this edge has never synced)";
     return "no snapshot loaded: start with --data DIR or --replica FILE";

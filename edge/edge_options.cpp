@@ -6,7 +6,7 @@
 namespace warden::edge {
 
 void AddEdgeOptions(config::Options& options) {
-  http::AddServerOptions(options, "127.0.0.1:8383");
+  http::AddServerOptions(options, {.listen = "127.0.0.1:8383"});
   options.Add("data", config::OptionType::kString, "",
               "standalone mode: folder with policies/, manifest.yaml or schema.zed, and data/");
   options.Add("replica", config::OptionType::kString, "",

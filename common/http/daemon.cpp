@@ -24,6 +24,13 @@ std::optional<int> ParseCommandLineOrExit(config::Options& options, int argc, co
     std::fputs(options.HelpText().c_str(), stdout);
     return 0;
   }
+  if (!options.positional().empty()) {
+    // A server takes only options: a stray word is a mistake (a forgotten --data, say), not
+    // something to start without.
+    std::fprintf(stderr, "%s: unexpected argument '%s': options are written --name VALUE; see --help\n",
+                 argc > 0 ? argv[0] : "warden", options.positional().front().c_str());
+    return 2;
+  }
   Status logging = config::ConfigureLogging(options.GetString("log-level"), options.GetString("log-format"));
   if (!logging.ok()) {
     std::fprintf(stderr, "%s: %s\n", argc > 0 ? argv[0] : "warden", logging.message().c_str());

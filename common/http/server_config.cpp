@@ -6,10 +6,10 @@ namespace warden::http {
 
 using config::OptionType;
 
-void AddServerOptions(config::Options& options, const std::string& default_listen) {
-  options.Add("listen", OptionType::kString, default_listen, "HOST:PORT to serve HTTP on (port 0: any free port)");
-  options.Add("threads", OptionType::kInt, "1", "worker threads serving requests");
-  options.Add("max-body", OptionType::kBytes, "4MiB", "largest request body accepted (larger: 413)");
+void AddServerOptions(config::Options& options, const ServerDefaults& defaults) {
+  options.Add("listen", OptionType::kString, defaults.listen, "HOST:PORT to serve HTTP on (port 0: any free port)");
+  options.Add("threads", OptionType::kInt, std::to_string(defaults.threads), "worker threads serving requests");
+  options.Add("max-body", OptionType::kBytes, defaults.max_body, "largest request body accepted (larger: 413)");
   options.Add("max-header", OptionType::kBytes, "16KiB", "largest request header block accepted (larger: 431)");
   options.Add("max-connections", OptionType::kInt, "10000", "open connections beyond which new ones get 503");
   options.Add("max-json-depth", OptionType::kInt, "128", "deepest nesting of a JSON request body (deeper: 400)");

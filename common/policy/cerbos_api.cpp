@@ -18,6 +18,161 @@ Status Bad(const std::string& field, const std::string& reason) {
   return Status::InvalidArgument(field + ": " + reason);
 }
 
+// A field of a Cerbos request message: its JSON name, and its proto name where that differs.
+// Cerbos's gateway reads JSON with protojson and DiscardUnknown off, so it takes either spelling
+// and refuses any other key; so does Warden, or a misspelt "attrs" would decide as if no
+// attributes were given.
+struct Field {
+  const char* json_name;
+  const char* proto_name = nullptr;
+};
+using Fields = std::initializer_list<Field>;
+
+constexpr Fields kCheckFields = {{"requestId", "request_id"}, {"principal"}, {"resources"}, {"auxData", "aux_data"},
+                                 {"includeMeta", "include_meta"}};
+constexpr Fields kPlanFields = {{"requestId", "request_id"}, {"action"}, {"actions"}, {"principal"}, {"resource"},
+                                {"auxData", "aux_data"}, {"includeMeta", "include_meta"}};
+constexpr Fields kPrincipalFields = {{"id"}, {"policyVersion", "policy_version"}, {"roles"}, {"attr"}, {"scope"}};
+constexpr Fields kEntryFields = {{"actions"}, {"resource"}};
+constexpr Fields kResourceFields = {{"kind"}, {"policyVersion", "policy_version"}, {"id"}, {"attr"}, {"scope"}};
+constexpr Fields kPlanResourceFields = {{"kind"}, {"policyVersion", "policy_version"}, {"attr"}, {"scope"}};
+constexpr Fields kAuxDataFields = {{"jwt"}};
+constexpr Fields kJwtFields = {{"token"}, {"keySetId", "key_set_id"}};
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// Refuses a key of `object` that is not one of `fields`, naming it and the field it was likely
+// meant to be; renames proto spellings to JSON ones in `object` (a copy the caller owns).
+Status CheckFields(nlohmann::json& object, const std::string& where, Fields fields) {
+  if (!object.is_object()) return Status::Ok();  // the reader words the wrong type
+  std::vector<std::pair<std::string, std::string>> renames;
+  for (const auto& [key, value] : object.items()) {
+    const Field* known = nullptr;
+    for (const Field& field : fields) {
+      if (key == field.json_name || (field.proto_name != nullptr && key == field.proto_name)) known = &field;
+    }
+    if (known != nullptr) {
+      if (key != known->json_name) renames.emplace_back(key, known->json_name);
+      continue;
+    }
+    std::string reason = "unknown field";
+    for (const Field& field : fields) {
+      if (EditDistance(key, field.json_name) <= 2) {
+        reason += " (did you mean '" + std::string(field.json_name) + "'?)";
+        break;
+      }
+    }
+    return Bad(where + key, reason);
+  }
+  for (auto& [from, to] : renames) {
+    if (object.contains(to)) return Bad(where + from, "given twice, also as '" + to + "'");
+    object[to] = std::move(object[from]);
+    object.erase(from);
+  }
+  return Status::Ok();
+}
+
+nlohmann::json* Member(nlohmann::json& object, const char* key) {
+  if (!object.is_object()) return nullptr;
+  auto it = object.find(key);
+  return it == object.end() ? nullptr : &*it;
+}
+
+// Both checks' shared parts: principal and auxData.
+Status CheckCommonFields(nlohmann::json& body) {
+  if (auto* principal = Member(body, "principal")) {
+    WARDEN_RETURN_IF_ERROR(CheckFields(*principal, "principal.", kPrincipalFields));
+  }
+  if (auto* aux = Member(body, "auxData")) {
+    WARDEN_RETURN_IF_ERROR(CheckFields(*aux, "auxData.", kAuxDataFields));
+    if (auto* jwt = Member(*aux, "jwt")) WARDEN_RETURN_IF_ERROR(CheckFields(*jwt, "auxData.jwt.", kJwtFields));
+  }
+  return Status::Ok();
+}
+
+// Whether every key at every level Cerbos's messages define is a JSON name of that level; then
+// the body can be read as is, without a copy (nearly every request).
+bool OnlyJsonNames(const nlohmann::json& object, Fields fields) {
+  if (!object.is_object()) return true;
+  for (const auto& [key, value] : object.items()) {
+    bool known = false;
+    for (const Field& field : fields) known = known || key == field.json_name;
+    if (!known) return false;
+  }
+  return true;
+}
+
+bool CommonPartsPlain(const nlohmann::json& body) {
+  auto principal = body.find("principal");
+  if (principal != body.end() && !OnlyJsonNames(*principal, kPrincipalFields)) return false;
+  auto aux = body.find("auxData");
+  if (aux != body.end()) {
+    if (!OnlyJsonNames(*aux, kAuxDataFields)) return false;
+    if (aux->is_object()) {
+      auto jwt = aux->find("jwt");
+      if (jwt != aux->end() && !OnlyJsonNames(*jwt, kJwtFields)) return false;
+    }
+  }
+  return true;
+}
+
+// `body` itself when it uses only Cerbos's JSON names, else a copy in `storage` with proto names
+// renamed; InvalidArgument for an unknown field.
+Result<const nlohmann::json*> CheckRequestFields(const nlohmann::json& body, nlohmann::json& storage, bool plan) {
+  bool plain = OnlyJsonNames(body, plan ? kPlanFields : kCheckFields) && CommonPartsPlain(body);
+  if (plain && plan) {
+    auto resource = body.find("resource");
+    plain = resource == body.end() || OnlyJsonNames(*resource, kPlanResourceFields);
+  } else if (plain) {
+    auto resources = body.find("resources");
+    if (resources != body.end() && resources->is_array()) {
+      for (const auto& entry : *resources) {
+        if (!OnlyJsonNames(entry, kEntryFields)) {
+          plain = false;
+          break;
+        }
+        auto resource = entry.is_object() ? entry.find("resource") : entry.end();
+        if (entry.is_object() && resource != entry.end() && !OnlyJsonNames(*resource, kResourceFields)) {
+          plain = false;
+          break;
+        }
+      }
+    }
+  }
+  if (plain) return &body;
+  storage = body;
+  WARDEN_RETURN_IF_ERROR(CheckFields(storage, "", plan ? kPlanFields : kCheckFields));
+  WARDEN_RETURN_IF_ERROR(CheckCommonFields(storage));
+  if (plan) {
+    if (auto* resource = Member(storage, "resource")) {
+      WARDEN_RETURN_IF_ERROR(CheckFields(*resource, "resource.", kPlanResourceFields));
+    }
+  } else if (auto* resources = Member(storage, "resources"); resources != nullptr && resources->is_array()) {
+    for (size_t i = 0; i < resources->size(); ++i) {
+      const std::string where = "resources[" + std::to_string(i) + "].";
+      auto& entry = (*resources)[i];
+      WARDEN_RETURN_IF_ERROR(CheckFields(entry, where, kEntryFields));
+      if (auto* resource = Member(entry, "resource")) {
+        WARDEN_RETURN_IF_ERROR(CheckFields(*resource, where + "resource.", kResourceFields));
+      }
+    }
+  }
+  return &storage;
+}
+
 // Reads an optional string field; absent and null are "".
 Status OptString(const nlohmann::json& obj, const char* key, const std::string& where, std::string& out) {
   auto it = obj.find(key);
@@ -84,12 +239,9 @@ Status AuxData(const nlohmann::json& body, cel::Value& out) {
   auto it = body.find("auxData");
   if (it == body.end() || it->is_null()) return Status::Ok();
   if (!it->is_object()) return Bad("auxData", "must be an object");
-  // Warden does not verify JWTs: auxData.jwt is accepted and ignored; any other keys pass through.
-  nlohmann::json kept = nlohmann::json::object();
-  for (auto& [k, v] : it->items()) {
-    if (k != "jwt") kept[k] = v;
-  }
-  out = cel::FromJson(kept);
+  // Warden does not verify JWTs yet: auxData.jwt is accepted and ignored, and conditions see an
+  // empty auxData.
+  out = cel::FromJson(nlohmann::json::object());
   return Status::Ok();
 }
 
@@ -156,8 +308,12 @@ void RemoveRepeatedActions(std::vector<std::string>& actions) {
   actions = std::move(kept);
 }
 
-Result<CheckResourcesRequest> ParseCheckResourcesRequest(const nlohmann::json& body) {
-  if (!body.is_object()) return Status::InvalidArgument("request body must be a JSON object");
+Result<CheckResourcesRequest> ParseCheckResourcesRequest(const nlohmann::json& given) {
+  if (!given.is_object()) return Status::InvalidArgument("request body must be a JSON object");
+  nlohmann::json renamed;
+  auto checked = CheckRequestFields(given, renamed, false);
+  if (!checked.ok()) return checked.status();
+  const nlohmann::json& body = **checked;
   CheckResourcesRequest req;
   WARDEN_RETURN_IF_ERROR(OptString(body, "requestId", "", req.request_id));
   WARDEN_RETURN_IF_ERROR(ParsePrincipal(body, req.principal));
@@ -346,8 +502,12 @@ nlohmann::json CheckResources(const PolicySet& set, const CheckResourcesRequest&
   return RenderCheckResourcesResponse(request, DecideCheckResources(set, request, options));
 }
 
-Result<PlanResourcesRequest> ParsePlanResourcesRequest(const nlohmann::json& body) {
-  if (!body.is_object()) return Status::InvalidArgument("request body must be a JSON object");
+Result<PlanResourcesRequest> ParsePlanResourcesRequest(const nlohmann::json& given) {
+  if (!given.is_object()) return Status::InvalidArgument("request body must be a JSON object");
+  nlohmann::json renamed;
+  auto checked = CheckRequestFields(given, renamed, true);
+  if (!checked.ok()) return checked.status();
+  const nlohmann::json& body = **checked;
   PlanResourcesRequest req;
   WARDEN_RETURN_IF_ERROR(OptString(body, "requestId", "", req.request_id));
   auto action = body.find("action");

@@ -2,8 +2,10 @@
 // so that existing Cerbos clients work against Warden unchanged.
 //
 // Parsers validate the whole body and return InvalidArgument naming the offending field
-// ("resources[1].actions: must be a non-empty list of strings"); unknown fields are ignored, as
-// protobuf JSON parsing with discard-unknown does. Renderers produce Cerbos's response shapes.
+// ("resources[1].actions: must be a non-empty list of strings"). Like Cerbos's own gateway
+// (protobuf JSON with unknown fields refused), they take each field by its JSON name or its proto
+// name (policyVersion or policy_version) and refuse any other key outside `attr`
+// ("principal.attrs: unknown field (did you mean 'attr'?)"). Renderers produce Cerbos's shapes.
 #pragma once
 
 #include <string>

@@ -199,7 +199,7 @@ class SetCompiler {
       auto it = vars.find(std::string(name));
       if (it == vars.end()) return std::nullopt;
       return it->second;
-    });
+    }, options_.expression_limits.max_length);
     if (!rewritten.errors.empty()) {
       for (const auto& err : rewritten.errors) Error(file, OffsetPosition(e, err.offset), err.message);
       return nullptr;

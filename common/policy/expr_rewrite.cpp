@@ -38,8 +38,13 @@ size_t SkipSpace(std::string_view s, size_t i) {
 
 struct Rewriter {
   const VariableLookup& lookup;
+  size_t max_length;
   std::vector<std::string> stack;  // variables being expanded, for cycle detection
   std::vector<RewriteError> errors;
+  // Bytes of variable text pasted in so far. Variables that each use the one before twice grow
+  // the text exponentially, so the budget is charged before each expansion, not after it.
+  size_t expanded_length = 0;
+  bool over_budget = false;  // once set, no more expansion (its error is already reported)
 
   std::string Run(std::string_view s, size_t top_offset, bool top) {
     std::string out;
@@ -131,13 +136,26 @@ struct Rewriter {
         return "false";
       }
     }
+    if (over_budget) return "false";
     if (stack.size() > 32) {
-      errors.push_back({at, "variables nested deeper than 32 levels"});
+      // One error, then no more expansion: every other path through the chain would repeat it.
+      over_budget = true;
+      errors.push_back({at, "variable '" + stack.front() + "' nests variables deeper than 32 levels"});
       return "false";
     }
     const auto src = lookup(name);
     if (!src) {
       errors.push_back({at, "undefined variable '" + std::string(name) + "'"});
+      return "false";
+    }
+    expanded_length += src->size() + 2;  // with the parentheses around it
+    if (expanded_length > max_length) {
+      over_budget = true;
+      const std::string outermost = stack.empty() ? std::string(name) : stack.front();
+      std::string message = "variable '" + outermost + "' makes the condition longer than the limit of " +
+                            std::to_string(max_length) + " bytes when expanded";
+      if (outermost != name) message += " (passed while expanding variable '" + std::string(name) + "')";
+      errors.push_back({at, std::move(message)});
       return "false";
     }
     stack.emplace_back(name);
@@ -180,8 +198,8 @@ std::vector<std::string> ResourceAttrNames(std::string_view s) {
   return names;
 }
 
-RewriteResult RewriteCondition(std::string_view source, const VariableLookup& lookup) {
-  Rewriter rw{lookup, {}, {}};
+RewriteResult RewriteCondition(std::string_view source, const VariableLookup& lookup, size_t max_length) {
+  Rewriter rw{lookup, max_length, {}, {}};
   RewriteResult result;
   result.text = rw.Run(source, 0, true);
   result.errors = std::move(rw.errors);

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,7 +32,10 @@ struct RewriteResult {
 using VariableLookup = std::function<std::optional<std::string>(std::string_view name)>;
 
 // Rewrites `source` as described above; variables are expanded recursively (a cycle is an error).
-RewriteResult RewriteCondition(std::string_view source, const VariableLookup& lookup);
+// Expansion stops with an error naming the variable once the text pasted in for variables would
+// pass `max_length` bytes, so the work is bounded by the limit, not by how the variables nest.
+RewriteResult RewriteCondition(std::string_view source, const VariableLookup& lookup,
+                               size_t max_length = std::numeric_limits<size_t>::max());
 
 // The attribute names `R.attr.<name>` that a rewritten condition reads (string literals
 // skipped), in order of first appearance.

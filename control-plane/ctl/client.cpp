@@ -236,8 +236,8 @@ Result<HttpAnswer> Client::Send(const std::string& method, const std::string& ta
       parser.body_limit(std::numeric_limits<uint64_t>::max());
       bhttp::read(stream, buffer, parser);
       auto& response = parser.get();
-      return HttpAnswer{response.result_int(), std::string(response[bhttp::field::content_type]),
-                        std::move(response.body())};
+      return HttpAnswer{response.result_int(), !options_.token.empty(),
+                        std::string(response[bhttp::field::content_type]), std::move(response.body())};
     };
     HttpAnswer answer = secure ? exchange(*secure) : exchange(plain);
     beast::error_code ignored;
@@ -260,6 +260,11 @@ int PrintRefusal(const HttpAnswer& answer) {
     message = json["error"].value("message", answer.body);
   }
   std::fprintf(stderr, "wardenctl: refused (HTTP %u): %s\n", answer.status, message.c_str());
+  if (answer.status == 401 && !answer.sent_token) {
+    std::fputs("wardenctl: no token was given: pass --token TOKEN, set WARDEN_TOKEN, or put 'token: ...' in "
+               "~/.config/warden/wardenctl.yaml\n",
+               stderr);
+  }
   return kExitRefused;
 }
 

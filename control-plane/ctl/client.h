@@ -46,6 +46,7 @@ std::optional<RemoteOptions> ParseRemoteOptions(const std::string& command, cons
 
 struct HttpAnswer {
   unsigned status = 0;
+  bool sent_token = false;  // whether the request carried a bearer token (for a 401's hint)
   std::string content_type;
   std::string body;
 };

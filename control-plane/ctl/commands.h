@@ -11,13 +11,19 @@ namespace warden::ctl {
 int EvalCommand(const std::vector<std::string>& args);
 // test DIR: runs the policy test suites found in DIR (or DIR/policies).
 int TestCommand(const std::vector<std::string>& args);
+// validate DIR: loads DIR as an edge would; every problem on stderr and exit 1, or a summary.
+int ValidateCommand(const std::vector<std::string>& args);
 
 // Commands that talk to a control plane (see client.h for --url, --token, --json and exit codes).
 // push DIR [--prune]: a standalone folder (policies/, manifest, data/) as one revision.
 int PushCommand(const std::vector<std::string>& args);
 // import FILE: JSON lines of objects and relations, atomic; a progress bar on a terminal.
 int ImportCommand(const std::vector<std::string>& args);
-// policy list|get PATH|history|tag REVISION TAG|rollback TAG|REVISION
+// check SUBJECT PERMISSION OBJECT: asked of the control plane's latest revision, with the path.
+int CheckCommand(const std::vector<std::string>& args);
+// evaluate JSON|-: an AuthZEN evaluation asked of the control plane, with its explanation.
+int EvaluateCommand(const std::vector<std::string>& args);
+// policy list|get PATH|history|tag REVISION TAG|rollback TAG|REVISION|diff A B
 int PolicyCommand(const std::vector<std::string>& args);
 // manifest get
 int ManifestCommand(const std::vector<std::string>& args);

@@ -21,8 +21,8 @@
 #include "common/engine/enrich.h"
 #include "common/policy/cerbos_api.h"
 #include "common/snapshot/folder_snapshot.h"
+#include "common/wire/authzen.h"
 #include "control-plane/ctl/commands.h"
-#include "edge/authzen_api.h"
 
 namespace warden::ctl {
 namespace {
@@ -56,14 +56,14 @@ Result<json> Answer(const Snapshot& snapshot, json request) {
   if (request.contains("subject") || request.contains("evaluations")) {
     auto items = request.find("evaluations");
     if (items == request.end() || (items->is_array() && items->empty())) {
-      auto input = edge::ParseAuthzenEvaluation(request, json(), "");
+      auto input = wire::ParseAuthzenEvaluation(request, json(), "");
       if (!input.ok()) return input.status();
       auto result = engine::Decide(snapshot, *input);
       if (!result.ok()) return result.status();  // the edge answers these 4xx; here, an error line
-      return edge::AuthzenDecisionJson(*result, snapshot, input->explain);
+      return wire::AuthzenDecisionJson(*result, &snapshot, input->explain);
     }
     // Exactly as the edge answers POST /access/v1/evaluations, semantics and per-item errors included.
-    return edge::EvaluateAuthzenBatch(snapshot, request, std::numeric_limits<size_t>::max(), {});
+    return wire::EvaluateAuthzenBatch(snapshot, request, std::numeric_limits<size_t>::max(), {});
   }
   return directory::DirectoryRequestJson(*snapshot.directory, request);
 }

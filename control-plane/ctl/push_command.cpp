@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/directory/folder_loader.h"
-#include "common/policy/folder.h"
+#include "common/snapshot/folder_snapshot.h"
 #include "control-plane/ctl/client.h"
 #include "control-plane/ctl/commands.h"
 
@@ -52,14 +52,13 @@ int PushCommand(const std::vector<std::string>& args) {
   }
   nlohmann::json body = {{"prune", options->has_flag("--prune")}};
   body["policies"] = nlohmann::json::array();
-  if (fs::is_directory(dir / "policies")) {
-    auto docs = policy::ReadPolicyFolder((dir / "policies").string());
-    if (!docs.ok()) {
-      std::fprintf(stderr, "wardenctl push: %s\n", docs.status().message().c_str());
-      return kExitRefused;
-    }
-    for (const auto& doc : *docs) body["policies"].push_back({{"path", doc.path}, {"text", doc.text}});
+  auto policies = ReadFolderPolicies(dir);
+  Status servable = policies.ok() ? CheckFolderServable(dir, *policies) : policies.status();
+  if (!servable.ok()) {
+    std::fprintf(stderr, "wardenctl push: %s\n", servable.message().c_str());
+    return kExitRefused;
   }
+  for (const auto& doc : policies->documents) body["policies"].push_back({{"path", doc.path}, {"text", doc.text}});
   auto manifest = directory::ReadFolderManifest(dir);
   if (!manifest.ok()) {
     std::fprintf(stderr, "wardenctl push: %s\n", manifest.status().message().c_str());

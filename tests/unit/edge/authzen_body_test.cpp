@@ -15,8 +15,8 @@ TEST_CASE("a plain decision body is what the decision document dumps to") {
       result.allowed = allowed;
       CAPTURE(revision);
       CAPTURE(allowed);
-      CHECK(edge::PlainAuthzenDecisionBody(allowed, revision) ==
-            edge::AuthzenDecisionJson(result, **snapshot, false).dump());
+      CHECK(wire::PlainAuthzenDecisionBody(allowed, revision) ==
+            wire::AuthzenDecisionJson(result, snapshot->get(), false).dump());
     }
   }
 }

@@ -322,3 +322,48 @@ resourcePolicy:
   CHECK_MESSAGE(HasError(errors, "doc.yaml", 14, 0, "nested deeper than"), Dump(errors));
   CHECK(PolicySet::Compile({{"doc.yaml", policy("true", "((((true))))")}}).ok());
 }
+
+TEST_CASE("variables that each use the one before twice are refused before they expand") {
+  // v29 would expand to about 2^29 copies of v0: the expansion must stop at the length limit,
+  // naming the variable, instead of growing until memory runs out.
+  std::string text = R"(apiVersion: api.cerbos.dev/v1
+resourcePolicy:
+  resource: doc
+  version: default
+  variables:
+    local:
+      v0: "P.attr.a == 1"
+)";
+  for (int i = 1; i < 40; ++i) {  // v30..v39 nest deeper than 32 levels
+    text += "      v" + std::to_string(i) + ": \"V.v" + std::to_string(i - 1) + " || V.v" + std::to_string(i - 1) + "\"\n";
+  }
+  text += R"(  rules:
+    - actions: ["view"]
+      effect: EFFECT_ALLOW
+      roles: ["user"]
+      condition:
+        match:
+          expr: V.v29
+)";
+  std::vector<LoadError> errors;
+  auto set = PolicySet::Compile({{"doc.yaml", text}}, {}, &errors);
+  CHECK_FALSE(set.ok());
+  CHECK_MESSAGE(HasError(errors, "doc.yaml", 0, 0, "variable 'v29' makes the condition longer than the limit of 100000"),
+                Dump(errors));
+  CHECK(errors.size() == 1);
+  errors.clear();
+  std::string deepest = text.substr(0, text.rfind("V.v29")) + "V.v39\n";
+  CHECK_FALSE(PolicySet::Compile({{"doc.yaml", deepest}}, {}, &errors).ok());
+  CHECK_MESSAGE(HasError(errors, "doc.yaml", 0, 0, "variable 'v39' nests variables deeper than 32 levels"), Dump(errors));
+  CHECK(errors.size() == 1);
+  // A chain that stays under the limit still expands.
+  std::string short_chain = text.substr(0, text.find("      v10:")) + R"(  rules:
+    - actions: ["view"]
+      effect: EFFECT_ALLOW
+      roles: ["user"]
+      condition:
+        match:
+          expr: V.v9
+)";
+  CHECK(PolicySet::Compile({{"doc.yaml", short_chain}}).ok());
+}
