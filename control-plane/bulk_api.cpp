@@ -332,6 +332,33 @@ std::optional<http::Response> RefuseLines(const ControlPlane& cp, ParsedData& da
                             std::to_string(data.errors.size()) + " bad line(s); nothing was imported:");
 }
 
+// What a write's ops change, for its answer ("summary"): the counts wardenctl prints after a push.
+nlohmann::json SummarizeOps(const Snapshot& current, const std::vector<DeltaOp>& ops) {
+  size_t policies_added = 0, policies_changed = 0, policies_removed = 0;
+  size_t objects_set = 0, objects_deleted = 0, relations_set = 0, relations_deleted = 0;
+  bool manifest_changed = false;
+  for (const auto& op : ops) {
+    switch (op.kind) {
+      case DeltaOp::Kind::kPolicySet: {
+        bool existed = std::any_of(current.policy_sources->begin(), current.policy_sources->end(),
+                                   [&](const auto& doc) { return doc.path == op.policy.path; });
+        ++(existed ? policies_changed : policies_added);
+        break;
+      }
+      case DeltaOp::Kind::kPolicyDelete: ++policies_removed; break;
+      case DeltaOp::Kind::kObjectSet: ++objects_set; break;
+      case DeltaOp::Kind::kObjectDelete: ++objects_deleted; break;
+      case DeltaOp::Kind::kRelationSet: ++relations_set; break;
+      case DeltaOp::Kind::kRelationDelete: ++relations_deleted; break;
+      case DeltaOp::Kind::kManifestSet: manifest_changed = true; break;
+    }
+  }
+  return {{"policies", {{"added", policies_added}, {"changed", policies_changed}, {"removed", policies_removed}}},
+          {"manifest_changed", manifest_changed},
+          {"objects", {{"set", objects_set}, {"deleted", objects_deleted}}},
+          {"relations", {{"set", relations_set}, {"deleted", relations_deleted}}}};
+}
+
 }  // namespace
 
 void AddBulkRoutes(http::Router& router, ControlPlane& cp, const AdminLimits& limits) {
@@ -351,10 +378,20 @@ void AddBulkRoutes(http::Router& router, ControlPlane& cp, const AdminLimits& li
                  return MultiErrorResponse(400, "invalid_argument", push->data.errors,
                                            std::to_string(push->data.errors.size()) + " bad data item(s); nothing was stored:");
                }
-               auto outcome = cp.Write([&](const Snapshot& current) { return PlanPush(current, *push); }, caller.name);
+               nlohmann::json summary;
+               auto outcome = cp.Write(
+                   [&](const Snapshot& current) -> Result<std::vector<DeltaOp>> {
+                     auto ops = PlanPush(current, *push);
+                     if (ops.ok()) summary = SummarizeOps(current, *ops);
+                     return ops;
+                   },
+                   caller.name);
                if (!outcome.ok()) return Refusal(outcome.status());
                spdlog::info("push by {}: {} ops at revision {}", caller.name, outcome->op_count, outcome->revision);
-               return WriteResponse(cp, *outcome);
+               auto response = WriteResponse(cp, *outcome);
+               auto body = nlohmann::json::parse(response.body);
+               body["summary"] = std::move(summary);
+               return http::JsonResponse(body);
              }));
 
   // JSON lines, each an object or a relation, all committed as one revision or none.
@@ -372,7 +409,8 @@ void AddBulkRoutes(http::Router& router, ControlPlane& cp, const AdminLimits& li
                ParsedData data;
                ParseJsonLines(text, "", limits, data);
                if (!data.errors.empty()) return *RefuseLines(cp, data);
-               size_t rows = data.objects.size() + data.relations.size();
+               const size_t object_rows = data.objects.size(), relation_rows = data.relations.size();
+               size_t rows = object_rows + relation_rows;
                if (rows == 0) return http::ErrorResponse(400, "invalid_argument", "body: no objects or relations");
                std::vector<DeltaOp> ops;
                ops.reserve(rows);
@@ -398,6 +436,8 @@ void AddBulkRoutes(http::Router& router, ControlPlane& cp, const AdminLimits& li
                auto response = WriteResponse(cp, *outcome);
                auto body = nlohmann::json::parse(response.body);
                body["rows"] = rows;
+               body["objects"] = object_rows;
+               body["relations"] = relation_rows;
                return http::JsonResponse(body);
              }));
 }

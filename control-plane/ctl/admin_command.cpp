@@ -19,6 +19,23 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Says so when `name` now names more than one key or token: allowed (an edge group holds several
+// keys while it rotates), but a second one by mistake should not pass unnoticed.
+void NoteSameName(const Client& client, const std::string& list_path, const char* list_key, const std::string& name,
+                  const char* what) {
+  auto answer = client.Send("GET", list_path);
+  if (!answer.ok() || answer->status != 200) return;
+  auto listed = nlohmann::json::parse(answer->body, nullptr, false);
+  if (!listed.is_object() || !listed.contains(list_key)) return;
+  size_t same = 0;
+  for (const auto& item : listed[list_key]) same += item.value("name", std::string()) == name ? 1 : 0;
+  if (same > 1) {
+    std::fprintf(stderr, "note: %zu %ss are now named '%s'%s\n", same, what, name.c_str(),
+                 std::string(what) == "key" ? " (one edge group; revoke the old key once its edges use the new one)"
+                                            : "");
+  }
+}
+
 }  // namespace
 
 int KeysCommand(const std::vector<std::string>& args) {
@@ -28,11 +45,13 @@ int KeysCommand(const std::vector<std::string>& args) {
   Client client(*options);
   if (a.size() == 2 && a[0] == "create") {
     nlohmann::json body = {{"name", a[1]}};
-    return client.Call("POST", "/v1/keys", &body, [](const nlohmann::json& j) {
+    int code = client.Call("POST", "/v1/keys", &body, [](const nlohmann::json& j) {
       std::printf("id   %s\nname %s\nkey  %s\n(the key is shown only now; store it in the edge's configuration)\n",
                   j["id"].get<std::string>().c_str(), j["name"].get<std::string>().c_str(),
                   j["key"].get<std::string>().c_str());
     });
+    if (code == kExitOk) NoteSameName(client, "/v1/keys", "keys", a[1], "key");
+    return code;
   }
   if (a.size() == 1 && a[0] == "list") {
     return client.Call("GET", "/v1/keys", nullptr, [](const nlohmann::json& j) {
@@ -56,10 +75,12 @@ int TokensCommand(const std::vector<std::string>& args) {
   Client client(*options);
   if (a.size() == 3 && a[0] == "create") {
     nlohmann::json body = {{"name", a[1]}, {"scope", a[2]}};
-    return client.Call("POST", "/v1/tokens", &body, [](const nlohmann::json& j) {
+    int code = client.Call("POST", "/v1/tokens", &body, [](const nlohmann::json& j) {
       std::printf("id    %s\nscope %s\ntoken %s\n(the token is shown only now)\n", j["id"].get<std::string>().c_str(),
                   j["scope"].get<std::string>().c_str(), j["token"].get<std::string>().c_str());
     });
+    if (code == kExitOk) NoteSameName(client, "/v1/tokens", "tokens", a[1], "token");
+    return code;
   }
   if (a.size() == 1 && a[0] == "list") {
     return client.Call("GET", "/v1/tokens", nullptr, [](const nlohmann::json& j) {

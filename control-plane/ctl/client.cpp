@@ -308,23 +308,28 @@ std::string U64Cell(const nlohmann::json& json, const char* key) {
   return std::to_string(json.value(key, uint64_t{0}));
 }
 
-void PrintTable(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
+void PrintTableRow(const std::vector<size_t>& widths, const std::vector<std::string>& row) {
+  std::string line;
+  for (size_t i = 0; i < widths.size(); ++i) {
+    const std::string cell = i < row.size() ? row[i] : "";
+    line += cell;
+    if (i + 1 < widths.size()) line += std::string(widths[i] > cell.size() ? widths[i] - cell.size() + 2 : 2, ' ');
+  }
+  std::printf("%s\n", line.c_str());
+}
+
+std::vector<size_t> PrintTable(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
+                               const std::vector<size_t>& min_widths) {
   std::vector<size_t> widths(header.size());
-  for (size_t i = 0; i < header.size(); ++i) widths[i] = header[i].size();
+  for (size_t i = 0; i < header.size(); ++i) {
+    widths[i] = std::max(header[i].size(), i < min_widths.size() ? min_widths[i] : 0);
+  }
   for (const auto& row : rows) {
     for (size_t i = 0; i < row.size() && i < widths.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
   }
-  auto print_row = [&](const std::vector<std::string>& row) {
-    std::string line;
-    for (size_t i = 0; i < header.size(); ++i) {
-      std::string cell = i < row.size() ? row[i] : "";
-      line += cell;
-      if (i + 1 < header.size()) line += std::string(widths[i] - cell.size() + 2, ' ');
-    }
-    std::printf("%s\n", line.c_str());
-  };
-  print_row(header);
-  for (const auto& row : rows) print_row(row);
+  PrintTableRow(widths, header);
+  for (const auto& row : rows) PrintTableRow(widths, row);
+  return widths;
 }
 
 }  // namespace warden::ctl

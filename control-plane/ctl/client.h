@@ -78,8 +78,12 @@ class Client {
 // Percent-encodes one path segment or query value.
 std::string UrlEncode(const std::string& text);
 
-// Prints rows as an aligned table with a header line.
-void PrintTable(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows);
+// Prints rows as an aligned table with a header line. Returns each column's width (at least
+// `min_widths[i]` where given), so rows printed later (wardenctl decisions --follow) line up.
+std::vector<size_t> PrintTable(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows,
+                               const std::vector<size_t>& min_widths = {});
+// One row in columns of `widths` (a cell longer than its column pushes the rest right).
+void PrintTableRow(const std::vector<size_t>& widths, const std::vector<std::string>& row);
 // A table cell: `json[key]` as an unsigned integer's digits ("0" when absent).
 std::string U64Cell(const nlohmann::json& json, const char* key);
 

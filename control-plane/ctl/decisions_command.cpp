@@ -14,7 +14,8 @@ namespace {
 constexpr const char* kUsage =
     "usage: wardenctl decisions [subject=TYPE:ID] [resource=TYPE:ID] [action=A] [decision=allow|deny]\n"
     "                           [edge=INSTANCE] [from=TIME] [to=TIME] [limit=N] [--follow] [--json]\n"
-    "  TIME is RFC 3339 or unix seconds; newest first; --follow then prints entries as they arrive\n";
+    "  TIME is RFC 3339 or unix seconds. The latest matching entries (limit=N, 20 unless given), oldest\n"
+    "  first so the newest is last; --follow then prints each new entry as it arrives\n";
 
 std::vector<std::string> Row(const nlohmann::json& e) {
   auto entity = [&e](const char* field) {
@@ -33,6 +34,8 @@ std::vector<std::string> Row(const nlohmann::json& e) {
 
 const std::vector<std::string> kHeader = {"TIME", "EDGE", "API", "SUBJECT", "ACTION", "RESOURCE", "DECISION",
                                           "REVISION", "WHY"};
+// Columns wide enough for typical rows, so --follow's rows line up even after an empty page.
+const std::vector<size_t> kMinWidths = {23, 8, 7, 20, 10, 20, 8, 8, 0};
 
 }  // namespace
 
@@ -49,6 +52,13 @@ int DecisionsCommand(const std::vector<std::string>& args) {
                                                    "from",    "to",       "limit"};
     if (std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end()) {
       std::fprintf(stderr, "wardenctl decisions: '%s' is not a filter\n%s", arg.c_str(), kUsage);
+      return kExitUsage;
+    }
+    const std::string value = arg.substr(eq + 1);
+    if ((key == "subject" || key == "resource") && value.find(':') == std::string::npos) {
+      // Entries are stored by TYPE:ID; a bare id would match nothing, silently.
+      std::fprintf(stderr, "wardenctl decisions: %s=%s: give TYPE:ID (e.g. %s=%s:%s)\n", key.c_str(), value.c_str(),
+                   key.c_str(), key == "subject" ? "user" : "document", value.c_str());
       return kExitUsage;
     }
     has_limit = has_limit || key == "limit";
@@ -79,7 +89,12 @@ int DecisionsCommand(const std::vector<std::string>& args) {
       rows.push_back(Row(*it));
     }
   }
-  if (!options->json) PrintTable(kHeader, rows);
+  std::vector<size_t> widths;
+  if (!options->json) {
+    std::printf("%zu %s, oldest first%s\n", rows.size(), rows.size() == 1 ? "entry" : "entries",
+                options->has_flag("--follow") ? "; following new ones (Ctrl-C to stop)" : "");
+    widths = PrintTable(kHeader, rows, kMinWidths);
+  }
   std::fflush(stdout);
   if (!options->has_flag("--follow")) return kExitOk;
 
@@ -97,10 +112,7 @@ int DecisionsCommand(const std::vector<std::string>& args) {
       if (options->json) {
         std::printf("%s\n", entry.dump().c_str());
       } else {
-        auto row = Row(entry);
-        std::string line;
-        for (const auto& cell : row) line += cell + "  ";
-        std::printf("%s\n", line.c_str());
+        PrintTableRow(widths, Row(entry));
       }
     }
     std::fflush(stdout);

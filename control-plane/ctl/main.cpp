@@ -94,8 +94,8 @@ const Command kCommands[] = {
     {"decisions", warden::ctl::DecisionsCommand, "decision logs, filtered, or followed as they arrive",
      "usage: wardenctl decisions [subject=TYPE:ID] [resource=TYPE:ID] [action=A] [decision=allow|deny]\n"
      "                           [edge=INSTANCE] [from=TIME] [to=TIME] [limit=N] [--follow]\n"
-     "  TIME is RFC 3339 or unix seconds. Newest first; --follow prints the latest page oldest first,\n"
-     "  then each entry as it arrives.\n",
+     "  TIME is RFC 3339 or unix seconds. The latest matching entries (limit=N, 20 unless given), oldest\n"
+     "  first so the newest is last; --follow then prints each new entry as it arrives.\n",
      true},
     {"revision", warden::ctl::RevisionCommand, "the latest revision and the store_id", "usage: wardenctl revision\n",
      true},

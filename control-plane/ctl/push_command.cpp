@@ -2,7 +2,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <memory>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -34,6 +36,72 @@ void PrintWrite(const nlohmann::json& answer) {
   } else {
     std::printf("revision %llu (nothing changed)\n", static_cast<unsigned long long>(answer.value("revision", uint64_t{0})));
   }
+}
+
+// "policies: 1 added, 2 changed, 0 removed; manifest unchanged; objects: 3 set, 0 deleted; ..."
+void PrintPushSummary(const nlohmann::json& answer) {
+  PrintWrite(answer);
+  if (!answer.contains("summary") || !answer["summary"].is_object()) return;
+  const auto& summary = answer["summary"];
+  auto count = [&](const char* part, const char* what) {
+    return summary.contains(part) ? summary[part].value(what, uint64_t{0}) : uint64_t{0};
+  };
+  std::printf("policies: %llu added, %llu changed, %llu removed; manifest %s; objects: %llu set, %llu deleted; "
+              "relations: %llu set, %llu deleted\n",
+              static_cast<unsigned long long>(count("policies", "added")),
+              static_cast<unsigned long long>(count("policies", "changed")),
+              static_cast<unsigned long long>(count("policies", "removed")),
+              summary.value("manifest_changed", false) ? "changed" : "unchanged",
+              static_cast<unsigned long long>(count("objects", "set")),
+              static_cast<unsigned long long>(count("objects", "deleted")),
+              static_cast<unsigned long long>(count("relations", "set")),
+              static_cast<unsigned long long>(count("relations", "deleted")));
+}
+
+// A progress line on stderr while `body` uploads: bytes and lines sent, and the rate. Only on a
+// terminal: a pipe or a log gets the summary alone.
+Progress TerminalProgress(const char* what, const std::string& body, bool json_output) {
+  if (json_output || !isatty(STDERR_FILENO)) return {};
+  struct State {
+    std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
+    size_t counted_to = 0;
+    size_t lines = 0;
+    size_t total_lines = 0;
+  };
+  auto state = std::make_shared<State>();
+  state->total_lines = static_cast<size_t>(std::count(body.begin(), body.end(), '\n'));
+  return [what, &body, state](size_t sent, size_t total) {
+    state->lines += static_cast<size_t>(std::count(body.begin() + static_cast<std::ptrdiff_t>(state->counted_to),
+                                                   body.begin() + static_cast<std::ptrdiff_t>(sent), '\n'));
+    state->counted_to = sent;
+    constexpr int kWidth = 30;
+    int filled = total ? static_cast<int>(kWidth * sent / total) : kWidth;
+    double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - state->started).count();
+    std::fprintf(stderr, "\r%s: [%s%s] %3d%% %.1f/%.1f MB, %zu/%zu lines, %.1f MB/s", what,
+                 std::string(filled, '#').c_str(), std::string(kWidth - filled, ' ').c_str(),
+                 total ? static_cast<int>(100 * sent / total) : 100, sent / 1e6, total / 1e6, state->lines,
+                 state->total_lines, seconds > 0 ? sent / 1e6 / seconds : 0.0);
+    if (sent >= total) std::fprintf(stderr, "\n%s: uploaded; validating and committing...\n", what);
+    std::fflush(stderr);
+  };
+}
+
+// Topaz's import documents ({"objects": [...], "relations": [...]}, either part optional) as the
+// JSON lines /v1/import takes; nullopt when `text` is not one such document (JSON lines, say).
+std::optional<std::string> TopazDocumentAsLines(const std::string& text) {
+  size_t first = text.find_first_not_of(" \t\r\n");
+  if (first == std::string::npos || text[first] != '{') return std::nullopt;
+  auto document = nlohmann::json::parse(text, nullptr, false);
+  if (document.is_discarded() || !document.is_object()) return std::nullopt;
+  const bool has_objects = document.contains("objects"), has_relations = document.contains("relations");
+  if (!has_objects && !has_relations) return std::nullopt;
+  std::string lines;
+  for (const char* part : {"objects", "relations"}) {
+    if (!document.contains(part)) continue;
+    if (!document[part].is_array()) return std::nullopt;
+    for (const auto& item : document[part]) lines += item.dump() + "\n";
+  }
+  return lines;
 }
 
 }  // namespace
@@ -86,14 +154,27 @@ int PushCommand(const std::vector<std::string>& args) {
     }
   }
   Client client(*options);
-  return client.Call("POST", "/v1/push", &body, PrintWrite);
+  const std::string text = body.dump();
+  auto answer = client.Send("POST", "/v1/push", text, "application/json", TerminalProgress("push", text, options->json));
+  if (!answer.ok()) {
+    std::fprintf(stderr, "wardenctl: %s\n", answer.status().message().c_str());
+    return kExitUsage;
+  }
+  if (answer->status < 200 || answer->status >= 300) return PrintRefusal(*answer);
+  auto json = nlohmann::json::parse(answer->body, nullptr, false);
+  if (options->json) {
+    std::printf("%s\n", json.dump().c_str());
+  } else {
+    PrintPushSummary(json);
+  }
+  return kExitOk;
 }
 
 int ImportCommand(const std::vector<std::string>& args) {
   auto options = ParseRemoteOptions("import", args);
   if (!options) return kExitUsage;
   if (options->args.size() != 1) {
-    std::fprintf(stderr, "usage: wardenctl import FILE.jsonl [--url URL] [--token TOKEN] [--json]\n");
+    std::fprintf(stderr, "usage: wardenctl import FILE|- (JSON lines, or a Topaz {\"objects\": [...], \"relations\": [...]} document)\n");
     return kExitUsage;
   }
   std::optional<std::string> text;
@@ -108,19 +189,8 @@ int ImportCommand(const std::vector<std::string>& args) {
     std::fprintf(stderr, "wardenctl import: cannot read %s\n", options->args[0].c_str());
     return kExitUsage;
   }
-  bool show_progress = !options->json && isatty(STDERR_FILENO);
-  Progress progress;
-  if (show_progress) {
-    progress = [](size_t sent, size_t total) {
-      constexpr int kWidth = 30;
-      int filled = total ? static_cast<int>(kWidth * sent / total) : kWidth;
-      std::fprintf(stderr, "\rimport: [%s%s] %3d%% %.1f/%.1f MB", std::string(filled, '#').c_str(),
-                   std::string(kWidth - filled, ' ').c_str(), total ? static_cast<int>(100 * sent / total) : 100,
-                   sent / 1e6, total / 1e6);
-      if (sent >= total) std::fprintf(stderr, "\nimport: uploaded; validating and committing...\n");
-      std::fflush(stderr);
-    };
-  }
+  if (auto lines = TopazDocumentAsLines(*text)) text = std::move(lines);
+  Progress progress = TerminalProgress("import", *text, options->json);
   Client client(*options);
   auto answer = client.Send("POST", "/v1/import", *text, "application/x-ndjson", progress);
   if (!answer.ok()) {
@@ -132,8 +202,11 @@ int ImportCommand(const std::vector<std::string>& args) {
   if (options->json) {
     std::printf("%s\n", json.dump().c_str());
   } else {
-    std::printf("imported %llu rows at revision %llu\n", static_cast<unsigned long long>(json.value("rows", uint64_t{0})),
-                static_cast<unsigned long long>(json.value("revision", uint64_t{0})));
+    std::printf("imported %llu rows at revision %llu (%llu objects, %llu relations)\n",
+                static_cast<unsigned long long>(json.value("rows", uint64_t{0})),
+                static_cast<unsigned long long>(json.value("revision", uint64_t{0})),
+                static_cast<unsigned long long>(json.value("objects", uint64_t{0})),
+                static_cast<unsigned long long>(json.value("relations", uint64_t{0})));
   }
   return kExitOk;
 }

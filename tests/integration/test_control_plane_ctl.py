@@ -138,11 +138,12 @@ class WardenctlTest(ControlPlaneCase):
                            capture_output=True, text=True, env=env, timeout=120)
         self.assertEqual(r.returncode, 0, r.stdout)
         self.assertIn("100%", r.stdout)
+        self.assertIn("50000/50000 lines", r.stdout)
         self.assertIn("imported 50000 rows at revision 2", r.stdout)
         r = self.ctl("import", path)  # not a terminal: no bar
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stderr, "")
-        self.assertEqual(r.stdout, "imported 50000 rows at revision 3\n")
+        self.assertEqual(r.stdout, "imported 50000 rows at revision 3 (50000 objects, 0 relations)\n")
 
     def test_keys_tokens_edges(self):
         r = self.ctl("keys", "create", "edges-a", "--json")

@@ -190,7 +190,8 @@ class Wardenctl(ControlPlaneCase):
         cerbos_folder(folder)
         r = self.ctl("push", folder)
         self.assertEqual(0, r.returncode, r.stderr)
-        self.assertEqual("revision 2", r.stdout.strip())
+        self.assertEqual(["revision 2", "policies: 2 added, 0 changed, 0 removed; manifest unchanged; objects: 0 set, "
+                          "0 deleted; relations: 0 set, 0 deleted"], r.stdout.splitlines())
         listed = self.ok("GET", "/v1/policies?page_size=100")["policies"]
         self.assertEqual(["expense.yaml", "nested/report.yaml"], sorted(p["path"] for p in listed))
         empty = os.path.join(self.tmp.name, "empty")
@@ -199,6 +200,30 @@ class Wardenctl(ControlPlaneCase):
         self.assertEqual(1, r.returncode)
         self.assertIn("holds nothing to serve", r.stderr)
         self.assertEqual(2, self.revision())
+
+    def test_import_takes_topaz_documents_and_says_what_it_imported(self):
+        path = os.path.join(self.tmp.name, "topaz.json")
+        with open(path, "w") as f:
+            json.dump({"objects": [{"type": "user", "id": "ann", "display_name": "Ann"}],
+                       "relations": [{"object_type": "group", "object_id": "eng", "relation": "member",
+                                      "subject_type": "user", "subject_id": "ann"}]}, f, indent=2)
+        r = self.ctl("import", path)
+        self.assertEqual(0, r.returncode, r.stderr)
+        self.assertEqual("imported 2 rows at revision 2 (1 objects, 1 relations)\n", r.stdout)
+        self.assertEqual("Ann", self.ok("GET", "/v1/objects/user/ann")["display_name"])
+
+    def test_decisions_filters_and_key_names(self):
+        r = self.ctl("decisions", "subject=eve")
+        self.assertEqual(2, r.returncode)
+        self.assertIn("give TYPE:ID (e.g. subject=user:eve)", r.stderr)
+        r = self.ctl("decisions")
+        self.assertEqual(0, r.returncode, r.stderr)
+        self.assertEqual("0 entries, oldest first", r.stdout.splitlines()[0])
+        self.assertTrue(r.stdout.splitlines()[1].startswith("TIME"))
+        self.assertEqual(0, self.ctl("keys", "create", "fleet").returncode)
+        r = self.ctl("keys", "create", "fleet")
+        self.assertEqual(0, r.returncode, r.stderr)
+        self.assertIn("2 keys are now named 'fleet'", r.stderr)
 
     def test_policy_diff(self):
         folder = os.path.join(self.tmp.name, "p")
