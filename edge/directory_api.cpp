@@ -43,11 +43,23 @@ json QueryAsJson(const http::Request& request, std::initializer_list<const char*
   return body;
 }
 
-http::Handler PostHandler(EdgeContext& context, JsonCall call, bool count_decision = false) {
-  return [&context, call, count_decision](http::Request& request) {
+// Lookups page by --max-page-size: a request without page_size (or with 0, "all") or with a larger
+// one gets pages of that size and a next_cursor, so one answer stays bounded but the whole result
+// is still reachable. A malformed page_size is left for the directory to name.
+void CapPageSize(json& body, size_t max_page_size) {
+  auto it = body.find("page_size");
+  if (it == body.end() || it->is_null() || (it->is_number_unsigned() && (it->get<uint64_t>() == 0 ||
+                                                                          it->get<uint64_t>() > max_page_size))) {
+    body["page_size"] = max_page_size;
+  }
+}
+
+http::Handler PostHandler(EdgeContext& context, JsonCall call, bool count_decision = false, bool paged = false) {
+  return [&context, call, count_decision, paged](http::Request& request) {
     json body;
     if (auto error = http::ParseJsonBody(request, body)) return *error;
     if (!body.is_object()) return http::ErrorResponse(400, "invalid_argument", "request body must be a JSON object");
+    if (paged) CapPageSize(body, context.limits.max_page_size);
     std::optional<http::Response> not_at_revision;
     const Snapshot* snapshot = context.SnapshotFor(request, 0, not_at_revision);
     if (snapshot == nullptr) return std::move(*not_at_revision);
@@ -102,7 +114,7 @@ Result<json> ResolveIdentity(const directory::DirectorySnapshot& snapshot, const
 
 void AddDirectoryRoutes(http::Router& router, EdgeContext& context) {
   router.Add(http::Method::kPost, "/api/v3/directory/check", PostHandler(context, &Check, true));
-  router.Add(http::Method::kPost, "/api/v3/directory/lookup", PostHandler(context, &Lookup));
+  router.Add(http::Method::kPost, "/api/v3/directory/lookup", PostHandler(context, &Lookup, false, true));
   router.Add(http::Method::kPost, "/api/v3/directory/expand", PostHandler(context, &Expand));
   router.Add(http::Method::kPost, "/api/v3/directory/identity", PostHandler(context, &ResolveIdentity));
 

@@ -10,6 +10,7 @@
 #include "common/http/server_config.h"
 #include "common/snapshot/expression_limit_options.h"
 #include "common/http/standard_routes.h"
+#include "edge/api_keys.h"
 #include "edge/authzen_api.h"
 #include "edge/cerbos_api.h"
 #include "edge/directory_api.h"
@@ -152,7 +153,12 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
     app->standalone_->StartWatching();
   }
 
+  auto api_keys = ApiKeys::Load(options.GetString("api-key"), options.GetString("api-key-file"));
+  if (!api_keys.ok()) return api_keys.status();
   app->router_ = std::make_unique<http::Router>(app->registry_);
+  if (api_keys->enabled()) {
+    app->router_->SetGuard([keys = std::move(*api_keys)](const http::Request& request) { return keys.Check(request); });
+  }
   http::AddStandardRoutes(*app->router_, [self] { return self->NotReadyReason(); });
   // The do-nothing endpoint: what the HTTP layer alone costs, the ceiling checks are compared with.
   app->router_->Add(http::Method::kGet, "/v1/ping", [](http::Request&) {

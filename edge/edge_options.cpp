@@ -7,6 +7,11 @@ namespace warden::edge {
 
 void AddEdgeOptions(config::Options& options) {
   http::AddServerOptions(options, {.listen = "127.0.0.1:8383"});
+  options.Add("api-key", config::OptionType::kString, "",
+              "require callers of the edge API to present this key (Authorization: Bearer KEY or X-API-Key); "
+              "set it as WARDEN_API_KEY, not on the command line");
+  options.Add("api-key-file", config::OptionType::kString, "",
+              "require one of the keys in this file (one per line), for rotation; with or without --api-key");
   options.Add("data", config::OptionType::kString, "",
               "standalone mode: folder with policies/, manifest.yaml or schema.zed, and data/");
   options.Add("replica", config::OptionType::kString, "",

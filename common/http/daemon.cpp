@@ -39,6 +39,10 @@ std::optional<int> ParseCommandLineOrExit(config::Options& options, int argc, co
   return std::nullopt;
 }
 
+bool IsLoopbackHost(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
 int RunUntilSignalled(const std::string& name, const std::string& host, Server& server, const DaemonHooks& hooks) {
   Status started = server.Start();
   if (!started.ok()) {
@@ -51,6 +55,13 @@ int RunUntilSignalled(const std::string& name, const std::string& host, Server& 
   if (hooks.on_started) hooks.on_started();
   std::fflush(stdout);
   spdlog::info("{} listening on {}:{}", name, url_host, server.port());
+  if (!server.tls() && !IsLoopbackHost(host)) {
+    // Tokens, keys and decisions would cross the network in clear: say so where operators look.
+    spdlog::warn("{} serves plain HTTP on {}, beyond loopback: bearer tokens, API keys and every request cross the "
+                 "network unencrypted. Set --tls-cert and --tls-key (and --tls-client-ca for mutual TLS), or bind "
+                 "127.0.0.1 behind a TLS-terminating proxy.",
+                 name, host);
+  }
   while (true) {
     Signal signal = WaitForSignal();
     if (signal == Signal::kReload) {

@@ -25,9 +25,13 @@ struct DaemonHooks {
   std::function<void()> before_stop;    // after the server stopped, before the process exits
 };
 
+// Whether `host` (a --listen host) is reachable only from this machine: 127.0.0.0/8, ::1, localhost.
+bool IsLoopbackHost(const std::string& host);
+
 // Starts `server`, prints "<name> listening on http://HOST:PORT" on stdout (tests and scripts wait
 // for this line), then serves until SIGINT/SIGTERM and stops gracefully. Returns the exit code:
-// 0 after a clean stop, 1 when the server could not start.
+// 0 after a clean stop, 1 when the server could not start. Warns when it serves plain HTTP beyond
+// loopback.
 // REQUIRES: BlockTerminationSignals() ran before any thread was started.
 int RunUntilSignalled(const std::string& name, const std::string& host, Server& server, const DaemonHooks& hooks);
 

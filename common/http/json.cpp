@@ -19,6 +19,7 @@ unsigned HttpStatusFor(StatusCode code) {
     case StatusCode::kResourceExhausted: return 413;
     case StatusCode::kUnavailable: return 503;
     case StatusCode::kDeadlineExceeded: return 504;
+    case StatusCode::kStorageFull: return 507;  // Insufficient Storage: the server's disk, not the request
     case StatusCode::kInternal: return 500;
   }
   return 500;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -60,6 +61,12 @@ class Router {
   };
   Match Find(Method method, std::string_view path) const;
 
+  // A check every matched request passes before its handler (the edge's API keys): returns the
+  // response to send instead (a 401, say), or nullopt to go on. Set once, before serving.
+  using Guard = std::function<std::optional<Response>(const Request&)>;
+  void SetGuard(Guard guard) { guard_ = std::move(guard); }
+  const Guard& guard() const { return guard_; }
+
   const std::vector<std::unique_ptr<Route>>& routes() const { return routes_; }
   // Statistics for requests that matched no route.
   RouteStats& unmatched_stats() const { return *unmatched_stats_; }
@@ -70,6 +77,7 @@ class Router {
   std::shared_ptr<RouteStats> unmatched_stats_;
   std::vector<std::unique_ptr<Route>> routes_;
   std::vector<std::unique_ptr<UpgradeRoute>> upgrades_;
+  Guard guard_;
 };
 
 }  // namespace warden::http

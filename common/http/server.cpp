@@ -1,6 +1,8 @@
 #include "common/http/server.h"
 
 #include <array>
+#include <cctype>
+#include <optional>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -319,6 +321,65 @@ Response ParseFailureResponse(const beast::error_code& error, const ServerOption
   return ErrorResponse(400, "bad_request", "malformed HTTP request: " + error.message());
 }
 
+// Where the header block at the start of `buffer` ends (just past its blank line), or 0 when it is
+// not all there yet. A bare LF ending is found too, so Beast, not a wait, answers it.
+size_t HeaderBlockEnd(const beast::flat_buffer& buffer) {
+  std::string_view data(static_cast<const char*>(buffer.data().data()), buffer.size());
+  size_t crlf = data.find("\r\n\r\n");
+  size_t lf = data.find("\n\n");
+  size_t end = std::min(crlf == std::string_view::npos ? data.size() : crlf + 4,
+                        lf == std::string_view::npos ? data.size() : lf + 2);
+  return end == data.size() && crlf == std::string_view::npos && lf == std::string_view::npos ? 0 : end;
+}
+
+// A line of the header block that starts with a space or tab: obs-fold, or a request line
+// followed by one. Beast would join it to the line before; a proxy in front may not, so the two
+// would read different requests. RFC 9112 lets a server refuse it instead: refused.
+bool HasFoldedLine(const beast::flat_buffer& buffer, size_t header_end) {
+  const char* data = static_cast<const char*>(buffer.data().data());
+  for (size_t i = 0; i + 1 < header_end; ++i) {
+    if (data[i] == '\n' && (data[i + 1] == ' ' || data[i + 1] == '\t')) return true;
+  }
+  return false;
+}
+
+// RFC 9112, 6.1 and 6.3: a request's Transfer-Encoding may only be "chunked" here, once, without
+// Content-Length. A coding after chunked leaves the body's length unknown and a coding before it
+// is one this server does not implement; either way the framing cannot be trusted, so the
+// connection closes after the answer (nothing left in the buffer is read as a next request).
+std::optional<Response> TransferEncodingRefusal(const BeastRequest& request) {
+  if (request.count(bhttp::field::transfer_encoding) == 0) return std::nullopt;
+  if (request.count(bhttp::field::transfer_encoding) > 1) {
+    return ErrorResponse(400, "bad_request", "Transfer-Encoding: given more than once");
+  }
+  std::string value(request[bhttp::field::transfer_encoding]);
+  for (char& c : value) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  std::vector<std::string> codings;
+  size_t start = 0;
+  while (start <= value.size()) {
+    size_t comma = value.find(',', start);
+    std::string coding = value.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
+    coding.erase(0, coding.find_first_not_of(" \t"));
+    coding.erase(coding.find_last_not_of(" \t") + 1);
+    codings.push_back(coding);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  if (codings.back() != "chunked") {
+    return ErrorResponse(codings.size() == 1 ? 501 : 400, codings.size() == 1 ? "not_implemented" : "bad_request",
+                         codings.size() == 1 ? "Transfer-Encoding: '" + codings.back() + "' is not implemented (only chunked)"
+                                             : "Transfer-Encoding: chunked must be the final coding, got '" + value + "'");
+  }
+  if (codings.size() > 1) {
+    return ErrorResponse(501, "not_implemented",
+                         "Transfer-Encoding: '" + value + "': only chunked alone is implemented");
+  }
+  if (request.count(bhttp::field::content_length) > 0) {
+    return ErrorResponse(400, "bad_request", "Transfer-Encoding and Content-Length: give one, not both");
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Response Server::Impl::Dispatch(Request& request, RouteStats*& stats) {
@@ -330,6 +391,12 @@ Response Server::Impl::Dispatch(Request& request, RouteStats*& stats) {
     case Router::MatchKind::kFound:
       stats = match.route->stats.get();
       request.set_path_params(std::move(match.params));
+      if (router.guard()) {
+        if (auto refusal = router.guard()(request)) {
+          response = std::move(*refusal);
+          break;
+        }
+      }
       try {
         response = match.route->handler(request);
       } catch (const std::exception& error) {
@@ -429,18 +496,36 @@ asio::awaitable<void> Server::Impl::Serve(Stream stream, std::shared_ptr<Connect
       if (error) break;
     }
     connection->idle = false;
+    connection->ExpireAfter(options.read_timeout);
+    // Nearly always the first read brought the whole header block; else read until it is here.
+    size_t header_end = HeaderBlockEnd(buffer);
+    while (header_end == 0 && buffer.size() < options.max_header_bytes) {
+      size_t bytes = co_await stream.async_read_some(buffer.prepare(4096),
+                                                     asio::redirect_error(asio::use_awaitable, error));
+      buffer.commit(bytes);
+      if (error) break;
+      header_end = HeaderBlockEnd(buffer);
+    }
+    if (error) break;
+    std::optional<Response> refusal;
+    if (header_end != 0 && HasFoldedLine(buffer, header_end)) {
+      refusal = ErrorResponse(400, "bad_request", "a header line starts with a space or tab (obs-fold is not accepted)");
+    }
     bhttp::request_parser<bhttp::string_body> parser;
     parser.header_limit(static_cast<std::uint32_t>(options.max_header_bytes));
     parser.body_limit(options.max_body_bytes);
-    connection->ExpireAfter(options.read_timeout);
-    co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, error));
-    if (error == bhttp::error::end_of_stream || error == asio::error::operation_aborted ||
-        error == beast::error::timeout || error == asio::error::eof || error == asio::error::bad_descriptor) {
-      break;
+    if (!refusal) {
+      co_await bhttp::async_read(stream, buffer, parser, asio::redirect_error(asio::use_awaitable, error));
+      if (error == bhttp::error::end_of_stream || error == asio::error::operation_aborted ||
+          error == beast::error::timeout || error == asio::error::eof || error == asio::error::bad_descriptor) {
+        break;
+      }
+      if (!error) refusal = TransferEncodingRefusal(parser.get());
     }
-    if (error) {
+    if (error || refusal) {
       // The request cannot be understood; answer once and close, as the stream's framing is lost.
-      BeastResponse out = ToBeast(ParseFailureResponse(error, options), 11, false, options.server_header);
+      BeastResponse out =
+          ToBeast(refusal ? std::move(*refusal) : ParseFailureResponse(error, options), 11, false, options.server_header);
       router.unmatched_stats().Record(out.result_int(), 0);
       connection->ExpireAfter(options.read_timeout);
       co_await bhttp::async_write(stream, out, asio::redirect_error(asio::use_awaitable, error));
@@ -653,7 +738,17 @@ Result<std::shared_ptr<asio::ssl::context>> MakeServerTlsContext(const ServerOpt
   auto context = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_server);
   context->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                        asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                       asio::ssl::context::no_tlsv1_1);
+                       asio::ssl::context::no_tlsv1_1 | asio::ssl::context::single_dh_use);
+  // TLS 1.2 suites with forward secrecy and an AEAD only (ECDHE with AES-GCM or ChaCha20); OpenSSL's
+  // default list still offers static-RSA CBC suites such as AES128-SHA. TLS 1.3's suites are all
+  // forward-secret and keep OpenSSL's defaults.
+  if (SSL_CTX_set_cipher_list(context->native_handle(),
+                              "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                              "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                              "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305") != 1) {
+    return Status::Internal("cannot set the TLS 1.2 cipher suites");
+  }
+  SSL_CTX_set_options(context->native_handle(), SSL_OP_CIPHER_SERVER_PREFERENCE);
   beast::error_code error;
   context->use_certificate_chain_file(options.tls_cert_file, error);
   if (error) return Status::InvalidArgument("cannot load TLS certificate " + options.tls_cert_file + ": " + error.message());

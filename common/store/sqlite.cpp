@@ -12,7 +12,8 @@ namespace {
 Status ErrorFor(sqlite3* db, int rc, std::string_view what) {
   std::string message = std::string(what) + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
   switch (rc & 0xff) {
-    case SQLITE_FULL: return Status::ResourceExhausted(message);
+    // The disk, not the caller's input: not the 413 a ResourceExhausted limit answers.
+    case SQLITE_FULL: return Status::StorageFull(message);
     case SQLITE_BUSY:
     case SQLITE_LOCKED: return Status::Unavailable(message);
     case SQLITE_CONSTRAINT: return Status::FailedPrecondition(message);

@@ -26,6 +26,7 @@ enum class StatusCode {
   kUnauthenticated,     // no valid credentials
   kUnavailable,         // try again later (revision not yet held, peer unreachable)
   kDeadlineExceeded,    // a time bound passed
+  kStorageFull,         // the disk (or a quota) is full; nothing of the write was stored
   kInternal,            // a bug or corrupted state; never caused by input alone
 };
 
@@ -48,6 +49,7 @@ class [[nodiscard]] Status {
   static Status Unauthenticated(std::string m) { return {StatusCode::kUnauthenticated, std::move(m)}; }
   static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
   static Status DeadlineExceeded(std::string m) { return {StatusCode::kDeadlineExceeded, std::move(m)}; }
+  static Status StorageFull(std::string m) { return {StatusCode::kStorageFull, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }

@@ -145,6 +145,20 @@ class DirectoryApi(WardenTestCase):
         missing = self.edge.request("POST", "/api/v3/directory/check", body={"object_type": "document"})
         self.assertEqual(400, missing.status)
 
+    def test_lookups_page_by_the_max_page_size_when_none_is_asked(self):
+        edge = self.start("warden-edge", "--data", self.folder, "--listen", "127.0.0.1:0", "--max-page-size", "1")
+        request = {"lookup": "subjects", "object_type": "document", "object_id": "plan", "permission": "can_view",
+                   "subject_type": "user"}
+        seen = []
+        for _ in range(3):  # without page_size, and then page_size 0 ("all") is capped too
+            page = edge.request("POST", "/api/v3/directory/lookup", body=request).json()
+            self.assertLessEqual(len(page["results"]), 1)
+            seen += page["results"]
+            if not page["next_cursor"]:
+                break
+            request = dict(request, cursor=page["next_cursor"], page_size=0)
+        self.assertEqual(["alice", "bob"], sorted(seen))  # every result reachable, one per page
+
     def test_reload_serves_a_good_edit_and_keeps_the_last_good_snapshot_on_a_broken_one(self):
         self.assertFalse(self.check("document", "plan", "can_edit", "bob")["check"])
         write_folder(self.folder, RELATIONS + [("document", "plan", "editor", "user", "bob", "")])

@@ -112,6 +112,29 @@ class ServerArguments(WardenTestCase):
         body = next(line for line in r.stdout.splitlines() if line.strip().startswith("--max-body"))
         self.assertIn("4MiB", body)
 
+    def test_edge_api_keys_and_the_plain_listener_warning(self):
+        folder = tempfile.mkdtemp(prefix="warden-api-keys-")
+        self.addCleanup(shutil.rmtree, folder)
+        cerbos_folder(folder)
+        key = "k" * 32
+        keys_file = os.path.join(folder, "keys.txt")
+        with open(keys_file, "w") as f:
+            f.write("# rotation: old and new\n" + "n" * 32 + "\n")
+        edge = self.start("warden-edge", "--data", folder, "--listen", "0.0.0.0:0", "--api-key-file", keys_file,
+                          env={"WARDEN_API_KEY": key})
+        self.assertEqual(200, edge.request("GET", "/readyz").status)  # probes need no key
+        r = edge.request("POST", "/api/check/resources", CERBOS_CHECK)
+        self.assertEqual(401, r.status)
+        self.assertIn("requires an API key", r.body)
+        self.assertEqual(401, edge.request("POST", "/api/check/resources", CERBOS_CHECK,
+                                           headers={"Authorization": "Bearer " + "x" * 32}).status)
+        for headers in ({"Authorization": "Bearer " + key}, {"X-API-Key": "n" * 32}, {"Authorization": "Basic " + key}):
+            self.assertEqual(200, edge.request("POST", "/api/check/resources", CERBOS_CHECK, headers=headers).status)
+        self.assertIn("plain HTTP on 0.0.0.0", edge.stderr())
+        r = self.run_binary("warden-edge", "--data", folder, "--listen", "127.0.0.1:0", env={"WARDEN_API_KEY": "short"})
+        self.assertEqual(2, r.returncode)
+        self.assertIn("shorter than 16 bytes", r.stderr)
+
     def test_a_cerbos_request_with_an_unknown_field_is_refused(self):
         folder = tempfile.mkdtemp(prefix="warden-cerbos-fields-")
         self.addCleanup(shutil.rmtree, folder)

@@ -129,6 +129,32 @@ class Tls(WardenTestCase):
             plain.request("GET", "/healthz")
             plain.getresponse()
 
+    def test_tls_1_2_offers_only_forward_secret_suites(self):
+        folder = tempfile.mkdtemp(prefix="warden-tls-")
+        cert, key = self.make_certificate(folder)
+        edge = self.start("warden-edge", "--listen", "127.0.0.1:0", "--tls-cert", cert, "--tls-key", key)
+
+        def client(ciphers):  # made outside the assertRaises: a client that cannot offer the suite proves nothing
+            context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            context.load_verify_locations(cert)
+            context.maximum_version = ssl.TLSVersion.TLSv1_2
+            context.set_ciphers(ciphers)
+            return context
+
+        def handshake(context):
+            conn = http.client.HTTPSConnection(edge.host, edge.port, context=context, timeout=5)
+            try:
+                conn.request("GET", "/healthz")
+                conn.getresponse().read()
+                return conn.sock.cipher()[0]
+            finally:
+                conn.close()
+
+        static_rsa = client("AES128-SHA")  # static RSA key exchange, CBC: no forward secrecy
+        with self.assertRaises((ssl.SSLError, ConnectionError, OSError)):
+            handshake(static_rsa)
+        self.assertTrue(handshake(client("ECDHE-RSA-AES128-GCM-SHA256")).startswith("ECDHE-RSA-AES128-GCM"))
+
     def test_missing_key_file_is_a_clear_startup_error(self):
         result = self.run_binary("warden-edge", "--listen", "127.0.0.1:0", "--tls-cert", "/nonexistent.pem",
                                  "--tls-key", "/nonexistent.key")

@@ -157,8 +157,8 @@ class LimitsTest(WardenTestCase):
             self.assertIn(option.lstrip("-"), result.stderr)
 
     def test_expression_nested_too_deep_is_refused_with_file_and_position(self):
-        # Each parenthesis is two levels of the parser's nesting: 300 levels, over the default 200.
-        deep = "(" * 150 + "true" + ")" * 150
+        # Each parenthesis is one level of the parser's nesting: 250 levels, over the default 200.
+        deep = "(" * 250 + "true" + ")" * 250
         shutil.rmtree(self.folder)
         write_folder(self.folder, COSTLY_POLICY.replace(
             "size([1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(x, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map(y, x * y + size(P.roles)))) == 10", deep))
@@ -202,6 +202,43 @@ class LimitsTest(WardenTestCase):
         self.assertEqual(431, big_header.status)
         fine = self.post(edge, "/access/v1/evaluation", evaluation("folder", "f0", "can_view"))
         self.assertTrue(fine.json()["decision"])
+
+    def test_framing_a_proxy_could_read_differently_is_refused(self):
+        edge = self.edge()
+
+        def exchange(raw):
+            sock = harness.raw_connection(edge.host, edge.port)
+            sock.settimeout(5)
+            try:
+                sock.sendall(raw)
+                answer = b""
+                while chunk := sock.recv(65536):  # the edge closes after refusing: read to the end
+                    answer += chunk
+                return answer
+            finally:
+                sock.close()
+
+        smuggled = b"GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n"
+        body = b"5\r\nhello\r\n0\r\n\r\n"
+        cases = [
+            (b"Transfer-Encoding: chunked, identity\r\n", b"400", b"chunked must be the final coding"),
+            (b"Transfer-Encoding: gzip, chunked\r\n", b"501", b"only chunked alone"),
+            (b"Transfer-Encoding: identity\r\n", b"501", b"'identity' is not implemented"),
+            (b"Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n", b"400", b"Transfer-Encoding"),
+            (b"Transfer-Encoding: chunked\r\nContent-Length: 15\r\n", b"400", b"Content-Length"),
+            (b"X-Folded: a\r\n  b\r\n", b"400", b"obs-fold"),
+        ]
+        for headers, status, reason in cases:
+            answer = exchange(b"POST /access/v1/evaluation HTTP/1.1\r\nHost: t\r\n" + headers + b"\r\n" + body + smuggled)
+            self.assertTrue(answer.startswith(b"HTTP/1.1 " + status), (headers, answer[:200]))
+            self.assertIn(reason, answer, headers)
+            self.assertEqual(1, answer.count(b"HTTP/1.1 "), (headers, answer))  # the smuggled request got no answer
+        # Plain chunked framing is still read.
+        good = json.dumps(evaluation("folder", "f0", "can_view")).encode()
+        answer = exchange(b"POST /access/v1/evaluation HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
+                          b"Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" +
+                          hex(len(good))[2:].encode() + b"\r\n" + good + b"\r\n0\r\n\r\n")
+        self.assertTrue(answer.startswith(b"HTTP/1.1 200"), answer[:200])
 
     def test_connections_beyond_the_limit_get_503_and_slow_clients_are_cut_off(self):
         edge = self.edge("--max-connections", "2", "--read-timeout", "300ms")

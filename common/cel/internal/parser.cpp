@@ -686,13 +686,10 @@ class Parser {
     }
   }
 
-  P ParsePrimary() {
-    uint32_t at = tok_.offset;
-    WARDEN_RETURN_IF_ERROR(Enter(at));
-    P result = ParsePrimaryInner();
-    --recursion_;
-    return result;
-  }
+  // No Enter() here: every way a primary nests (parentheses, list and map literals, call
+  // arguments) goes through ParseExpr, which counts the level once; counting it here too made each
+  // parenthesis two levels of --max-expression-depth.
+  P ParsePrimary() { return ParsePrimaryInner(); }
 
   P Const(Value v, uint32_t at) {
     auto e = std::make_unique<Expr>();

@@ -144,8 +144,11 @@ TEST_CASE("limits: depth and source length") {
 
   options = CompileOptions();
   options.max_ast_depth = 5;
-  CHECK_FALSE(Compile("[[[[1]]]]", options).ok());
-  CHECK(Compile("[1]", options).ok());
+  CHECK_FALSE(Compile("[[[[[1]]]]]", options).ok());
+  CHECK(Compile("[[[[1]]]]", options).ok());
+  // A parenthesis is one level, not two: the whole expression and four parentheses make five.
+  CHECK(Compile("((((1))))", options).ok());
+  CHECK_FALSE(Compile("(((((1)))))", options).ok());
 }
 
 TEST_CASE("constants are folded at compile time") {

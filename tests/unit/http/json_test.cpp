@@ -78,3 +78,11 @@ TEST_CASE("internal errors do not leak their details") {
   CHECK(response.body.find("sqlite") == std::string::npos);
   CHECK(ErrorResponse(warden::Status::NotFound("no object user:bob")).status == 404);
 }
+
+TEST_CASE("a full disk is 507 storage_full, a request over a limit 413") {
+  CHECK(HttpStatusFor(warden::StatusCode::kStorageFull) == 507);
+  CHECK(HttpStatusFor(warden::StatusCode::kResourceExhausted) == 413);
+  Response full = ErrorResponse(warden::Status::StorageFull("disk full"));
+  CHECK(full.status == 507);
+  CHECK(nlohmann::json::parse(full.body)["error"]["code"] == "storage_full");
+}
