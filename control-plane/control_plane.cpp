@@ -175,6 +175,14 @@ Result<ControlPlane::EdgeKey> ControlPlane::AuthenticateKey(std::string_view key
   return EdgeKey{match->id, match->name};
 }
 
+Result<std::string> ControlPlane::KeyName(std::string_view id) const {
+  std::shared_lock lock(tokens_mutex_);
+  for (const CredentialHash& key : keys_) {
+    if (key.id == id) return key.name;
+  }
+  return Status::NotFound("no live key " + std::string(id));
+}
+
 Result<Store::NewSecret> ControlPlane::CreateKey(const std::string& name) {
   auto key = store_->CreateApiKey(name);
   if (!key.ok()) return key.status();

@@ -82,6 +82,9 @@ class ControlPlane {
     std::string name;
   };
   Result<EdgeKey> AuthenticateKey(std::string_view key) const;
+  // The name (the edge group) of the live key `id`; NotFound once it is revoked. From memory:
+  // decision-log ingest asks it for every batch and must not wait on the store.
+  Result<std::string> KeyName(std::string_view id) const;
   Result<Store::NewSecret> CreateKey(const std::string& name);
   Status RevokeKey(const std::string& id);
 

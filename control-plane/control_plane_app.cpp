@@ -82,7 +82,11 @@ Result<std::unique_ptr<ControlPlaneApp>> ControlPlaneApp::Create(const config::O
 
   std::string decision_db = options.GetString("decision-log-db");
   if (decision_db.empty()) decision_db = db + ".decisions";
-  auto decisions = DecisionStore::Open(decision_db);
+  ControlPlane* control_plane = app->control_plane_.get();
+  auto decisions = DecisionStore::Open(decision_db, [control_plane](const std::string& key_id) {
+    auto name = control_plane->KeyName(key_id);
+    return name.ok() ? std::optional<std::string>(*name) : std::nullopt;
+  });
   if (!decisions.ok()) return decisions.status().WithPrefix("decision-log-db " + decision_db);
   app->decisions_ = std::move(*decisions);
   DecisionLogLimits decision_limits;
@@ -101,12 +105,17 @@ Result<std::unique_ptr<ControlPlaneApp>> ControlPlaneApp::Create(const config::O
   app->decision_ingest_ = std::make_unique<DecisionIngest>(*app->decisions_, decision_limits, app->registry_);
   AddDecisionRoutes(*app->router_, *app->control_plane_, *app->decisions_, *app->decision_ingest_);
   DecisionIngest* ingest = app->decision_ingest_.get();
+  ingest->SetKeyGroupOf([control_plane](const std::string& key_id) { return control_plane->KeyName(key_id); });
   hub->SetDecisionSink([ingest](const std::string& key_id, const nlohmann::json& batch) {
     return ingest->Ingest(key_id, batch);
   });
+  DecisionStore* decision_store = app->decisions_.get();
+  hub->SetInstanceBinder([decision_store](const std::string& instance_id, const std::string& key_group) {
+    return decision_store->BindInstance(instance_id, key_group);
+  });
   const std::string& sync_listen = options.GetString("sync-listen");
   if (sync_listen.empty()) {
-    AddSyncRoutes(*app->router_, *app->control_plane_, *hub);
+    AddSyncRoutes(*app->router_, *app->control_plane_, *hub, decision_store);
   } else {
     auto sync_options = *server_options;
     size_t colon = sync_listen.rfind(':');
@@ -120,7 +129,7 @@ Result<std::unique_ptr<ControlPlaneApp>> ControlPlaneApp::Create(const config::O
       return Status::InvalidArgument("--sync-listen: '" + sync_listen + "' has no valid port");
     }
     app->sync_router_ = std::make_unique<http::Router>(app->registry_);
-    AddSyncRoutes(*app->sync_router_, *app->control_plane_, *hub);
+    AddSyncRoutes(*app->sync_router_, *app->control_plane_, *hub, decision_store);
     AddDecisionIngestRoute(*app->sync_router_, *app->control_plane_, *app->decision_ingest_);
     app->sync_server_ = std::make_unique<http::Server>(sync_options, *app->sync_router_);
     WARDEN_RETURN_IF_ERROR(app->sync_server_->Start());

@@ -76,6 +76,16 @@ DecisionIngest::DecisionIngest(DecisionStore& store, DecisionLogLimits limits, m
 }
 
 Result<json> DecisionIngest::Ingest(const std::string& key_id, const json& body) {
+  std::string key_group = key_id;
+  if (key_group_of_) {
+    auto group = key_group_of_(key_id);
+    if (!group.ok()) return Status::Unauthenticated("the key that sent this batch was revoked");
+    key_group = *group;
+  }
+  return Ingest(key_id, key_group, body);
+}
+
+Result<json> DecisionIngest::Ingest(const std::string& key_id, const std::string& key_group, const json& body) {
   if (!body.is_object()) return Status::InvalidArgument("body: must be a JSON object");
   auto instance = body.find("instance_id");
   if (instance == body.end() || !instance->is_string() || instance->get<std::string>().empty() ||
@@ -88,29 +98,39 @@ Result<json> DecisionIngest::Ingest(const std::string& key_id, const json& body)
     return Status::ResourceExhausted("entries: " + std::to_string(entries->size()) + " exceed the limit of " +
                                      std::to_string(limits_.max_batch_entries));
   }
-  uint64_t reported_drops = 0;
-  if (auto it = body.find("dropped"); it != body.end() && !it->is_null()) {
-    if (!it->is_number_unsigned()) return Status::InvalidArgument("dropped: a non-negative integer");
-    reported_drops = it->get<uint64_t>();
+  DecisionStore::BatchSource source{instance->get_ref<const std::string&>(), key_id, key_group};
+  for (auto [field, value] : {std::pair{"dropped", &source.dropped}, std::pair{"damaged", &source.damaged}}) {
+    auto it = body.find(field);
+    if (it == body.end() || it->is_null()) continue;
+    if (!it->is_number_unsigned()) return Status::InvalidArgument(std::string(field) + ": a non-negative integer");
+    *value = it->get<uint64_t>();
   }
-  auto stored = store_.Ingest(instance->get<std::string>(), key_id, *entries, reported_drops);
+  auto stored = store_.Ingest(source, *entries);
   if (!stored.ok()) return stored.status();
-  return Stored(*stored, instance->get_ref<const std::string&>(), reported_drops);
+  return Stored(*stored, source);
 }
 
-Result<json> DecisionIngest::Ingest(const std::string& key_id, const DecisionBatch& batch) {
-  auto stored = store_.IngestRows(batch.instance_id, key_id, batch.rows, batch.dropped);
+Result<json> DecisionIngest::Ingest(const std::string& key_id, const std::string& key_group,
+                                    const DecisionBatch& batch) {
+  DecisionStore::BatchSource source{batch.instance_id, key_id, key_group, batch.dropped, batch.damaged};
+  auto stored = store_.IngestRows(source, batch.rows);
   if (!stored.ok()) return stored.status();
-  return Stored(*stored, batch.instance_id, batch.dropped);
+  return Stored(*stored, source);
 }
 
-Result<json> DecisionIngest::Stored(const DecisionStore::IngestResult& stored, std::string_view instance_id,
-                                    uint64_t reported_drops) {
+Result<json> DecisionIngest::Stored(const DecisionStore::IngestResult& stored,
+                                    const DecisionStore::BatchSource& source) {
+  const uint64_t reported_drops = source.dropped;
+  const std::string_view instance_id = source.instance_id;
   ingested_->Increment(stored.stored);
   duplicates_->Increment(stored.duplicates);
   dropped_->Increment(reported_drops);
   if (reported_drops > 0) {
     spdlog::warn("decision log: edge {} reports {} entries dropped at a bound", instance_id, reported_drops);
+  }
+  if (source.damaged > 0) {
+    spdlog::error("decision log: edge {} lost {} entries to a damaged spool (counted in its drops)", instance_id,
+                  source.damaged);
   }
   // Retention runs at most once a minute, on the ingest path that makes it necessary.
   int64_t now = UnixNanosNow();
@@ -125,6 +145,16 @@ Result<json> DecisionIngest::Stored(const DecisionStore::IngestResult& stored, s
     return Status::Unavailable("acknowledgement dropped (test hook)");
   }
   return json{{"stored", stored.stored}, {"duplicates", stored.duplicates}, {"through", stored.through}};
+}
+
+const char* DecisionRefusalCode(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kResourceExhausted: return "too_large";
+    case StatusCode::kInvalidArgument: return "invalid";
+    case StatusCode::kPermissionDenied: return "forbidden";
+    case StatusCode::kUnauthenticated: return "unauthenticated";
+    default: return "unavailable";
+  }
 }
 
 void AddDecisionIngestRoute(http::Router& router, ControlPlane& cp, DecisionIngest& ingest) {
@@ -144,11 +174,11 @@ void AddDecisionIngestRoute(http::Router& router, ControlPlane& cp, DecisionInge
     // else is parsed as a tree, which words the error.
     Result<json> answer = Status::Internal("unset");
     if (auto batch = ReadDecisionBatch(request.body(), request.max_json_depth(), ingest.limits().max_batch_entries)) {
-      answer = ingest.Ingest(key->id, *batch);
+      answer = ingest.Ingest(key->id, key->name, *batch);
     } else {
       json body;
       if (auto error = http::ParseJsonBody(request, body)) return *error;
-      answer = ingest.Ingest(key->id, body);
+      answer = ingest.Ingest(key->id, key->name, body);
     }
     if (!answer.ok()) {
       if (answer.status().code() == StatusCode::kResourceExhausted) {

@@ -20,7 +20,7 @@ class BatchReader {
   bool Read(DecisionBatch& batch) {
     SkipSpace();
     if (!Consume('{') || max_depth_ < 1) return false;
-    bool have_instance = false, have_dropped = false, have_entries = false;
+    bool have_instance = false, have_dropped = false, have_damaged = false, have_entries = false;
     std::vector<std::string_view> entry_instances;  // each entry's instance_id, checked at the end
     if (!Members([&](std::string_view key) {
           if (key == "instance_id") {
@@ -33,6 +33,12 @@ class BatchReader {
             have_dropped = true;
             if (Literal("null")) return true;
             return Unsigned(batch.dropped);
+          }
+          if (key == "damaged") {
+            if (have_damaged) return false;
+            have_damaged = true;
+            if (Literal("null")) return true;
+            return Unsigned(batch.damaged);
           }
           if (key == "entries") {
             if (have_entries) return false;

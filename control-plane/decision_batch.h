@@ -1,4 +1,4 @@
-// Reading a decision-log batch ({"instance_id", "dropped", "entries": [...]}) straight from its
+// Reading a decision-log batch ({"instance_id", "dropped", "damaged", "entries": [...]}) straight from its
 // text, for POST /v1/decision-logs.
 //
 // Building a JSON tree of a 1,000-entry batch and writing each entry back out as text cost more
@@ -22,6 +22,7 @@ namespace warden::control_plane {
 struct DecisionBatch {
   std::string_view instance_id;
   uint64_t dropped = 0;
+  uint64_t damaged = 0;  // the part of `dropped` a damaged spool lost
   std::vector<DecisionRow> rows;  // views into the text read
 };
 

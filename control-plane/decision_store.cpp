@@ -18,7 +18,17 @@ using nlohmann::json;
 
 namespace {
 
-constexpr const char* kSchema = R"sql(
+struct DecisionMigration {
+  int version;
+  const char* summary;
+  const char* sql;
+};
+
+// Never edit a migration that has shipped: stores in the field were made by it. Add a new one.
+// Files made before migrations were numbered (user_version 0) hold migration 1's tables already;
+// its IF NOT EXISTS makes it a no-op for them.
+constexpr DecisionMigration kDecisionMigrations[] = {
+    {1, "decisions and drops", R"sql(
 CREATE TABLE IF NOT EXISTS decisions (
   id          INTEGER PRIMARY KEY,
   instance_id TEXT NOT NULL,
@@ -37,7 +47,16 @@ CREATE INDEX IF NOT EXISTS decisions_by_time ON decisions(time_ns);
 CREATE INDEX IF NOT EXISTS decisions_by_subject ON decisions(subject, time_ns);
 CREATE INDEX IF NOT EXISTS decisions_by_resource ON decisions(resource, time_ns);
 CREATE TABLE IF NOT EXISTS drops (instance_id TEXT NOT NULL, reported_ns INTEGER NOT NULL, count INTEGER NOT NULL);
-)sql";
+)sql"},
+    {2, "instances bound to edge groups; spool damage in drops", R"sql(
+CREATE TABLE instance_groups (
+  instance_id TEXT PRIMARY KEY,
+  key_group   TEXT NOT NULL,
+  bound_ns    INTEGER NOT NULL) WITHOUT ROWID;
+ALTER TABLE drops ADD COLUMN damaged INTEGER NOT NULL DEFAULT 0;
+)sql"},
+};
+constexpr int kDecisionSchemaVersion = 2;
 
 
 
@@ -125,7 +144,47 @@ Result<int64_t> ParseRfc3339Nanos(std::string_view text) {
   return seconds * 1'000'000'000 + fraction_ns;
 }
 
-Result<std::unique_ptr<DecisionStore>> DecisionStore::Open(const std::string& path) {
+Status DecisionStore::Migrate(const KeyGroupOf& key_group_of) {
+  auto version = db_.UserVersion();
+  if (!version.ok()) return version.status();
+  if (*version > kDecisionSchemaVersion) {
+    return Status::FailedPrecondition("the decision-log store has schema version " + std::to_string(*version) +
+                                      ", newer than this binary supports (" +
+                                      std::to_string(kDecisionSchemaVersion) + "); run a newer warden-control-plane");
+  }
+  for (const DecisionMigration& migration : kDecisionMigrations) {
+    if (migration.version <= *version) continue;
+    std::string prefix = "decision-log store migration " + std::to_string(migration.version) + " (" +
+                         migration.summary + ")";
+    auto transaction = sqlite::Transaction::Begin(db_);
+    if (!transaction.ok()) return transaction.status().WithPrefix(prefix);
+    Status status = db_.Exec(migration.sql);
+    if (status.ok() && migration.version == 2 && key_group_of) {
+      // Instances stored before bindings existed are bound to the group of the key that sent
+      // their first stored entry, when that key still exists; the rest bind at their next contact.
+      auto firsts = db_.Prepare(
+          "SELECT instance_id, key_id FROM decisions WHERE id IN (SELECT min(id) FROM decisions GROUP BY instance_id)");
+      if (!firsts.ok()) return firsts.status().WithPrefix(prefix);
+      auto bind = db_.Prepare("INSERT OR IGNORE INTO instance_groups(instance_id, key_group, bound_ns) VALUES (?1, ?2, ?3)");
+      if (!bind.ok()) return bind.status().WithPrefix(prefix);
+      while (status.ok()) {
+        auto row = firsts->Step();
+        if (!row.ok()) return row.status().WithPrefix(prefix);
+        if (!*row) break;
+        auto group = key_group_of(firsts->ColumnText(1));
+        if (!group) continue;
+        bind->Bind(1, firsts->ColumnText(0)).Bind(2, *group).Bind(3, UnixNanosNow());
+        status = bind->Run();
+      }
+    }
+    if (status.ok()) status = db_.Exec("PRAGMA user_version = " + std::to_string(migration.version));
+    if (status.ok()) status = transaction->Commit();
+    if (!status.ok()) return status.WithPrefix(prefix);
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<DecisionStore>> DecisionStore::Open(const std::string& path, const KeyGroupOf& key_group_of) {
   auto db = sqlite::Database::Open(path, /*create=*/true);
   if (!db.ok()) return db.status();
   std::unique_ptr<DecisionStore> store(new DecisionStore(std::move(*db)));
@@ -141,7 +200,17 @@ Result<std::unique_ptr<DecisionStore>> DecisionStore::Open(const std::string& pa
   WARDEN_RETURN_IF_ERROR(store->db_.Exec(
       "PRAGMA page_size=16384; PRAGMA cache_size=-65536; PRAGMA busy_timeout=5000; PRAGMA journal_mode=WAL; "
       "PRAGMA synchronous=NORMAL;"));
-  WARDEN_RETURN_IF_ERROR(store->db_.Exec(kSchema));
+  WARDEN_RETURN_IF_ERROR(store->Migrate(key_group_of));
+  {
+    auto groups = store->db_.Prepare("SELECT instance_id, key_group FROM instance_groups");
+    if (!groups.ok()) return groups.status();
+    while (true) {
+      auto row = groups->Step();
+      if (!row.ok()) return row.status();
+      if (!*row) break;
+      store->groups_.emplace(groups->ColumnText(0), groups->ColumnText(1));
+    }
+  }
   auto checkpointer = WalCheckpointer::Start(store->db_, path);
   if (!checkpointer.ok()) return checkpointer.status();
   store->checkpointer_ = std::move(*checkpointer);
@@ -169,8 +238,8 @@ Status DecisionStore::SyncLog() {
   return Status::Ok();
 }
 
-Result<DecisionStore::IngestResult> DecisionStore::Ingest(const std::string& instance_id, const std::string& key_id,
-                                                          const json& entries, uint64_t dropped) {
+Result<DecisionStore::IngestResult> DecisionStore::Ingest(const BatchSource& source, const json& entries) {
+  const std::string_view instance_id = source.instance_id;
   if (!entries.is_array()) return Status::InvalidArgument("entries: must be an array");
   std::vector<DecisionRow> rows;
   std::vector<std::string> bodies;  // the rows' bodies: each entry written back out as text
@@ -213,7 +282,7 @@ Result<DecisionStore::IngestResult> DecisionStore::Ingest(const std::string& ins
     rows.push_back(row);
   }
   for (size_t i = 0; i < rows.size(); ++i) rows[i].body = bodies[i];
-  return IngestRows(instance_id, key_id, rows, dropped);
+  return IngestRows(source, rows);
 }
 
 namespace {
@@ -245,9 +314,9 @@ std::string InsertSql(size_t rows) {
 
 }  // namespace
 
-Result<DecisionStore::IngestResult> DecisionStore::IngestRows(std::string_view instance_id, std::string_view key_id,
-                                                              const std::vector<DecisionRow>& rows, uint64_t dropped) {
-  PendingBatch mine{instance_id, key_id, &rows, dropped};
+Result<DecisionStore::IngestResult> DecisionStore::IngestRows(const BatchSource& source,
+                                                              const std::vector<DecisionRow>& rows) {
+  PendingBatch mine{source, &rows};
   std::unique_lock lock(group_mutex_);
   waiting_.push_back(&mine);
   // The first to find no group being stored leads: it stores what waits (its own batch and any
@@ -284,22 +353,44 @@ Status DecisionStore::InsertGroup(const std::vector<PendingBatch*>& group) {
   // "type:id" of each row of a statement, alive until it ran (bindings copy, but only then).
   std::vector<std::string> subjects(kRowsPerInsert), resources(kRowsPerInsert);
   std::vector<IngestResult> results(group.size());
+  std::vector<Status> refusals(group.size(), Status::Ok());
   uint64_t stored_in_all = 0, dropped_in_all = 0;
   std::lock_guard lock(mutex_);
+  // Bindings made in this transaction are in groups_ already (a later batch of the group must see
+  // them); should it roll back, they are taken out again.
+  std::vector<std::string> bound;
+  struct Unbind {
+    std::unordered_map<std::string, std::string>& groups;
+    std::vector<std::string>& bound;
+    bool committed = false;
+    ~Unbind() {
+      if (committed) return;
+      for (const auto& instance : bound) groups.erase(instance);
+    }
+  } unbind{groups_, bound};
   auto transaction = sqlite::Transaction::Begin(db_);
   if (!transaction.ok()) return transaction.status();
   int64_t now = UnixNanosNow();
   for (size_t b = 0; b < group.size(); ++b) {
     const PendingBatch& batch = *group[b];
+    const BatchSource& source = batch.source;
     const std::vector<DecisionRow>& rows = *batch.rows;
     IngestResult& result = results[b];
+    auto owner = GroupOf(source.instance_id, source.key_group, bound);
+    if (!owner.ok()) return owner.status();
+    if (*owner != source.key_group) {
+      refusals[b] = Status::PermissionDenied("instance_id: " + std::string(source.instance_id) +
+                                             " belongs to another edge group; its entries are taken only from that "
+                                             "group's keys");
+      continue;
+    }
     size_t at = 0;
     while (at < rows.size()) {
       size_t count = rows.size() - at >= kRowsPerInsert ? kRowsPerInsert : 1;
       auto insert = db_.Cached(count == kRowsPerInsert ? kInsertMany : kInsertOne);
       if (!insert.ok()) return insert.status();
       sqlite::Statement& statement = **insert;
-      statement.Bind(1, Text(batch.instance_id)).Bind(2, Text(batch.key_id)).Bind(3, now);
+      statement.Bind(1, Text(source.instance_id)).Bind(2, Text(source.key_id)).Bind(3, now);
       for (size_t i = 0; i < count; ++i) {
         const DecisionRow& row = rows[at + i];
         int base = 3 + static_cast<int>(i) * kRowColumns;
@@ -318,19 +409,73 @@ Status DecisionStore::InsertGroup(const std::vector<PendingBatch*>& group) {
       result.duplicates += count - stored;
       at += count;
     }
-    if (batch.dropped > 0) {
-      auto drop = db_.Cached("INSERT INTO drops(instance_id, reported_ns, count) VALUES (?1, ?2, ?3)");
+    if (source.dropped > 0) {
+      auto drop = db_.Cached("INSERT INTO drops(instance_id, reported_ns, count, damaged) VALUES (?1, ?2, ?3, ?4)");
       if (!drop.ok()) return drop.status();
-      (*drop)->Bind(1, Text(batch.instance_id)).Bind(2, now).Bind(3, static_cast<int64_t>(batch.dropped));
+      (*drop)->Bind(1, Text(source.instance_id)).Bind(2, now).Bind(3, static_cast<int64_t>(source.dropped))
+          .Bind(4, static_cast<int64_t>(std::min(source.damaged, source.dropped)));
       WARDEN_RETURN_IF_ERROR((*drop)->Run());
     }
     stored_in_all += result.stored;
-    dropped_in_all += batch.dropped;
+    dropped_in_all += source.dropped;
   }
   WARDEN_RETURN_IF_ERROR(transaction->Commit());
+  unbind.committed = true;
   count_ += stored_in_all;
   dropped_reported_ += dropped_in_all;
-  for (size_t b = 0; b < group.size(); ++b) group[b]->result = results[b];
+  for (size_t b = 0; b < group.size(); ++b) {
+    if (refusals[b].ok()) {
+      group[b]->result = results[b];
+    } else {
+      group[b]->result = refusals[b];
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::string> DecisionStore::GroupOf(std::string_view instance_id, std::string_view key_group,
+                                           std::vector<std::string>& bound) {
+  std::string instance(instance_id);
+  if (auto found = groups_.find(instance); found != groups_.end()) return found->second;
+  auto bind = db_.Cached("INSERT INTO instance_groups(instance_id, key_group, bound_ns) VALUES (?1, ?2, ?3)");
+  if (!bind.ok()) return bind.status();
+  (*bind)->Bind(1, instance_id).Bind(2, Text(key_group)).Bind(3, UnixNanosNow());
+  WARDEN_RETURN_IF_ERROR((*bind)->Run());
+  groups_.emplace(instance, std::string(key_group));
+  bound.push_back(std::move(instance));
+  return std::string(key_group);
+}
+
+Status DecisionStore::BindInstance(std::string_view instance_id, std::string_view key_group) {
+  std::lock_guard lock(mutex_);
+  if (auto found = groups_.find(std::string(instance_id)); found != groups_.end()) {
+    if (found->second == key_group) return Status::Ok();
+    return Status::PermissionDenied("instance_id: " + std::string(instance_id) + " belongs to another edge group");
+  }
+  std::vector<std::string> bound;
+  auto transaction = sqlite::Transaction::Begin(db_);
+  if (!transaction.ok()) return transaction.status();
+  auto owner = GroupOf(instance_id, key_group, bound);
+  Status committed = owner.ok() ? transaction->Commit() : owner.status();
+  if (!committed.ok()) {
+    for (const auto& instance : bound) groups_.erase(instance);
+    return committed;
+  }
+  return Status::Ok();
+}
+
+Status DecisionStore::DropsByInstance(std::unordered_map<std::string, Drops>& out) {
+  std::lock_guard lock(mutex_);
+  auto select = db_.Prepare("SELECT instance_id, sum(count), sum(damaged) FROM drops GROUP BY instance_id");
+  if (!select.ok()) return select.status();
+  out.clear();
+  while (true) {
+    auto row = select->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) break;
+    out[select->ColumnText(0)] = {static_cast<uint64_t>(select->ColumnInt(1)),
+                                  static_cast<uint64_t>(select->ColumnInt(2))};
+  }
   return Status::Ok();
 }
 

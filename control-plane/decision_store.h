@@ -11,11 +11,19 @@
 //                   api, subject "type:id", action, resource "type:id", allowed, body JSON,
 //                   UNIQUE(instance_id, sequence)), indexed by time, and by subject and by
 //                   resource with time (the unique key serves queries by edge); each index
-//                   costs every ingest, so there are no more; drops(instance_id, reported_ns, count).
+//                   costs every ingest, so there are no more; drops(instance_id, reported_ns, count,
+//                   damaged: the part of count the edge lost to a damaged spool);
+//         instance_groups(instance_id PRIMARY KEY, key_group, bound_ns): the edge group (the name of
+//                   the key) each instance first made contact under. Entries for an instance come
+//                   only from keys of its group, so another group's key can neither store entries
+//                   under a victim's instance nor, by taking its next sequences first, have the
+//                   victim's own entries ignored as duplicates.
+// PRAGMA user_version numbers the migrations applied (see kMigrations in the .cpp).
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -23,6 +31,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -62,7 +71,12 @@ struct DecisionPage {
 
 class DecisionStore {
  public:
-  static Result<std::unique_ptr<DecisionStore>> Open(const std::string& path);
+  // The group of a key by its id (nullopt for a key no longer known): for binding the instances
+  // stored before bindings existed to the group of the key that first sent each.
+  using KeyGroupOf = std::function<std::optional<std::string>(const std::string& key_id)>;
+  // Opens or creates the store and migrates it. FailedPrecondition for a file made by a newer
+  // binary.
+  static Result<std::unique_ptr<DecisionStore>> Open(const std::string& path, const KeyGroupOf& key_group_of = {});
   ~DecisionStore();
 
   struct IngestResult {
@@ -70,15 +84,35 @@ class DecisionStore {
     size_t duplicates = 0;
     uint64_t through = 0;  // the highest sequence in the batch
   };
+  // Who sent a batch, and the drops it reports.
+  struct BatchSource {
+    std::string_view instance_id;
+    std::string_view key_id;
+    std::string_view key_group;  // the key's name: the edge group the instance is bound to
+    uint64_t dropped = 0;
+    uint64_t damaged = 0;        // the part of `dropped` a damaged spool lost
+  };
   // Validates and stores one batch in one transaction. InvalidArgument naming the entry
   // ("entries[3].time: ...") stores nothing.
-  Result<IngestResult> Ingest(const std::string& instance_id, const std::string& key_id,
-                              const nlohmann::json& entries, uint64_t dropped);
+  Result<IngestResult> Ingest(const BatchSource& source, const nlohmann::json& entries);
   // Stores rows already validated (ReadDecisionBatch's). Batches that arrive while another
   // commits are stored together in the next transaction (group commit: one fsync and one write of
   // each page they share); each returns once its transaction committed, or with its error.
-  Result<IngestResult> IngestRows(std::string_view instance_id, std::string_view key_id,
-                                  const std::vector<DecisionRow>& rows, uint64_t dropped);
+  // An instance not seen before is bound to the batch's key group; PermissionDenied (nothing
+  // stored) when it is bound to another.
+  Result<IngestResult> IngestRows(const BatchSource& source, const std::vector<DecisionRow>& rows);
+  // Binds `instance_id` to `key_group` unless it is bound already (an edge's sync hello: its
+  // first contact). PermissionDenied when it is bound to another group.
+  Status BindInstance(std::string_view instance_id, std::string_view key_group);
+
+  // Per instance, the drops its edge reported and the part of them spool damage caused, into
+  // `out` (an out-parameter: GCC 12 at -O3 misreads a Result holding the map as freeing a
+  // non-heap pointer).
+  struct Drops {
+    uint64_t dropped = 0;
+    uint64_t damaged = 0;
+  };
+  Status DropsByInstance(std::unordered_map<std::string, Drops>& out);
 
   // InvalidArgument for a cursor this store did not make.
   Result<DecisionPage> Query(const DecisionQuery& query);
@@ -93,11 +127,17 @@ class DecisionStore {
  private:
   explicit DecisionStore(sqlite::Database db) : db_(std::move(db)) {}
 
+  Status Migrate(const KeyGroupOf& key_group_of);
+  // The group `instance_id` is bound to, binding it to `key_group` when it is bound to none (the
+  // row inserted in the caller's transaction; `bound` lists what was added to groups_ for the
+  // caller to take back should it roll back). REQUIRES: mutex_ held.
+  Result<std::string> GroupOf(std::string_view instance_id, std::string_view key_group,
+                              std::vector<std::string>& bound);
+
   // One batch waiting for a group commit, on its caller's stack.
   struct PendingBatch {
-    std::string_view instance_id, key_id;
+    BatchSource source;
     const std::vector<DecisionRow>* rows;
-    uint64_t dropped;
     Result<IngestResult> result = Status::Internal("not committed");
     bool taken = false;  // in a group being stored
     bool done = false;   // stored and synced, or failed: `result` says
@@ -114,6 +154,8 @@ class DecisionStore {
 
   mutable std::mutex mutex_;  // the connection
   mutable sqlite::Database db_;
+  // instance_groups, in memory: each ingest asks it. GUARDED_BY(mutex_)
+  std::unordered_map<std::string, std::string> groups_;
   // Checkpoints on their own thread, so an ingest never waits for one (declared after db_: it
   // must go first).
   std::unique_ptr<WalCheckpointer> checkpointer_;

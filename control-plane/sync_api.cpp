@@ -59,7 +59,7 @@ Result<std::chrono::milliseconds> ParseWait(const http::Request& request) {
 
 }  // namespace
 
-void AddSyncRoutes(http::Router& router, ControlPlane& cp, SyncHub& hub) {
+void AddSyncRoutes(http::Router& router, ControlPlane& cp, SyncHub& hub, DecisionStore* decisions) {
   router.AddUpgrade("/v1/sync", [&hub](http::Request& request) { return hub.Upgrade(request); });
 
   auto gzip_cache = std::make_shared<GzipCache>();
@@ -135,9 +135,14 @@ void AddSyncRoutes(http::Router& router, ControlPlane& cp, SyncHub& hub) {
                return response;
              }));
 
-  router.Add(Method::kGet, "/v1/edges", Authed(cp, Scope::kRead, 0, [&cp, &hub](http::Request&, const Caller&) {
+  router.Add(Method::kGet, "/v1/edges", Authed(cp, Scope::kRead, 0, [&cp, &hub, decisions](http::Request&, const Caller&) {
                auto stored = cp.store().Edges();
                if (!stored.ok()) return http::ErrorResponse(stored.status());
+               std::unordered_map<std::string, DecisionStore::Drops> drops;
+               if (decisions) {
+                 Status read = decisions->DropsByInstance(drops);
+                 if (!read.ok()) return http::ErrorResponse(read);
+               }
                auto keys = cp.store().ApiKeys();
                if (!keys.ok()) return http::ErrorResponse(keys.status());
                std::map<std::string, std::string> key_names;
@@ -158,6 +163,11 @@ void AddSyncRoutes(http::Router& router, ControlPlane& cp, SyncHub& hub) {
                              {"state", e.state},
                              {"last_seen", Rfc3339(e.last_seen)}};
                  if (!e.error.empty()) row["error"] = e.error;
+                 if (decisions) {
+                   auto lost = drops.find(e.instance_id);
+                   DecisionStore::Drops counts = lost == drops.end() ? DecisionStore::Drops{} : lost->second;
+                   row["decision_log"] = {{"dropped", counts.dropped}, {"damaged", counts.damaged}};
+                 }
                  list.push_back(std::move(row));
                };
                for (const auto& e : *stored) {

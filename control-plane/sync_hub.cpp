@@ -12,6 +12,7 @@
 #include "common/protocol/delta.h"
 #include "common/protocol/sync_messages.h"
 #include "control-plane/api_support.h"
+#include "control-plane/decision_api.h"  // DecisionRefusalCode
 
 namespace warden::control_plane {
 
@@ -473,6 +474,7 @@ void SyncHub::Dispatch(Session& session, const json& parsed) {
     } else if (answer.status().code() != StatusCode::kUnavailable) {
       session.Send({{"type", "decision_logs_refused"},
                     {"batch", WholeField<uint64_t>(parsed, "batch")},
+                    {"code", DecisionRefusalCode(answer.status())},
                     {"message", answer.status().message()}});
     }
   } else {
@@ -502,6 +504,13 @@ void SyncHub::HandleHello(Session& session, const json& hello) {
   if (instance_id.empty() || instance_id.size() > 64) {
     Fail(session, "bad_message", protocol::kCloseBadMessage, "hello.instance_id: required, 1 to 64 characters");
     return;
+  }
+  if (instance_binder_) {
+    Status bound = instance_binder_(instance_id, session.live.key_name);
+    if (!bound.ok()) {
+      spdlog::warn("sync: edge {} (key '{}'): {}; its decision logs will be refused", instance_id,
+                   session.live.key_name, bound.message());
+    }
   }
   if (!hello.contains("revision") || !hello["revision"].is_number_unsigned()) {
     Fail(session, "bad_message", protocol::kCloseBadMessage, "hello.revision: required, an unsigned integer");

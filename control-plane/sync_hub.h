@@ -95,6 +95,11 @@ class SyncHub {
   // acknowledgement's fields, or why it was refused.
   using DecisionSink = std::function<Result<nlohmann::json>(const std::string& key_id, const nlohmann::json& batch)>;
   void SetDecisionSink(DecisionSink sink) { decision_sink_ = std::move(sink); }
+  // Binds an edge's instance to its key's group at its hello, its first contact (set once before
+  // Start). A refusal (bound to another group) does not end the session: sync goes on, and that
+  // instance's decision logs are refused.
+  using InstanceBinder = std::function<Status(const std::string& instance_id, const std::string& key_group)>;
+  void SetInstanceBinder(InstanceBinder binder) { instance_binder_ = std::move(binder); }
 
  private:
   class Session;
@@ -118,6 +123,7 @@ class SyncHub {
   ControlPlane& cp_;
   HubOptions options_;
   DecisionSink decision_sink_;
+  InstanceBinder instance_binder_;
   std::thread thread_;
   RevisionMessages recent_;  // the hub thread's own
 

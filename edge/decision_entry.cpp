@@ -14,12 +14,27 @@ std::string_view CutUtf8(std::string_view text, size_t max_bytes) {
   return text.substr(0, cut);
 }
 
-void PackedDecision::Pack(const DecisionEntryView& entry, size_t max_reason_bytes) {
+DecisionEntryView CapFields(const DecisionEntryView& entry, size_t max_field_bytes) {
+  DecisionEntryView capped = entry;
+  std::string_view* fields[kCappedFieldCount] = {&capped.request_id,    &capped.subject_type, &capped.subject_id,
+                                                 &capped.action,        &capped.resource_type, &capped.resource_id,
+                                                 &capped.policy,        &capped.rule};
+  for (int i = 0; i < kCappedFieldCount; ++i) {
+    if (fields[i]->size() <= max_field_bytes) continue;
+    *fields[i] = CutUtf8(*fields[i], max_field_bytes);
+    capped.cut_fields = static_cast<uint16_t>(capped.cut_fields | (1u << i));
+  }
+  return capped;
+}
+
+void PackedDecision::Pack(const DecisionEntryView& original, size_t max_reason_bytes, size_t max_field_bytes) {
+  const DecisionEntryView entry = CapFields(original, max_field_bytes);
   time_ns_ = entry.time_ns;
   revision_ = entry.revision;
   latency_us_ = entry.latency_us;
   api_ = static_cast<uint8_t>(entry.api);
   allowed_ = entry.allowed;
+  cut_fields_ = entry.cut_fields;
   const std::string_view strings[kStrings] = {entry.request_id,  entry.subject_type, entry.subject_id,
                                               entry.action,      entry.resource_type, entry.resource_id,
                                               entry.policy,      entry.rule,
@@ -46,6 +61,7 @@ void PackedDecision::MoveFrom(PackedDecision& other) noexcept {
   latency_us_ = other.latency_us_;
   api_ = other.api_;
   allowed_ = other.allowed_;
+  cut_fields_ = other.cut_fields_;
   used_ = other.used_;
   std::memcpy(lengths_, other.lengths_, sizeof lengths_);
   overflow_ = std::move(other.overflow_);
@@ -60,7 +76,8 @@ DecisionEntryView PackedDecision::View() const {
     at += lengths_[i];
   }
   return {time_ns_,   revision_,  static_cast<DecisionApi>(api_), strings[0], strings[1], strings[2], strings[3],
-          strings[4], strings[5], allowed_,                       strings[6], strings[7], strings[8], latency_us_};
+          strings[4], strings[5], allowed_,                       strings[6], strings[7], strings[8], latency_us_,
+          cut_fields_};
 }
 
 namespace {
@@ -144,6 +161,19 @@ void AppendEntryText(std::string& out, const DecisionEntryView& entry, std::stri
     out += ",\"reason\":";
     AppendJsonString(out, reason);
   }
+  if (entry.cut_fields != 0) {
+    out += ",\"truncated\":[";
+    bool first = true;
+    for (int i = 0; i < kCappedFieldCount; ++i) {
+      if (!(entry.cut_fields & (1u << i))) continue;
+      if (!first) out += ',';
+      first = false;
+      out += '"';
+      out += kCappedFieldPointers[i];
+      out += '"';
+    }
+    out += ']';
+  }
   out += '}';
 }
 
@@ -167,6 +197,12 @@ nlohmann::json EntryJson(const DecisionEntryView& entry, std::string_view instan
   if (!entry.rule.empty()) out["rule"] = entry.rule;
   std::string_view reason = CutUtf8(entry.reason, max_reason_bytes);
   if (!reason.empty()) out["reason"] = reason;
+  if (entry.cut_fields != 0) {
+    json& cut = out["truncated"] = json::array();
+    for (int i = 0; i < kCappedFieldCount; ++i) {
+      if (entry.cut_fields & (1u << i)) cut.push_back(kCappedFieldPointers[i]);
+    }
+  }
   return out;
 }
 

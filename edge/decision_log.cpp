@@ -21,6 +21,15 @@ using nlohmann::json;
 namespace {
 
 constexpr int kWriterNice = 5;
+// The smallest byte bound halving goes to; one entry always goes whatever the bound.
+constexpr size_t kMinBatchBytes = 4 << 10;
+// How long a refusal of the edge itself (its key, its instance's group) is waited out.
+constexpr std::chrono::seconds kRefusedWait{10};
+
+int64_t SteadyNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 // A cheap per-thread generator for sampling: no lock, no allocation.
 double UniformSample() {
@@ -83,6 +92,9 @@ Result<std::unique_ptr<DecisionLog>> DecisionLog::Open(DecisionLogOptions option
   for (const auto& pointer : options.drop_pointers) {
     if (pointer.empty() || pointer[0] != '/') return Status::InvalidArgument("decision-log-drop: '" + pointer + "' is not a JSON pointer");
   }
+  if (options.max_field_bytes < 16) {
+    return Status::InvalidArgument("decision-log-max-field: must be at least 16 bytes");
+  }
   auto spool = DecisionSpool::Open(options.spool_path);
   if (!spool.ok()) return spool.status();
   std::unique_ptr<DecisionLog> log(new DecisionLog(std::move(options)));
@@ -93,6 +105,10 @@ Result<std::unique_ptr<DecisionLog>> DecisionLog::Open(DecisionLogOptions option
                                                      "Decision-log entries dropped at a bound", {{"bound", "queue"}});
   log->dropped_spool_counter_ = &registry.AddCounter("warden_decision_log_dropped_total",
                                                      "Decision-log entries dropped at a bound", {{"bound", "spool"}});
+  log->dropped_refused_counter_ = &registry.AddCounter("warden_decision_log_dropped_total",
+                                                       "Decision-log entries dropped at a bound", {{"bound", "refused"}});
+  registry.AddCallbackGauge("warden_decision_log_damaged", "Decision-log entries lost to damage in the spool", {},
+                            [raw = log.get()] { return static_cast<double>(raw->spool_->damaged_total()); });
   log->shipped_ = &registry.AddCounter("warden_decision_log_shipped_total",
                                        "Decision-log entries the control plane acknowledged");
   DecisionLog* raw = log.get();
@@ -102,7 +118,10 @@ Result<std::unique_ptr<DecisionLog>> DecisionLog::Open(DecisionLogOptions option
 }
 
 DecisionLog::DecisionLog(DecisionLogOptions options)
-    : options_(std::move(options)), queue_(options_.queue_capacity) {}
+    : options_(std::move(options)), queue_(options_.queue_capacity) {
+  batch_entry_bound_ = options_.batch_entries;
+  batch_byte_bound_ = options_.max_batch_bytes;
+}
 
 DecisionLog::~DecisionLog() { Stop(); }
 
@@ -117,7 +136,7 @@ bool DecisionLog::Wants(DecisionApi api, bool allowed) const {
 
 void DecisionLog::Record(const DecisionEntryView& entry) {
   PackedDecision packed;
-  packed.Pack(entry, options_.max_reason_bytes);
+  packed.Pack(entry, options_.max_reason_bytes, options_.max_field_bytes);
   if (!queue_.TryPush(packed)) {
     dropped_queue_.fetch_add(1, std::memory_order_relaxed);
     dropped_queue_counter_->Increment();
@@ -237,6 +256,10 @@ std::string BatchJson(const std::string& prefix, const std::string& instance_id,
   AppendJsonString(body, instance_id);
   body += ",\"dropped\":";
   body += std::to_string(batch.dropped);
+  if (batch.damaged > 0) {
+    body += ",\"damaged\":";
+    body += std::to_string(batch.damaged);
+  }
   body += ",\"entries\":[";
   size_t start = body.size();
   body += batch.lines;
@@ -256,49 +279,132 @@ void DecisionLog::SetSocketShipping(bool active) {
   if (!active) wake_shipper_.notify_one();
 }
 
-Result<std::optional<DecisionLog::SocketBatch>> DecisionLog::NextSocketBatch() {
-  auto batch = spool_->Oldest(options_.batch_entries);
-  if (!batch.ok()) return batch.status();
+void DecisionLog::SetShipState(const char* state, const std::string& error) {
+  std::lock_guard lock(mutex_);
+  ship_state_ = state;
+  ship_error_ = error;
+}
+
+Result<std::optional<DecisionLog::SocketBatch>> DecisionLog::NextBatch(const std::string& prefix) {
+  auto batch = spool_->Oldest({batch_entry_bound_.load(), batch_byte_bound_.load(), options_.max_field_bytes});
+  if (!batch.ok()) {
+    // Shown, not only logged: a spool that cannot be read is not "shipping".
+    SetShipState("retrying", "cannot read the spool: " + batch.status().message());
+    return batch.status();
+  }
   if (batch->count == 0 && batch->dropped == 0) return std::optional<SocketBatch>();
   SocketBatch out;
-  out.id = next_batch_id_++;
-  out.message = BatchJson("\"type\":\"decision_logs\",\"batch\":" + std::to_string(out.id) + ",", instance_id_, *batch);
+  out.message = BatchJson(prefix, instance_id_, *batch);
   out.through = batch->through;
   out.dropped = batch->dropped;
+  out.damaged = batch->damaged;
   out.count = batch->count;
+  out.bytes = batch->lines.size();
   return std::optional<SocketBatch>(std::move(out));
 }
 
+Result<std::optional<DecisionLog::SocketBatch>> DecisionLog::NextSocketBatch() {
+  if (SteadyNanos() < refused_until_ns_.load()) return std::optional<SocketBatch>();
+  // A POST begun before the socket came up is still out: its batch (and the drops it reports)
+  // must not go twice. The session asks again after the flush interval; it never waits here.
+  std::unique_lock one_shipper(ship_mutex_, std::try_to_lock);
+  if (!one_shipper.owns_lock()) return std::optional<SocketBatch>();
+  uint64_t id = next_batch_id_++;
+  auto batch = NextBatch("\"type\":\"decision_logs\",\"batch\":" + std::to_string(id) + ",");
+  if (batch.ok() && *batch) (*batch)->id = id;
+  return batch;
+}
+
 Status DecisionLog::AcknowledgeSocketBatch(const SocketBatch& batch) {
-  WARDEN_RETURN_IF_ERROR(spool_->Acknowledge(batch.through, batch.dropped));
-  shipped_->Increment(batch.count);
-  std::lock_guard lock(mutex_);
-  ship_state_ = "shipping";
-  ship_error_.clear();
+  WARDEN_RETURN_IF_ERROR(spool_->Acknowledge(batch.through, batch.dropped, batch.damaged));
+  Shipped(batch);
   return Status::Ok();
 }
 
+void DecisionLog::Shipped(const SocketBatch& batch) {
+  shipped_->Increment(batch.count);
+  // Back toward the configured bounds, doubling, so one refused entry does not slow every batch
+  // after it, and a control plane whose limit is lower keeps the bound near it.
+  batch_entry_bound_ = std::min(options_.batch_entries, std::max<size_t>(1, batch_entry_bound_.load()) * 2);
+  batch_byte_bound_ = std::min(options_.max_batch_bytes, batch_byte_bound_.load() * 2);
+  SetShipState("shipping", "");
+}
+
+void DecisionLog::RefuseSocketBatch(const SocketBatch& batch, const std::string& code, const std::string& message) {
+  Refusal refusal = code == "too_large"                               ? Refusal::kTooLarge
+                    : code == "forbidden" || code == "unauthenticated" ? Refusal::kForbidden
+                                                                       : Refusal::kInvalid;
+  Refused(batch, refusal, message);
+}
+
+void DecisionLog::Refused(const SocketBatch& batch, Refusal refusal, const std::string& message) {
+  if (refusal == Refusal::kForbidden) {
+    refused_until_ns_ = SteadyNanos() + std::chrono::nanoseconds(kRefusedWait).count();
+    {
+      std::lock_guard lock(mutex_);
+      if (ship_error_ != message) {
+        spdlog::error("decision log: the control plane refuses this edge's entries ({} spooled, kept): {}",
+                      spool_->size(), message);
+      }
+    }
+    SetShipState("refused", message);
+    return;
+  }
+  const char* why = refusal == Refusal::kTooLarge ? "too large" : "invalid";
+  if (batch.count > 1) {
+    // Halves until the entry refused on its own is found; those before it go on being shipped.
+    batch_entry_bound_ = std::max<size_t>(1, batch.count / 2);
+    batch_byte_bound_ = std::max(kMinBatchBytes, batch.bytes / 2);
+    spdlog::warn("decision log: the control plane refused a batch of {} entries ({} bytes) as {}: {}; sending it in "
+                 "halves",
+                 batch.count, batch.bytes, why, message);
+    SetShipState("shipping", message);
+    return;
+  }
+  if (batch.count == 0) return;  // drops alone: nothing to take back
+  Status discarded = spool_->Discard(batch.through);
+  if (!discarded.ok()) {
+    spdlog::error("decision log: cannot discard the refused entry {}: {}", batch.through, discarded.message());
+    return;
+  }
+  dropped_refused_counter_->Increment();
+  spdlog::error("decision log: the control plane refused entry {} on its own as {}: {}; dropped (counted and "
+                "reported)",
+                batch.through, why, message);
+  SetShipState("shipping", message);
+}
+
 Result<size_t> DecisionLog::ShipOnce() {
-  auto batch = spool_->Oldest(options_.batch_entries);
+  auto batch = NextBatch("");
   if (!batch.ok()) return batch.status();
-  if (batch->count == 0 && batch->dropped == 0) return size_t{0};
-  std::string body = BatchJson("", instance_id_, *batch);
+  if (!*batch) return size_t{0};
   http::ClientRequest request;
   request.method = "POST";
   request.url = options_.control_plane_url + "/v1/decision-logs";
-  request.body = std::move(body);
+  request.body = std::move((*batch)->message);
   request.headers.emplace_back("Authorization", "Bearer " + options_.key);
   request.tls = options_.tls;
   request.timeout = std::chrono::seconds(30);
   auto response = http::Fetch(request);
   if (!response.ok()) return response.status();
-  if (response->status != 200) {
-    return Status::Unavailable("POST /v1/decision-logs answered HTTP " + std::to_string(response->status) + ": " +
-                               response->body.substr(0, 200));
+  std::string answer = "POST /v1/decision-logs answered HTTP " + std::to_string(response->status) + ": " +
+                       response->body.substr(0, 200);
+  switch (response->status) {
+    case 200: break;
+    case 413:
+    case 400:
+      // What the batch held: sent again at once, smaller, or without the entry refused alone.
+      Refused(**batch, response->status == 413 ? Refusal::kTooLarge : Refusal::kInvalid, answer);
+      return size_t{1};
+    case 401:
+    case 403:
+      Refused(**batch, Refusal::kForbidden, answer);
+      return Status::PermissionDenied(answer);
+    default: return Status::Unavailable(answer);
   }
-  WARDEN_RETURN_IF_ERROR(spool_->Acknowledge(batch->through, batch->dropped));
-  shipped_->Increment(batch->count);
-  return batch->count + (batch->dropped > 0 ? 1 : 0);
+  WARDEN_RETURN_IF_ERROR(spool_->Acknowledge((*batch)->through, (*batch)->dropped, (*batch)->damaged));
+  Shipped(**batch);
+  return (*batch)->count + ((*batch)->dropped > 0 ? 1 : 0);
 }
 
 void DecisionLog::RunShipper() {
@@ -312,24 +418,35 @@ void DecisionLog::RunShipper() {
       wake_shipper_.wait_for(lock, options_.flush_interval, [this] { return stopping_; });
       continue;
     }
-    auto shipped = ShipOnce();
+    Result<size_t> shipped = size_t{0};
+    {
+      // The socket may have come up since the check above: whichever of the two takes the spool
+      // first ships, so one batch's drops are never reported by both.
+      std::lock_guard one_shipper(ship_mutex_);
+      if (socket_shipping_.load()) continue;
+      shipped = ShipOnce();
+    }
     std::chrono::milliseconds wait = options_.flush_interval;
     if (shipped.ok()) {
       backoff = std::chrono::milliseconds(0);
-      std::lock_guard lock(mutex_);
-      ship_state_ = "shipping";
-      ship_error_.clear();
-      if (*shipped > 0) wait = std::chrono::milliseconds(0);  // more may wait
+      if (*shipped > 0) {
+        wait = std::chrono::milliseconds(0);  // more may wait
+      } else {
+        SetShipState("shipping", "");  // reachable, and nothing waits
+      }
     } else {
       backoff = std::min(std::chrono::milliseconds(10'000), std::max(std::chrono::milliseconds(200), backoff * 2));
       std::uniform_int_distribution<int64_t> jitter(0, backoff.count() / 2);
       wait = backoff + std::chrono::milliseconds(jitter(random));
-      std::lock_guard lock(mutex_);
-      if (ship_error_ != shipped.status().message()) {
-        spdlog::warn("decision log: cannot ship ({} entries spooled): {}", spool_->size(), shipped.status().message());
+      // A refusal of the edge itself was logged and shown by Refused.
+      if (shipped.status().code() != StatusCode::kPermissionDenied) {
+        std::lock_guard lock(mutex_);
+        if (ship_error_ != shipped.status().message()) {
+          spdlog::warn("decision log: cannot ship ({} entries spooled): {}", spool_->size(), shipped.status().message());
+        }
+        ship_state_ = "retrying";
+        ship_error_ = shipped.status().message();
       }
-      ship_state_ = "retrying";
-      ship_error_ = shipped.status().message();
     }
     std::unique_lock lock(mutex_);
     if (stopping_) return;
@@ -342,10 +459,10 @@ void DecisionLog::RunShipper() {
 
 json DecisionLog::StatusJson() const {
   std::lock_guard lock(mutex_);
-  json status = {{"instance_id", instance_id_},
-                 {"spooled", spool_->size()},
+  json status = {{"spooled", spool_->size()},
                  {"next_sequence", spool_->next_sequence()},
                  {"dropped_unreported", spool_->dropped_unreported()},
+                 {"damaged", spool_->damaged_total()},
                  {"shipping", options_.control_plane_url.empty() ? "off" : ship_state_}};
   if (!ship_error_.empty()) status["error"] = ship_error_;
   return status;

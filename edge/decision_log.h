@@ -10,6 +10,12 @@
 // only what the control plane acknowledged, so a crash or an outage anywhere loses nothing and the
 // control plane's (instance, sequence) key stores each entry once. At a bound (queue full, spool
 // full) entries are dropped, counted in /metrics, and the count is reported with the next batch.
+//
+// Nothing one caller sends can jam shipping: fields are cut at max_field_bytes, a batch stops at
+// max_batch_bytes, and a batch the control plane refuses for what it holds (too large, invalid)
+// is sent again in halves until the one entry refused on its own is discarded and counted as
+// dropped. A refusal of the edge itself (its key, or an instance bound to another edge group)
+// keeps the entries, shows `refused` and waits before trying again.
 #pragma once
 
 #include <array>
@@ -48,6 +54,10 @@ struct DecisionLogOptions {
   size_t batch_entries = 1000;
   std::chrono::milliseconds flush_interval{1000};
   size_t max_reason_bytes = 512;
+  size_t max_field_bytes = kDefaultMaxFieldBytes;  // every other string field (--decision-log-max-field)
+  // The most bytes of entries one batch holds: well under the control plane's 16 MiB message and
+  // body limits. A batch refused as too large halves it, down to one entry.
+  size_t max_batch_bytes = 4u << 20;
   // Where to ship; empty: keep spooling (standalone edges may still read the spool).
   std::string control_plane_url;
   std::string key;
@@ -83,15 +93,24 @@ class DecisionLog {
     uint64_t id = 0;      // its `batch`, echoed by the acknowledgement
     uint64_t through = 0;
     uint64_t dropped = 0;
+    uint64_t damaged = 0;
     size_t count = 0;
+    size_t bytes = 0;  // of its entries
   };
-  // The oldest spooled entries as one message, or nullopt when nothing waits.
+  // The oldest spooled entries as one message, or nullopt when nothing waits (or a refusal of
+  // the edge itself is being waited out).
   Result<std::optional<SocketBatch>> NextSocketBatch();
   Status AcknowledgeSocketBatch(const SocketBatch& batch);
+  // The hub's decision_logs_refused for `batch`: `code` "too_large" or "invalid" (what the batch
+  // holds: split, or the one entry discarded and counted), "forbidden" or "unauthenticated" (the
+  // edge: kept, retried later); an unknown or missing code is taken as "invalid".
+  void RefuseSocketBatch(const SocketBatch& batch, const std::string& code, const std::string& message);
   std::chrono::milliseconds flush_interval() const { return options_.flush_interval; }
 
   // The instance UUID entries are logged under (the spool's; a new spool takes a new one).
   const std::string& instance_id() const { return instance_id_; }
+  // For /v1/status, which anyone who reaches the edge API may read: counts and state, not the
+  // instance UUID (knowing it was what let another edge group post entries under it).
   nlohmann::json StatusJson() const;
 
  private:
@@ -101,6 +120,12 @@ class DecisionLog {
   // Ships one batch. Returns how many entries the control plane acknowledged (0: nothing to send).
   Result<size_t> ShipOnce();
   void Mask(nlohmann::json& entry) const;
+  enum class Refusal { kTooLarge, kInvalid, kForbidden };
+  // The oldest entries within the current bounds, as a message body after `prefix`.
+  Result<std::optional<SocketBatch>> NextBatch(const std::string& prefix);
+  void Shipped(const SocketBatch& batch);
+  void Refused(const SocketBatch& batch, Refusal refusal, const std::string& message);
+  void SetShipState(const char* state, const std::string& error);
 
   DecisionLogOptions options_;
   BoundedQueue<PackedDecision> queue_;
@@ -114,11 +139,19 @@ class DecisionLog {
   std::string ship_error_;           // GUARDED_BY(mutex_)
   std::atomic<uint64_t> dropped_queue_{0};
   std::atomic<bool> socket_shipping_{false};
+  std::mutex ship_mutex_;  // held by the HTTP shipper across a POST, and by the socket while it reads a batch
   uint64_t next_batch_id_ = 1;  // only the socket session's thread uses it
+  // The bounds the next batch is read within: halved by a refusal of what a batch held, grown
+  // back by each batch stored.
+  std::atomic<size_t> batch_entry_bound_{0};
+  std::atomic<size_t> batch_byte_bound_{0};
+  // While a refusal of the edge itself is waited out (steady clock, ns): no socket batches.
+  std::atomic<int64_t> refused_until_ns_{0};
 
   metrics::Counter* recorded_ = nullptr;
   metrics::Counter* dropped_queue_counter_ = nullptr;
   metrics::Counter* dropped_spool_counter_ = nullptr;
+  metrics::Counter* dropped_refused_counter_ = nullptr;
   metrics::Counter* shipped_ = nullptr;
 };
 

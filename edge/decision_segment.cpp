@@ -77,7 +77,8 @@ void SegmentEncoder::Add(std::string& out, const DecisionEntryView& entry) {
                                                 static_cast<uint64_t>(previous_time_ns_))));
   previous_time_ns_ = entry.time_ns;
   AppendVarint(out, entry.revision);
-  out += static_cast<char>(static_cast<int>(entry.api) | (entry.allowed ? 4 : 0));
+  out += static_cast<char>(static_cast<int>(entry.api) | (entry.allowed ? 4 : 0) | (entry.cut_fields ? 8 : 0));
+  if (entry.cut_fields) AppendVarint(out, entry.cut_fields);
   AppendVarint(out, entry.latency_us);
   for (std::string_view text : {entry.request_id, entry.subject_type, entry.subject_id, entry.action,
                                 entry.resource_type, entry.resource_id, entry.policy, entry.rule, entry.reason}) {
@@ -111,20 +112,25 @@ void SegmentEncoder::AddString(std::string& out, std::string_view text) {
   out.append(text);
 }
 
-Status DecodeSegment(std::string_view body, std::string_view instance_id, uint64_t first_sequence, size_t skip,
-                     size_t take, std::string& out) {
+Result<size_t> DecodeSegment(std::string_view body, std::string_view instance_id, uint64_t first_sequence,
+                             size_t skip, size_t take, std::string& out, size_t max_field_bytes,
+                             size_t max_out_bytes) {
   auto damaged = [] { return Status::Internal("decision-log spool: a damaged compact segment"); };
   if (!IsCompactSegment(body)) return damaged();
   Reader reader(body.substr(1));
   std::vector<std::string_view> strings;
   int64_t time_ns = 0;
+  size_t appended = 0;
   for (size_t index = 0; index < skip + take; ++index) {
     if (reader.done()) return damaged();
-    uint64_t delta, revision, latency;
+    uint64_t delta, revision, latency, cut_fields = 0;
     unsigned char flags;
-    if (!reader.Varint(delta) || !reader.Varint(revision) || !reader.Byte(flags) || !reader.Varint(latency)) {
+    if (!reader.Varint(delta) || !reader.Varint(revision) || !reader.Byte(flags) ||
+        ((flags & 8) && !reader.Varint(cut_fields)) || !reader.Varint(latency)) {
       return damaged();
     }
+    // Bits no encoder sets, or a cut mark naming no field: not what was written.
+    if ((flags & ~0xF) != 0 || cut_fields >= (1u << kCappedFieldCount)) return damaged();
     time_ns = static_cast<int64_t>(static_cast<uint64_t>(time_ns) + static_cast<uint64_t>(UnZigZag(delta)));
     std::string_view fields[kStrings];
     for (auto& field : fields) {
@@ -142,11 +148,19 @@ Status DecodeSegment(std::string_view body, std::string_view instance_id, uint64
     if ((flags & 3) >= kDecisionApiCount) return damaged();
     DecisionEntryView entry{time_ns,   revision,  static_cast<DecisionApi>(flags & 3),
                             fields[0], fields[1], fields[2], fields[3], fields[4], fields[5], (flags & 4) != 0,
-                            fields[6], fields[7], fields[8], static_cast<uint32_t>(latency)};
-    AppendEntryText(out, entry, instance_id, first_sequence + index, std::numeric_limits<size_t>::max());
+                            fields[6], fields[7], fields[8], static_cast<uint32_t>(latency),
+                            static_cast<uint16_t>(cut_fields)};
+    size_t before = out.size();
+    AppendEntryText(out, CapFields(entry, max_field_bytes), instance_id, first_sequence + index,
+                    std::numeric_limits<size_t>::max());
     out += '\n';
+    if (out.size() > max_out_bytes && before > 0) {
+      out.resize(before);
+      break;
+    }
+    ++appended;
   }
-  return Status::Ok();
+  return appended;
 }
 
 }  // namespace warden::edge

@@ -9,12 +9,14 @@
 // fields are masked stay JSON lines (masking works on the JSON), as do segments of older spools.
 //
 // Layout: kCompactSegmentTag, then per entry: varint zigzag(time_ns - previous entry's time_ns),
-// varint revision, byte (api | allowed << 2), varint latency_us, then the nine strings in
+// varint revision, byte (api | allowed << 2 | cut << 3), when cut a varint of the entry's
+// cut_fields, varint latency_us, then the nine strings in
 // PackedDecision's order, each a varint: 2n + 1 for the segment's n-th distinct non-empty string,
 // or 2 * length followed by the bytes (a string not seen before, or an empty one).
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,8 +58,13 @@ class SegmentEncoder {
 };
 
 // Appends the JSON lines of entries [skip, skip + take) of a compact segment to `out`, numbered
-// from `first_sequence` (the segment's first entry's sequence). Internal for a damaged segment.
-Status DecodeSegment(std::string_view body, std::string_view instance_id, uint64_t first_sequence, size_t skip,
-                     size_t take, std::string& out);
+// from `first_sequence` (the segment's first entry's sequence), and returns how many it appended.
+// Fields are cut at `max_field_bytes` (CapFields: a segment spooled before the bound, or under a
+// larger one, ships within today's). It stops before an entry that would take `out` past
+// `max_out_bytes`, unless `out` is empty (one entry always goes). Internal for a damaged segment.
+Result<size_t> DecodeSegment(std::string_view body, std::string_view instance_id, uint64_t first_sequence,
+                             size_t skip, size_t take, std::string& out,
+                             size_t max_field_bytes = std::numeric_limits<size_t>::max(),
+                             size_t max_out_bytes = std::numeric_limits<size_t>::max());
 
 }  // namespace warden::edge

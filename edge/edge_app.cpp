@@ -182,8 +182,12 @@ Result<std::unique_ptr<EdgeApp>> EdgeApp::Create(const config::Options& options)
                             {"age_seconds", std::chrono::duration<double>(std::chrono::system_clock::now() -
                                                                           snapshot->created_at).count()}};
     }
-    if (self->replica_) status["instance_id"] = self->replica_->instance_id();
-    if (self->applier_) status["sync"] = self->applier_->StatusJson();
+    // No instance UUID: anyone who reaches the edge API reads this, and the UUID is what another
+    // edge group would need to claim this edge's decision logs (operators find it in /v1/edges).
+    if (self->applier_) {
+      status["sync"] = self->applier_->StatusJson();
+      status["sync"].erase("instance_id");
+    }
     if (self->decision_log_) status["decision_log"] = self->decision_log_->StatusJson();
     if (self->standalone_) {
       std::string error = self->standalone_->last_error();
@@ -252,6 +256,7 @@ Status EdgeApp::OpenDecisionLog(const config::Options& options, const FollowOpti
   log.queue_capacity = static_cast<size_t>(queue);
   log.batch_entries = static_cast<size_t>(batch);
   log.flush_interval = options.GetDuration("decision-log-flush");
+  log.max_field_bytes = options.GetBytes("decision-log-max-field");
   if (follow) {
     log.control_plane_url = follow->control_plane_url;
     log.key = follow->key;

@@ -48,6 +48,9 @@ void AddEdgeOptions(config::Options& options) {
   options.Add("decision-log-queue", config::OptionType::kInt, "65536",
               "entries the in-memory queue holds before the spool writer takes them (beyond: dropped, counted)");
   options.Add("decision-log-batch", config::OptionType::kInt, "1000", "entries per batch shipped");
+  options.Add("decision-log-max-field", config::OptionType::kBytes, "16KiB",
+              "longest string field (ids, types, action, policy, rule) a logged entry keeps; longer ones are cut "
+              "and named in the entry's \"truncated\" list");
   options.Add("decision-log-flush", config::OptionType::kDuration, "1s", "longest a partial batch waits to ship");
   options.Add("poll-interval", config::OptionType::kDuration, "1s",
               "standalone mode: how often the data folder is checked for changes");

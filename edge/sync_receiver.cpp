@@ -169,7 +169,16 @@ void SyncReceiver::Dispatch(const json& message, Actions& actions) {
     auto batch = message.find("batch");
     if (batch == message.end() || batch->is_number_integer()) actions.log_batch_acked = Whole<uint64_t>(message, "batch", 0);
   } else if (type == "decision_logs_refused") {
-    spdlog::error("decision log: the control plane refused a batch: {}", message.value("message", std::string()));
+    // The decision log decides what a refusal means for the batch (split it, drop an entry, wait).
+    auto batch = message.find("batch");
+    if (batch == message.end() || batch->is_number_integer()) {
+      auto text = [&message](const char* field) {
+        auto it = message.find(field);
+        return it != message.end() && it->is_string() ? it->get<std::string>() : std::string();
+      };
+      actions.log_batch_refused = Actions::LogBatchRefused{Whole<uint64_t>(message, "batch", 0), text("code"),
+                                                           text("message")};
+    }
   } else if (halted_) {
     return;  // nothing past the refused revision can be applied
   } else if (type == "rev_begin") {

@@ -39,6 +39,11 @@ class SyncReceiver {
     std::optional<std::chrono::milliseconds> heartbeat;  // the interval a welcome gives
     bool start_heartbeats = false;  // the session's first welcome: heartbeats and log shipping start
     std::optional<uint64_t> log_batch_acked;  // a decision_logs_ack, for this batch id
+    struct LogBatchRefused {
+      uint64_t batch = 0;
+      std::string code, message;  // code: "too_large", "invalid", "forbidden" ("" from older hubs)
+    };
+    std::optional<LogBatchRefused> log_batch_refused;  // a decision_logs_refused
   };
 
   // Handles one message's text. `more_waiting` says that more of the hub's messages have already

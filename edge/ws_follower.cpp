@@ -404,6 +404,14 @@ Status WsFollower::RunSession(bool& upgraded, bool& key_refused) {
         session->log_in_flight.reset();
         session->log_timer.cancel();  // the next batch may go at once
       }
+      if (actions.log_batch_refused && decision_log_ && session->log_in_flight &&
+          actions.log_batch_refused->batch == session->log_in_flight->id) {
+        // Never resent as it was: the log splits it, drops the entry refused alone, or waits.
+        decision_log_->RefuseSocketBatch(*session->log_in_flight, actions.log_batch_refused->code,
+                                         actions.log_batch_refused->message);
+        session->log_in_flight.reset();
+        session->log_timer.cancel();
+      }
     }
     session->done = true;
     session->timer.cancel();

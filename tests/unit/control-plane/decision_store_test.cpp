@@ -42,18 +42,18 @@ TEST_CASE("a batch sent twice is stored once") {
   auto store = DecisionStore::Open(TempPath("dedup.db"));
   REQUIRE(store.ok());
   json batch = json::array({Entry(1, "ada", true, "2026-11-29T10:00:00Z"), Entry(2, "eve", false, "2026-11-29T10:00:01Z")});
-  auto first = (*store)->Ingest("i1", "key", batch, 0);
+  auto first = (*store)->Ingest({"i1", "key", "group", 0}, batch);
   REQUIRE(first.ok());
   CHECK(first->stored == 2);
   CHECK(first->through == 2);
-  auto again = (*store)->Ingest("i1", "key", batch, 3);
+  auto again = (*store)->Ingest({"i1", "key", "group", 3}, batch);
   REQUIRE(again.ok());
   CHECK(again->stored == 0);
   CHECK(again->duplicates == 2);
   CHECK((*store)->count() == 2);
   CHECK((*store)->dropped_reported() == 3);
   // Another instance's sequence 1 is another entry.
-  CHECK((*store)->Ingest("i2", "key", json::array({Entry(1, "ada", true, "2026-11-29T10:00:02Z")}), 0)->stored == 1);
+  CHECK((*store)->Ingest({"i2", "key", "group", 0}, json::array({Entry(1, "ada", true, "2026-11-29T10:00:02Z")}))->stored == 1);
 }
 
 TEST_CASE("an entry without the optional api is stored, with an empty one") {
@@ -61,7 +61,7 @@ TEST_CASE("an entry without the optional api is stored, with an empty one") {
   REQUIRE(store.ok());
   json entry = Entry(1, "ada", true, "2026-11-29T10:00:00Z");
   entry.erase("api");
-  auto stored = (*store)->Ingest("i1", "key", json::array({entry}), 0);
+  auto stored = (*store)->Ingest({"i1", "key", "group", 0}, json::array({entry}));
   REQUIRE(stored.ok());
   CHECK(stored->stored == 1);
   CHECK((*store)->count() == 1);
@@ -72,7 +72,7 @@ TEST_CASE("a bad entry refuses the whole batch, naming it") {
   REQUIRE(store.ok());
   json bad = Entry(2, "eve", false, "2026-11-29T10:00:01Z");
   bad.erase("decision");
-  auto refused = (*store)->Ingest("i1", "key", json::array({Entry(1, "ada", true, "2026-11-29T10:00:00Z"), bad}), 0);
+  auto refused = (*store)->Ingest({"i1", "key", "group", 0}, json::array({Entry(1, "ada", true, "2026-11-29T10:00:00Z"), bad}));
   CHECK(refused.status().message().find("entries[1].decision") != std::string::npos);
   CHECK((*store)->count() == 0);
 }
@@ -86,7 +86,7 @@ TEST_CASE("queries filter, page newest first by cursor, and follow in ingest ord
     std::snprintf(time, sizeof time, "2026-11-29T10:00:%02lluZ", static_cast<unsigned long long>(i));
     batch.push_back(Entry(i, i % 5 == 0 ? "eve" : "ada", i % 5 != 0, time));
   }
-  REQUIRE((*store)->Ingest("i1", "key", batch, 0).ok());
+  REQUIRE((*store)->Ingest({"i1", "key", "group", 0}, batch).ok());
   DecisionQuery query;
   query.subject = "user:eve";
   auto eve = (*store)->Query(query);
@@ -129,7 +129,7 @@ TEST_CASE("retention deletes by age and then the oldest beyond the row bound") {
   REQUIRE(store.ok());
   json batch = json::array({Entry(1, "ada", true, "2001-01-01T00:00:00Z"), Entry(2, "ada", true, "2099-01-01T00:00:00Z"),
                             Entry(3, "ada", true, "2099-01-01T00:00:01Z"), Entry(4, "ada", true, "2099-01-01T00:00:02Z")});
-  REQUIRE((*store)->Ingest("i1", "key", batch, 0).ok());
+  REQUIRE((*store)->Ingest({"i1", "key", "group", 0}, batch).ok());
   auto deleted = (*store)->EnforceRetention(int64_t{3600} * 1'000'000'000, 2);
   REQUIRE(deleted.ok());
   CHECK(*deleted == 2);  // the 2001 entry by age, then sequence 2 as the oldest beyond two rows
@@ -165,7 +165,7 @@ TEST_CASE("batches ingested at once from many threads are each stored once, and 
           rows[i].action = "read";
           rows[i].body = bodies[i];
         }
-        auto result = (*store)->IngestRows(instance, "key", rows, 1);
+        auto result = (*store)->IngestRows({instance, "key", "group", 1}, rows);
         if (!result.ok()) MESSAGE(result.status().message());
         if (!result.ok() || result->stored + result->duplicates != kRows ||
             result->through != static_cast<uint64_t>((b + 1) * kRows)) {
