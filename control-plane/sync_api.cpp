@@ -118,6 +118,13 @@ void AddSyncRoutes(http::Router& router, ControlPlane& cp, SyncHub& hub, Decisio
                    gone.body = body.dump();
                    return gone;
                  }
+                 if (changes.status().code() != StatusCode::kUnavailable) {
+                   // A change log that cannot be read (a damaged page): the snapshot, built from
+                   // memory, still can, and a pull edge fetches it on a 410.
+                   return http::ErrorResponse(410, "unreadable",
+                                              "the change log cannot be read (" + changes.status().message() +
+                                                  "); fetch /v1/snapshot");
+                 }
                  return http::ErrorResponse(changes.status());
                }
                // The stored ops are spliced in as they are: they are already the wire's JSON.

@@ -224,6 +224,8 @@ void SyncHub::OnCommit(uint64_t revision) {
   uint64_t latest = latest_revision_.load();
   while (latest < revision && !latest_revision_.compare_exchange_weak(latest, revision)) {
   }
+  // Runs on the writer's thread, under its lock: the store's latest change is this revision's.
+  if (cp_.store().last_change_bytes() > protocol::kMaxMessagePayload) large_revision_.store(revision);
   {
     std::lock_guard lock(long_poll_waker_mutex_);
     if (long_poll_waker_) long_poll_waker_();
@@ -326,6 +328,16 @@ Clock::time_point SyncHub::Turn(Clock::time_point next_heartbeat) {
     sessions = sessions_;
   }
   uint64_t latest = cp_.current()->revision;
+  // A large revision (an import) is read and cut into parts before its first part leaves, which
+  // takes a while: every edge behind it hears first that the hub holds it, so its lag says so.
+  if (uint64_t large = large_revision_.load(); large > announced_) {
+    announced_ = large;
+    for (auto& session : sessions) {
+      if (session->phase == Session::Phase::kStreaming && session->cursor < large && session->channel) {
+        session->Send({{"type", "heartbeat"}, {"revision", large}});
+      }
+    }
+  }
   for (auto& session : sessions) Pump(*session, latest);
   auto now = Clock::now();
   if (now >= next_heartbeat) {
@@ -472,6 +484,8 @@ void SyncHub::Dispatch(Session& session, const json& parsed) {
       ack["batch"] = WholeField<uint64_t>(parsed, "batch");
       session.Send(ack);
     } else if (answer.status().code() != StatusCode::kUnavailable) {
+      // The code tells the edge whether to split the batch or to keep it and wait; resending it
+      // as it was would refuse it again for good.
       session.Send({{"type", "decision_logs_refused"},
                     {"batch", WholeField<uint64_t>(parsed, "batch")},
                     {"code", DecisionRefusalCode(answer.status())},
@@ -606,11 +620,16 @@ void SyncHub::SendDeltas(Session& session, uint64_t latest) {
       if (revisions.status().code() == StatusCode::kOutOfRange) {
         spdlog::info("sync: edge {} fell behind compaction at revision {}; sending a snapshot", session.live.instance_id,
                      session.cursor);
-        StartSnapshot(session);
-        SendSnapshotChunks(session);
-        return;
+      } else if (revisions.status().code() == StatusCode::kUnavailable) {
+        return;  // busy: the next turn tries again
+      } else {
+        // A damaged change log would otherwise hold the edge at its revision for good; the
+        // snapshot comes from memory, which holds every committed revision whole.
+        spdlog::error("sync: cannot read the change log after revision {} ({}); sending edge {} a snapshot instead",
+                      session.cursor, revisions.status().message(), session.live.instance_id);
       }
-      spdlog::error("sync: cannot read the change log: {}", revisions.status().message());
+      StartSnapshot(session);
+      SendSnapshotChunks(session);
       return;
     }
     if (revisions->empty()) return;

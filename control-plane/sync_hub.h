@@ -137,6 +137,9 @@ class SyncHub {
   std::shared_ptr<const ChunkedSnapshot> snapshot_;
 
   std::atomic<uint64_t> latest_revision_{0};
+  // The latest revision too large to go as one delta, and the last one announced (hub thread).
+  std::atomic<uint64_t> large_revision_{0};
+  uint64_t announced_ = 0;
   std::atomic<bool> long_polls_released_{false};  // set by ReleaseLongPolls()
   std::mutex long_poll_waker_mutex_;  // held while the waker runs, so clearing it waits it out
   std::function<void()> long_poll_waker_;  // GUARDED_BY(long_poll_waker_mutex_)

@@ -101,7 +101,8 @@ Result<size_t> PullFollower::Round(std::chrono::milliseconds long_poll) {
   auto response = Get(options_, path, long_poll + std::chrono::seconds(10), canceller_);
   if (!response.ok()) return response.status();
   if (response->status == 410) {
-    spdlog::info("sync (pull): revision {} was compacted at the control plane; fetching a snapshot", held + 1);
+    spdlog::info("sync (pull): the control plane cannot send revision {} as a change ({}); fetching a snapshot",
+                 held + 1, response->body.substr(0, 300));
     WARDEN_RETURN_IF_ERROR(FetchSnapshot());
     return size_t{1};
   }
@@ -145,6 +146,7 @@ void PullFollower::Run() {
   std::chrono::milliseconds backoff{0};
   while (true) {
     auto polled = Round(options_.long_poll);
+    applier_.FoldReplicaIfDue();  // after the round's revisions are published
     std::chrono::milliseconds wait = options_.poll_interval;
     if (polled.ok()) {
       backoff = std::chrono::milliseconds(0);

@@ -9,9 +9,13 @@
 // the tables always hold one whole revision, and the tables plus the journal the latest one.
 // On start the edge loads it with Load() before anything else. A file that fails SQLite's
 // quick_check is moved aside and replaced by an empty replica (the edge then needs a snapshot).
+// Damage quick_check does not see (a byte flipped inside a row) is caught by the tables' content
+// digest: the sum of a 64-bit hash of every row, kept up to date by each write and stored with
+// the revision; Load() refuses content that does not add up to it, so the edge resyncs.
 //
 // Schema (version 1):
-//   meta(key PRIMARY KEY, value)          store_id, revision (the tables'), instance_id, schema,
+//   meta(key PRIMARY KEY, value)          store_id, revision (the tables'), content_digest (of the
+//                                         tables' rows at that revision), instance_id, schema,
 //                                         journal_epoch and journal_base (the epoch of the
 //                                         journal's records and the tables' revision they follow;
 //                                         new whenever the tables are written)
@@ -21,6 +25,7 @@
 //   relations(object_type, object_id, relation, subject_type, subject_id, subject_relation)  all six the key
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <span>
@@ -60,7 +65,8 @@ class Replica {
   const std::string& store_id() const { return store_id_; }
 
   // The snapshot the replica holds, or nullptr when it holds none. An error means the content
-  // does not load (a policy or manifest that no longer compiles): the caller should resync.
+  // does not load (a policy or manifest that no longer compiles, or rows that do not match the
+  // content digest): the caller should resync.
   Result<std::shared_ptr<const Snapshot>> Load(const policy::ExpressionLimits& expression_limits = {}) const;
 
   // Replaces the whole content with `snapshot`, in one transaction.
@@ -71,6 +77,9 @@ class Replica {
   struct Revision {
     const std::vector<protocol::DeltaOp>* ops = nullptr;
     std::string_view message;
+    // When set (to the same vector as `ops`), the replica keeps the ops by moving them out
+    // rather than copying them: an import's 200,000 cost as much to copy as to journal.
+    std::vector<protocol::DeltaOp>* take = nullptr;
   };
   // Makes consecutive revisions `first`, `first`+1, ... durable (revisions[i] is first+i) with
   // one append to the journal: all or nothing, and the replica then holds the last of them.
@@ -82,12 +91,19 @@ class Replica {
 
   // Writes the journal's revisions into the tables once it holds about kFoldRevisions of them
   // (a number drawn anew each time between half and one and a half times that, so that edges
-  // following one control plane do not all fold at the same revision) or kFoldBytes; the sync
-  // applier calls it after publishing, so no check waits on it. A failure is logged and retried
+  // following one control plane do not all fold at the same revision), or kFoldBytes once no
+  // revision has come for kFoldQuiet; the sync followers call it after acknowledging, when no
+  // message waits, so neither a check nor an ack waits on it. A failure is logged and retried
   // at the next call (the journal still holds every revision).
   void FoldIfDue();
+  // Whether FoldIfDue() would fold now.
+  bool FoldDue() const;
   static constexpr size_t kFoldRevisions = 256;
   static constexpr uint64_t kFoldBytes = 8u << 20;
+  // A journal past kFoldBytes from a few large revisions (an import) waits this long: writing
+  // 200,000 rows costs the edge about a second of CPU, which would otherwise fall while the
+  // revision is still on its way to the other edges on the machine, and ahead of the next.
+  static constexpr std::chrono::milliseconds kFoldQuiet{2000};
 
  private:
   explicit Replica(sqlite::Database db) : db_(std::move(db)) {}
@@ -102,7 +118,14 @@ class Replica {
   // Writes the unfolded revisions into the tables in one transaction, then empties the journal.
   Status Fold();
   Status SetMeta(const std::string& key, const std::string& value);
+  // Writes one op within the caller's transaction, keeping staged_digest_ the digest of the
+  // tables as written.
   Status WriteOp(const protocol::DeltaOp& op);
+  // Takes the stored row an op is about to replace or delete out of staged_digest_: 'o' the object
+  // (`key`, `second_key`), 'p' the policy at `key`, 'm' the manifest. No row, no change.
+  Status UnhashRow(char table, std::string_view key, std::string_view second_key);
+  // The digest of every row in the tables, read whole.
+  Result<uint64_t> TablesDigest() const;
 
   // A journaled revision the tables do not hold yet.
   struct Unfolded {
@@ -121,9 +144,14 @@ class Replica {
   uint64_t tables_revision_ = 0;  // meta.revision
   uint64_t journal_epoch_ = 0;
   uint64_t journal_base_ = 0;     // the tables' revision when this epoch began
+  // The sum (mod 2^64) of a hash of every row in the tables, kept in meta.content_digest with
+  // meta.revision and checked by Load(). staged_digest_ follows a transaction being written.
+  uint64_t digest_ = 0;
+  uint64_t staged_digest_ = 0;
   std::unique_ptr<DeltaJournal> journal_;
   std::vector<Unfolded> unfolded_;  // the journal's revisions, oldest first
   size_t fold_at_ = kFoldRevisions;  // how many unfolded revisions make FoldIfDue() fold
+  std::chrono::steady_clock::time_point last_append_{};
 };
 
 // A random (version 4) UUID.

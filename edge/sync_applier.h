@@ -66,7 +66,8 @@ class SyncApplier {
     size_t held = 0;
     Status status;
   };
-  Applied ApplyDeltas(std::span<const DeltaRevision> deltas);
+  // The ops of the revisions applied are moved from (the replica keeps them until it folds).
+  Applied ApplyDeltas(std::span<DeltaRevision> deltas);
   // Applies a whole snapshot body (docs/sync-protocol.md, section 2): checks the hash
   // (InvalidArgument starting "hash_mismatch" when `sha256` does not match `body`), builds it,
   // publishes it, then replaces the replica's content; OK only once that is durable.
@@ -80,6 +81,11 @@ class SyncApplier {
   Status InstallSnapshot(Result<std::shared_ptr<const Snapshot>> parsed, uint64_t revision,
                          std::chrono::steady_clock::time_point started);
 
+  // Writes the replica's delta journal into its tables when that is due (Replica::FoldIfDue). The
+  // followers call it once the revisions it holds are acknowledged and nothing else waits.
+  void FoldReplicaIfDue();
+  bool ReplicaFoldDue() const;
+
   // The nack code for a Status returned above.
   static std::string NackCode(const Status& status);
 
@@ -87,6 +93,8 @@ class SyncApplier {
   void SetMode(const std::string& mode);
   void SetState(const std::string& state, const std::string& error);
   void SetHubRevision(uint64_t revision);
+  // The hub holds at least `revision` (it began sending it): lag counts it while it is in flight.
+  void SetHubRevisionAtLeast(uint64_t revision);
   nlohmann::json StatusJson() const;
 
  private:

@@ -63,6 +63,14 @@ SyncReceiver::Actions SyncReceiver::Handle(std::string_view text, bool more_wait
     HoldBack({fast_revision, std::move(fast_ops), std::string(text)}, more_waiting, actions);
     return actions;
   }
+  // The parts of a large revision (an import's relations), likewise.
+  uint64_t part_index = 0;
+  std::string_view part_ops_text;
+  if (!halted_ && protocol::ParseRelationPart(text, fast_revision, part_index, fast_ops, part_ops_text)) {
+    FlushInto(actions);
+    if (!actions.end && !halted_) TakePart(fast_revision, std::move(fast_ops), part_ops_text, actions);
+    return actions;
+  }
   json message = ParseMessage(text);
   if (message.is_discarded() || !message.is_object()) {
     FlushInto(actions);
@@ -127,6 +135,28 @@ void SyncReceiver::FlushInto(Actions& actions) {
   held_back_bytes_ = 0;
 }
 
+void SyncReceiver::TakePart(uint64_t revision, std::vector<protocol::DeltaOp> ops, std::string_view ops_text,
+                            Actions& actions) {
+  if (revision != parts_revision_ || revision == 0) {
+    Answer(Status::InvalidArgument("cannot_apply: a bad rev_part"), revision, actions);
+    return;
+  }
+  if (parts_ops_.empty()) {
+    parts_ops_ = std::move(ops);
+  } else {
+    parts_ops_.insert(parts_ops_.end(), std::make_move_iterator(ops.begin()), std::make_move_iterator(ops.end()));
+  }
+  // The ops' text, "[...]", joined to the earlier parts' as the revision's journal record.
+  std::string_view inner = ops_text.substr(1, ops_text.size() - 2);
+  while (!inner.empty() && (inner.front() == ' ' || inner.front() == '\n' || inner.front() == '\t' || inner.front() == '\r')) {
+    inner.remove_prefix(1);
+  }
+  if (parts_text_whole_ && !inner.empty()) {
+    if (!parts_text_.empty()) parts_text_ += ',';
+    parts_text_ += inner;
+  }
+}
+
 void SyncReceiver::Answer(const Status& applied, uint64_t revision, Actions& actions) {
   if (applied.ok()) {
     actions.send.push_back(AckText(revision));
@@ -184,6 +214,11 @@ void SyncReceiver::Dispatch(const json& message, Actions& actions) {
   } else if (type == "rev_begin") {
     parts_revision_ = revision;
     parts_ops_.clear();
+    parts_text_.clear();
+    parts_text_whole_ = true;
+    // The hub holds this revision now, while its parts are still on the way.
+    applier_.SetHubRevisionAtLeast(revision);
+    parts_started_ = std::chrono::steady_clock::now();
   } else if (type == "rev_part") {
     auto ops = protocol::OpsFromJson(message.value("ops", json::array()));
     if (!ops.ok() || revision != parts_revision_) {
@@ -191,17 +226,30 @@ void SyncReceiver::Dispatch(const json& message, Actions& actions) {
       return;
     }
     for (auto& op : *ops) parts_ops_.push_back(std::move(op));
+    parts_text_whole_ = false;  // the journal serializes the ops instead
   } else if (type == "rev_commit") {
     Status applied = Status::FailedPrecondition("gap: rev_commit without its rev_begin");
     if (revision == parts_revision_) {
-      DeltaRevision whole{revision, std::move(parts_ops_), {}};
+      std::string journaled;
+      if (parts_text_whole_) {
+        journaled.reserve(parts_text_.size() + 10);
+        journaled += R"({"ops":[)";
+        journaled += parts_text_;
+        journaled += "]}";
+      }
+      std::string().swap(parts_text_);
+      spdlog::info("sync: revision {} received in parts ({} ops) over {:.0f} ms", revision, parts_ops_.size(),
+                   std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - parts_started_).count());
+      DeltaRevision whole{revision, std::move(parts_ops_), std::move(journaled)};
       applied = applier_.ApplyDeltas(std::span(&whole, 1)).status;
     }
     parts_ops_.clear();
+    parts_revision_ = 0;
     Answer(applied, revision, actions);
   } else if (type == "snapshot_begin") {
     in_snapshot_ = true;
     snapshot_revision_ = revision;
+    applier_.SetHubRevisionAtLeast(revision);
     snapshot_store_ = message.value("store_id", std::string());
     snapshot_parser_ = std::make_unique<protocol::SnapshotParser>(applier_.expression_limits());
     snapshot_hash_.Reset();

@@ -77,6 +77,8 @@ class SyncReceiver {
   void HoldBack(DeltaRevision delta, bool more_waiting, Actions& actions);
   // Applies the held-back deltas as one step and answers them.
   void FlushInto(Actions& actions);
+  // Adds one rev_part read on the fast path: its ops, and their text for the journal.
+  void TakePart(uint64_t revision, std::vector<protocol::DeltaOp> ops, std::string_view ops_text, Actions& actions);
   // Acks an applied revision, or nacks it: a gap or a hash mismatch ends the session (to resync);
   // anything else halts it.
   void Answer(const Status& applied, uint64_t revision, Actions& actions);
@@ -86,9 +88,13 @@ class SyncReceiver {
   // Deltas held back while more messages were waiting, and the size of their messages.
   std::vector<DeltaRevision> held_back_;
   size_t held_back_bytes_ = 0;
-  // A revision streamed in parts.
+  // A revision streamed in parts, and its ops' text joined (the journal's record of it) while every
+  // part came on the fast path.
   uint64_t parts_revision_ = 0;
   std::vector<protocol::DeltaOp> parts_ops_;
+  std::string parts_text_;
+  bool parts_text_whole_ = true;
+  std::chrono::steady_clock::time_point parts_started_{};
   // A snapshot streamed in chunks, parsed and hashed chunk by chunk so its text is never held whole.
   bool in_snapshot_ = false;
   uint64_t snapshot_revision_ = 0;

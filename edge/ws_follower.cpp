@@ -8,6 +8,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/ssl/host_name_verification.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -51,6 +52,7 @@ struct WsSession {
   bool writing = false;
   bool upgraded = false;
   bool key_refused = false;
+  bool upgrade_refused = false;
   Status ended;
   std::chrono::milliseconds heartbeat{10'000};
 
@@ -201,21 +203,21 @@ void WsFollower::Run() {
       std::lock_guard lock(mutex_);
       if (stopping_) return;
     }
-    bool upgraded = false;
-    bool key_refused = false;
-    Status ended = tls_ ? RunSession<beast::ssl_stream<beast::tcp_stream>>(upgraded, key_refused)
-                        : RunSession<beast::tcp_stream>(upgraded, key_refused);
+    SessionEnd end;
+    Status ended = tls_ ? RunSession<beast::ssl_stream<beast::tcp_stream>>(end) : RunSession<beast::tcp_stream>(end);
     {
       std::lock_guard lock(mutex_);
       if (stopping_) return;
     }
-    if (upgraded) {
+    if (end.upgraded) {
       failed_upgrades = 0;
       backoff = std::chrono::milliseconds(0);
-    } else if (!key_refused) {
+    } else if (end.upgrade_refused) {
       ++failed_upgrades;
     }
-    if (key_refused) {
+    // A connection refused or reset (the control plane down or restarting) neither counts nor
+    // breaks the run: edges go back to the socket as soon as the control plane returns.
+    if (end.key_refused) {
       applier_.SetState("degraded", ended.message());
     } else if (!ended.ok()) {
       bool degraded = ended.code() == StatusCode::kInvalidArgument || ended.code() == StatusCode::kFailedPrecondition;
@@ -228,6 +230,7 @@ void WsFollower::Run() {
       auto until = std::chrono::steady_clock::now() + kPullFallbackSpan;
       while (std::chrono::steady_clock::now() < until) {
         auto round = pull_->Round(std::chrono::seconds(30));
+        applier_.FoldReplicaIfDue();
         if (round.ok()) {
           applier_.SetState("following", "");
         } else {
@@ -247,7 +250,7 @@ void WsFollower::Run() {
 }
 
 template <typename Stream>
-Status WsFollower::RunSession(bool& upgraded, bool& key_refused) {
+Status WsFollower::RunSession(SessionEnd& end) {
   using Session = WsSession<Stream>;
   constexpr bool kTls = !std::is_same_v<Stream, beast::tcp_stream>;
   // The URL was checked at start: http[s]://HOST:PORT.
@@ -328,6 +331,11 @@ Status WsFollower::RunSession(bool& upgraded, bool& key_refused) {
         session->ended = Status::PermissionDenied("the control plane refused the edge key (HTTP " +
                                                   std::to_string(response.result_int()) + ")");
       } else {
+        // An answer other than 101 (or none within the handshake timeout) on a connection that
+        // was accepted is something on the way refusing upgrades. A 503 is a server stopping or
+        // a proxy whose backend is down: pull would fare no better, so it does not count.
+        int http_status = response.result_int();
+        session->upgrade_refused = (http_status != 0 && http_status != 503) || error == beast::error::timeout;
         session->ended = Status::Unavailable("WebSocket upgrade at " + authority + " failed" +
                                              (response.result_int() ? " (HTTP " + std::to_string(response.result_int()) + ")" : "") +
                                              ": " + error.message());
@@ -351,6 +359,15 @@ Status WsFollower::RunSession(bool& upgraded, bool& key_refused) {
       if (halted_since && std::chrono::steady_clock::now() - *halted_since > kRetryAfterNack) {
         session->ended = Status::FailedPrecondition("reconnecting to retry the revision this edge could not apply");
         break;
+      }
+      if (applier_.ReplicaFoldDue()) {
+        // Only with nothing else waiting, and once the acks already queued are on their way.
+        beast::error_code ignored;
+        if (beast::get_lowest_layer(ws).socket().available(ignored) == 0) {
+          co_await asio::post(io, asio::use_awaitable);
+          applier_.FoldReplicaIfDue();
+          session->last_received = std::chrono::steady_clock::now();  // busy writing, not silent
+        }
       }
       co_await ws.async_read(buffer, asio::redirect_error(asio::use_awaitable, error));
       if (error) {
@@ -435,8 +452,9 @@ Status WsFollower::RunSession(bool& upgraded, bool& key_refused) {
     std::lock_guard lock(mutex_);
     cancel_ = nullptr;
   }
-  upgraded = session->upgraded;
-  key_refused = session->key_refused;
+  end.upgraded = session->upgraded;
+  end.key_refused = session->key_refused;
+  end.upgrade_refused = session->upgrade_refused;
   return session->ended;
 }
 

@@ -42,10 +42,18 @@ class WsFollower {
  private:
   WsFollower(WsFollowOptions options, SyncApplier& applier);
   void Run();
-  // One connection, from connect to close. Returns why it ended; `upgraded` says whether the
-  // WebSocket handshake succeeded, `key_refused` whether the hub refused the key.
+  // How a session ended, beside the Status saying why.
+  struct SessionEnd {
+    bool upgraded = false;          // the WebSocket handshake succeeded
+    bool key_refused = false;       // the hub refused (or revoked) the key
+    // Something on the way answered the upgrade with anything but 101 (or not within the
+    // handshake timeout) on a connection it accepted: what auto mode counts towards pull. A
+    // connection refused or reset (the control plane down or restarting) is not that.
+    bool upgrade_refused = false;
+  };
+  // One connection, from connect to close. Returns why it ended.
   template <typename Stream>
-  Status RunSession(bool& upgraded, bool& key_refused);
+  Status RunSession(SessionEnd& end);
   bool WaitFor(std::chrono::milliseconds duration);  // false when stopping
 
   WsFollowOptions options_;

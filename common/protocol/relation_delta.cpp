@@ -74,6 +74,13 @@ class Reader {
     return at_ == text_.size();
   }
 
+  // Where the next value starts, and the text from `start` to here.
+  size_t Position() {
+    SkipSpace();
+    return at_;
+  }
+  std::string_view Since(size_t start) const { return text_.substr(start, at_ - start); }
+
  private:
   void SkipSpace() {
     while (at_ < text_.size() && (text_[at_] == ' ' || text_[at_] == '\t' || text_[at_] == '\n' || text_[at_] == '\r')) {
@@ -151,32 +158,50 @@ bool Ops(Reader& in, std::vector<DeltaOp>& ops) {
   return in.Eat(']');
 }
 
-}  // namespace
-
-bool ParseRelationDelta(std::string_view text, uint64_t& revision, std::vector<DeltaOp>& ops) {
+// A `delta` (index null) or a `rev_part` (its index read into *index), whose ops' text is put in
+// *ops_text when asked.
+bool ParseRelationMessage(std::string_view text, std::string_view expected_type, uint64_t& revision,
+                          uint64_t* index, std::vector<DeltaOp>& ops, std::string_view* ops_text) {
   Reader in(text);
   if (!in.Eat('{')) return false;
-  bool has_type = false, has_revision = false, has_ops = false;
+  bool has_type = false, has_revision = false, has_ops = false, has_index = false;
   ops.clear();
   bool read = Members(in, [&](std::string_view key) {
     if (key == "type") {
       std::string_view type;
-      if (has_type || !in.String(type) || type != "delta") return false;
+      if (has_type || !in.String(type) || type != expected_type) return false;
       return has_type = true;
     }
     if (key == "revision") {
       if (has_revision || !in.Unsigned(revision)) return false;
       return has_revision = true;
     }
+    if (key == "index" && index) {
+      if (has_index || !in.Unsigned(*index)) return false;
+      return has_index = true;
+    }
     if (key == "ops") {
+      size_t start = in.Position();
       if (has_ops || !Ops(in, ops)) return false;
+      if (ops_text) *ops_text = in.Since(start);
       return has_ops = true;
     }
     // Fields this edge does not use (author, time, later additions) are skipped when they are
     // scalars; a repeat of one is harmless since its value is not read.
     return in.SkipScalar();
   });
-  return read && in.AtEnd() && has_type && has_revision && has_ops;
+  return read && in.AtEnd() && has_type && has_revision && has_ops && (!index || has_index);
+}
+
+}  // namespace
+
+bool ParseRelationDelta(std::string_view text, uint64_t& revision, std::vector<DeltaOp>& ops) {
+  return ParseRelationMessage(text, "delta", revision, nullptr, ops, nullptr);
+}
+
+bool ParseRelationPart(std::string_view text, uint64_t& revision, uint64_t& index, std::vector<DeltaOp>& ops,
+                       std::string_view& ops_text) {
+  return ParseRelationMessage(text, "rev_part", revision, &index, ops, &ops_text);
 }
 
 }  // namespace warden::protocol

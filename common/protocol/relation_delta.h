@@ -23,4 +23,10 @@ namespace warden::protocol {
 // On true, `revision` and `ops` hold the message's; on false they are unspecified.
 bool ParseRelationDelta(std::string_view text, uint64_t& revision, std::vector<DeltaOp>& ops);
 
+// The same for a `rev_part` (one slice of a revision streamed in parts; an import's are all
+// relations): also its `index`, and `ops_text`, the text of its ops array as it stands in `text`,
+// so the edge can journal the revision without writing its ops out again.
+bool ParseRelationPart(std::string_view text, uint64_t& revision, uint64_t& index, std::vector<DeltaOp>& ops,
+                       std::string_view& ops_text);
+
 }  // namespace warden::protocol

@@ -104,11 +104,23 @@ Result<Database> Database::OpenOrSetAside(const std::string& path, bool* set_asi
   return Status::Internal("cannot open or create a database at " + path);
 }
 
-bool Database::QuickCheckPasses() {
-  auto check = Prepare("PRAGMA quick_check");
-  if (!check.ok()) return false;
-  auto row = check->Step();
-  return row.ok() && *row && check->ColumnText(0) == "ok";
+bool Database::QuickCheckPasses() { return QuickCheck().ok(); }
+
+Status Database::QuickCheck() {
+  // At most this many of its findings are named; a damaged page often yields hundreds.
+  constexpr int kShown = 3;
+  auto check = Prepare("PRAGMA quick_check(" + std::to_string(kShown) + ")");
+  if (!check.ok()) return Status::FailedPrecondition("quick_check: " + check.status().message());
+  std::string problems;
+  while (true) {
+    auto row = check->Step();
+    if (!row.ok()) return Status::FailedPrecondition("quick_check: " + row.status().message());
+    if (!*row) break;
+    std::string line = check->ColumnText(0);
+    if (line == "ok") return Status::Ok();
+    problems += problems.empty() ? line : "; " + line;
+  }
+  return Status::FailedPrecondition("quick_check: " + (problems.empty() ? std::string("no answer") : problems));
 }
 
 Result<int> Database::UserVersion() {

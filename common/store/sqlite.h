@@ -49,6 +49,9 @@ class Database {
 
   // Whether PRAGMA quick_check finds the file sound (false for a damaged file or not a database).
   bool QuickCheckPasses();
+  // PRAGMA quick_check: OK for a sound file, else FailedPrecondition with the first problems it
+  // names (or the error that stopped it).
+  Status QuickCheck();
 
   // PRAGMA user_version, the schema version this database was migrated to.
   Result<int> UserVersion();

@@ -53,6 +53,13 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
   auto db = sqlite::Database::Open(path, true);
   if (!db.ok()) return db.status();
   WARDEN_RETURN_IF_ERROR(ConfigureConnection(*db));
+  // A damaged file is refused, not served: the snapshot loads from the tables alone, so a damaged
+  // change-log page went unnoticed until every write failed on it and edges waited forever.
+  if (Status sound = db->QuickCheck(); !sound.ok()) {
+    return Status::FailedPrecondition("database " + path + " is damaged (SQLite " + sound.message() +
+                                      "); restore it from a backup (wardenctl restore) or recover it with "
+                                      "sqlite3's .recover");
+  }
   std::unique_ptr<Store> store(new Store());
   WARDEN_RETURN_IF_ERROR(Migrate(*db, path, &store->migration_backup_));
   auto meta = db->Prepare("SELECT key, value FROM meta");
@@ -255,6 +262,7 @@ Result<uint64_t> Store::Append(const std::vector<protocol::DeltaOp>& ops, const 
   if (!tx.ok()) return tx.status();
   uint64_t revision = revision_ + 1;
   int64_t now = NowSeconds();
+  size_t change_bytes = 0;
 
   for (size_t i = 0; i < ops.size();) {
     if (ops[i].kind != protocol::DeltaOp::Kind::kRelationSet) {
@@ -272,6 +280,7 @@ Result<uint64_t> Store::Append(const std::vector<protocol::DeltaOp>& ops, const 
     auto stmt = db.Cached("INSERT INTO change_log(revision, ops, author, created_at) VALUES (?1, ?2, ?3, ?4)");
     if (!stmt.ok()) return stmt.status();
     std::string ops_json = OpsToJsonText(ops);
+    change_bytes = ops_json.size();
     (*stmt)->Bind(1, static_cast<int64_t>(revision)).BindUncopied(2, ops_json).Bind(3, author).Bind(4, now);
     WARDEN_RETURN_IF_ERROR((*stmt)->Run());
   }
@@ -312,6 +321,7 @@ Result<uint64_t> Store::Append(const std::vector<protocol::DeltaOp>& ops, const 
   if (proceed && !proceed->get()) return Status::FailedPrecondition("write withdrawn before commit");
   WARDEN_RETURN_IF_ERROR(tx->Commit());
   compacted_through_ = compact_to;
+  last_change_bytes_.store(change_bytes, std::memory_order_relaxed);
   if (ops.size() >= 10'000) {
     auto ms = [](auto a, auto b) { return std::chrono::duration<double, std::milli>(b - a).count(); };
     spdlog::info("revision {}: tables {:.0f} ms, change log {:.0f} ms, commit {:.0f} ms", revision,

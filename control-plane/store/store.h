@@ -12,6 +12,7 @@
 // on its own thread, only checkpoints the WAL (wal_checkpointer.h).
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <future>
 #include <memory>
@@ -73,7 +74,8 @@ struct EdgeInfo {
 class Store {
  public:
   // Opens or creates the database at `path` and migrates it (see schema.h). FailedPrecondition
-  // when the database is newer than this binary; Unavailable when it cannot be opened.
+  // when the database is newer than this binary or fails SQLite's quick_check (a damaged file);
+  // Unavailable when it cannot be opened.
   static Result<std::unique_ptr<Store>> Open(const std::string& path);
 
   const std::string& store_id() const { return store_id_; }
@@ -108,6 +110,8 @@ class Store {
   void SetChangeLogRetention(uint64_t revisions);
   // The newest revision whose ops were compacted away (0 when none).
   uint64_t compacted_through() const;
+  // The size of the latest committed revision's ops, as the change log holds them.
+  size_t last_change_bytes() const { return last_change_bytes_.load(std::memory_order_relaxed); }
 
   // Policy history, newest first.
   Result<std::vector<PolicySetInfo>> PolicySets();
@@ -157,6 +161,7 @@ class Store {
   uint64_t revision_ = 0;  // GUARDED_BY(mutex_)
   uint64_t retain_revisions_ = 0;   // GUARDED_BY(mutex_)
   uint64_t compacted_through_ = 0;  // GUARDED_BY(mutex_)
+  std::atomic<size_t> last_change_bytes_{0};
 };
 
 // `bytes` random bytes as lower-case hex.

@@ -202,6 +202,42 @@ class WebSocketSync(SyncTestCase):
         self.assertEqual((True, latest), self.can_view(edge, "jo4", "roadmap"))
         self.assertEqual(0, os.path.getsize(journal))  # written into the tables at start
 
+    def test_a_byte_flipped_in_a_replica_row_is_not_served_and_the_edge_resyncs(self):
+        cp = self.start_control_plane()
+        port = cp.port
+        pushed = self.ctl(cp, "push", DRIVE)
+        _, key = self.new_key(cp)
+        edge = self.start_edge(cp.url, key, "flip.db")
+        # eve is a viewer of roadmap, and banned from it.
+        self.assertEqual((False, pushed["revision"]), self.can_view(edge, "eve", "roadmap", pushed["revision"]))
+        edge.stop()
+        cp.stop()
+        replica = os.path.join(self.dir, "flip.db")
+        with sqlite3.connect(replica) as db:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        with open(replica, "rb") as f:
+            data = bytearray(f.read())
+        # The ban's row: its columns' bytes follow each other. "eve" becomes "evf", a ban of no one;
+        # the row still sorts where it did, and SQLite's quick_check finds nothing wrong.
+        row = b"documentroadmapbanneduser" + b"eve"
+        self.assertEqual(1, data.count(row))
+        at = data.find(row) + len(row) - 1
+        data[at] ^= 0x03
+        with open(replica, "wb") as f:
+            f.write(data)
+        with sqlite3.connect(replica) as db:
+            self.assertEqual("ok", db.execute("PRAGMA quick_check").fetchone()[0])
+
+        # Offline, the damaged content is not served: the edge waits for a snapshot instead.
+        edge = self.start_edge(cp.url, key, "flip.db")
+        wait_until(lambda: "does not match its checksum" in edge.stderr(), message="the edge refusing its replica")
+        self.assertEqual(503, edge.request("GET", "/readyz").status)
+        # With the control plane back, it resyncs from a snapshot: eve is banned again.
+        self.start_control_plane(listen=f"127.0.0.1:{port}")
+        edge.wait_ready(timeout=30)
+        self.assertEqual((False, pushed["revision"]), self.can_view(edge, "eve", "roadmap", pushed["revision"]))
+        self.assertIn("warden_edge_sync_snapshots_total 1", edge.request("GET", "/metrics").body)
+
     def test_an_edge_behind_compaction_or_on_another_store_gets_a_snapshot(self):
         cp = self.start_control_plane("--change-log-retain", "3")
         self.ctl(cp, "push", DRIVE)
@@ -380,6 +416,36 @@ class AutoMode(SyncTestCase):
         self.assertTrue(self.can_view(edge, "behind-a-proxy", "roadmap", granted["revision"])[0])
         self.assertEqual("following", self.sync_status(edge)["state"])
         self.assertIn("falling back to pull", edge.stderr())
+
+
+    def test_a_control_plane_restart_is_not_a_proxy_refusing_upgrades(self):
+        cp = self.start_control_plane()
+        port = cp.port
+        pushed = self.ctl(cp, "push", DRIVE)
+        _, key = self.new_key(cp)
+        edge = self.start_edge(cp.url, key, "restart.db", mode="auto")
+        self.assertTrue(self.can_view(edge, "ada", "roadmap", pushed["revision"])[0])
+        cp.proc.send_signal(signal.SIGKILL)
+        cp.wait()
+        # Refused connections, more of them than the three refused upgrades that mean a proxy.
+        refused = f"session ended (upgraded false): cannot connect to 127.0.0.1:{port}"
+        wait_until(lambda: edge.stderr().count(refused) >= 4, timeout=30, message="four refused connections")
+        self.assertEqual("ws", self.sync_status(edge)["mode"])
+        restarted = self.start_control_plane(listen=f"127.0.0.1:{port}")
+        granted = self.ctl(restarted, "relation", "set", "document:roadmap#viewer@user:after-restart")
+        # Within the reconnect backoff (at most 10 s plus jitter).
+        wait_until(lambda: edge.request("POST", "/access/v1/evaluation",
+                                        headers={"Warden-Min-Revision": str(granted["revision"])}, body={
+                                            "subject": {"type": "user", "id": "after-restart"},
+                                            "action": {"name": "can_view"},
+                                            "resource": {"type": "document", "id": "roadmap"}}).status == 200,
+                   timeout=30, message="the write visible at the edge")
+        self.assertTrue(self.can_view(edge, "after-restart", "roadmap", granted["revision"])[0])
+        # Back on the socket, not on the pull fallback's 5 minutes.
+        wait_until(lambda: any(e["state"] == "connected" for e in self.admin(restarted, "GET", "/v1/edges").json()["edges"]),
+                   message="the edge's WebSocket session at the restarted control plane")
+        self.assertEqual("ws", self.sync_status(edge)["mode"])
+        self.assertNotIn("falling back to pull", edge.stderr())
 
 
 class PullEndpoints(SyncTestCase):

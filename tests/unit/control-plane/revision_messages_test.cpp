@@ -6,6 +6,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/protocol/sync_messages.h"
 #include "control-plane/api_support.h"
 #include "control-plane/revision_messages.h"
 #include "control-plane/store/store.h"
@@ -130,4 +131,39 @@ TEST_CASE("a revision compacted out of the change log is OutOfRange even when it
   s.Grant("d3");
   auto compacted = recent.After(*s.store, first - 1, 64);
   CHECK(compacted.status().code() == StatusCode::kOutOfRange);
+}
+
+TEST_CASE("a revision over 1 MiB is cut between its ops as stored, into parts that hold every op in order") {
+  ChangeEntry change;
+  change.revision = 9;
+  change.author = "import";
+  change.created_at = 1'700'000'000;
+  std::vector<DeltaOp> ops;
+  // Strings with escapes and brackets, so a cut that followed characters rather than JSON would show.
+  for (int i = 0; i < 30'000; ++i) {
+    ops.push_back(DeltaOp::SetRelation(
+        {"document", "d\"{[" + std::to_string(i) + "]}\\", "viewer", "user", "u" + std::to_string(i % 97), ""}));
+  }
+  ops.push_back(DeltaOp::SetObject({"user", "ann", "Ann ]}", nlohmann::json{{"tags", {"a", "]"}}}}));
+  change.ops_json = protocol::OpsToJson(ops).dump();
+  REQUIRE(change.ops_json.size() > 2 * protocol::kMaxMessagePayload);
+
+  EncodedRevision encoded = EncodeRevision(change);
+  REQUIRE(encoded.messages.size() >= 5);
+  auto begin = nlohmann::json::parse(encoded.messages.front());
+  CHECK(begin["type"] == "rev_begin");
+  CHECK(begin["revision"] == 9);
+  CHECK(begin["parts"] == encoded.messages.size() - 2);
+  CHECK(nlohmann::json::parse(encoded.messages.back()) == nlohmann::json{{"type", "rev_commit"}, {"revision", 9}});
+  nlohmann::json joined = nlohmann::json::array();
+  for (size_t i = 1; i + 1 < encoded.messages.size(); ++i) {
+    CHECK(encoded.messages[i].size() <= protocol::kMaxMessagePayload + 100);
+    auto part = nlohmann::json::parse(encoded.messages[i]);
+    CHECK(part["type"] == "rev_part");
+    CHECK(part["revision"] == 9);
+    CHECK(part["index"] == i - 1);
+    REQUIRE(!part["ops"].empty());
+    for (auto& op : part["ops"]) joined.push_back(op);
+  }
+  CHECK(joined == nlohmann::json::parse(change.ops_json));
 }

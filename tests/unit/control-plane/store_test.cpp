@@ -1,6 +1,7 @@
 // The control plane's SQLite store, migrations and write path, on real files in a temp folder.
 #include <doctest/doctest.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <thread>
 
@@ -255,4 +256,56 @@ TEST_CASE("name, id and path limits name the field") {
   CHECK(!CheckPolicyPath("path", "/abs.yaml", limits).ok());
   CHECK(!CheckPolicyPath("path", "doc.txt", limits).ok());
   CHECK(Rfc3339(0) == "1970-01-01T00:00:00Z");
+}
+
+namespace {
+
+// Overwrites the header of the change log's root page in the file at `path` (checkpointed first,
+// so the page is read from the file and not from the WAL), as a disk or a stray write would.
+void DamageChangeLog(const std::string& path) {
+  int64_t root = 0, page_size = 0;
+  {
+    auto db = sqlite::Database::Open(path, false);
+    REQUIRE(db.ok());
+    REQUIRE(db->Exec("PRAGMA wal_checkpoint(TRUNCATE)").ok());
+    auto stmt = db->Prepare("SELECT rootpage FROM sqlite_master WHERE name = 'change_log'");
+    REQUIRE(stmt.ok());
+    REQUIRE(*stmt->Step());
+    root = stmt->ColumnInt(0);
+    auto size = db->Prepare("PRAGMA page_size");
+    REQUIRE(size.ok());
+    REQUIRE(*size->Step());
+    page_size = size->ColumnInt(0);
+  }
+  REQUIRE(root > 1);
+  FILE* file = std::fopen(path.c_str(), "r+b");
+  REQUIRE(file != nullptr);
+  REQUIRE(std::fseek(file, static_cast<long>((root - 1) * page_size), SEEK_SET) == 0);
+  const unsigned char garbage[8] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+  REQUIRE(std::fwrite(garbage, 1, sizeof garbage, file) == sizeof garbage);
+  std::fclose(file);
+}
+
+}  // namespace
+
+TEST_CASE("a store whose file fails quick_check is refused at open, saying what is damaged") {
+  TempDir dir;
+  {
+    auto store = Store::Open(dir.db());
+    REQUIRE(store.ok());
+    for (int i = 0; i < 20; ++i) {
+      REQUIRE((*store)->Append({DeltaOp::SetRelation(Viewer("d" + std::to_string(i), "ann"))}, "test", nullptr).ok());
+    }
+  }
+  DamageChangeLog(dir.db());
+  auto reopened = Store::Open(dir.db());
+  REQUIRE_FALSE(reopened.ok());
+  CHECK(reopened.status().code() == StatusCode::kFailedPrecondition);
+  CHECK(reopened.status().message().find("is damaged") != std::string::npos);
+  CHECK(reopened.status().message().find("quick_check") != std::string::npos);
+  // The control plane refuses it the same way, rather than report ready and fail every write.
+  metrics::Registry registry;
+  auto cp = ControlPlane::Open(dir.db(), "", registry);
+  REQUIRE_FALSE(cp.ok());
+  CHECK(cp.status().message().find("is damaged") != std::string::npos);
 }

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -345,4 +346,133 @@ TEST_CASE("a replica written by a newer schema is refused, not misread") {
   auto reopened = Replica::Open(path);
   REQUIRE_FALSE(reopened.ok());
   CHECK(reopened.status().message() == "replica: schema version 99 is newer than this binary");
+}
+
+namespace {
+
+// Flips one byte of the first occurrence of `text` in the file at `path`, with the WAL written
+// into it first, as a disk or a stray write would; returns whether it was found.
+bool FlipByteOf(const std::string& path, const std::string& text) {
+  {
+    auto db = sqlite::Database::Open(path, false);
+    REQUIRE(db.ok());
+    REQUIRE(db->Exec("PRAGMA wal_checkpoint(TRUNCATE)").ok());
+  }
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  size_t at = bytes.find(text);
+  if (at == std::string::npos) return false;
+  bytes[at + text.size() - 1] ^= 0x03;  // "mallory" -> "mallorz": it sorts where it did
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  return true;
+}
+
+}  // namespace
+
+TEST_CASE("the content digest follows every kind of write, through folds and reopens") {
+  std::string path = TempPath("digest.db");
+  {
+    auto replica = Replica::Open(path);
+    REQUIRE(replica.ok());
+    REQUIRE((*replica)->ReplaceWith(*Sample()).ok());
+    REQUIRE((*replica)->ApplyRevision(8, {DeltaOp::SetRelation({"document", "d2", "viewer", "user", "bob", ""}),
+                                          DeltaOp::SetRelation({"document", "d2", "viewer", "user", "bob", ""}),
+                                          DeltaOp::SetObject({"user", "alice", "Alice B", nlohmann::json{{"x", 1}}}),
+                                          DeltaOp::SetObject({"user", "bob", "Bob", nlohmann::json::object()}),
+                                          DeltaOp::SetPolicy("report.yaml", std::string(kPolicy) + "\n"),
+                                          DeltaOp::SetPolicy("other.yaml", kPolicy)})
+                .ok());
+    REQUIRE((*replica)->ApplyRevision(9, {DeltaOp::DeleteRelation({"group", "eng", "member", "user", "alice", ""}),
+                                          DeltaOp::DeleteRelation({"group", "eng", "member", "user", "nobody", ""}),
+                                          DeltaOp::DeleteObject("user", "bob"),
+                                          DeltaOp::DeleteObject("user", "nobody"),
+                                          DeltaOp::DeletePolicy("other.yaml"),
+                                          DeltaOp::SetManifest({directory::ManifestSource::Format::kYaml, kManifest,
+                                                                "renamed.yaml"})})
+                .ok());
+  }
+  auto reopened = Replica::Open(path);  // folds the journal into the tables
+  REQUIRE(reopened.ok());
+  CHECK((*reopened)->revision() == 9);
+  auto loaded = (*reopened)->Load();
+  REQUIRE(loaded.ok());
+  CHECK(CanView(**loaded, "d2", "bob"));
+  CHECK_FALSE(CanView(**loaded, "d1", "alice"));
+}
+
+TEST_CASE("a byte flipped inside a row passes quick_check, but the replica does not load it") {
+  std::string path = TempPath("flipped.db");
+  {
+    auto replica = Replica::Open(path);
+    REQUIRE(replica.ok());
+    REQUIRE((*replica)->ReplaceWith(*Sample()).ok());
+    REQUIRE((*replica)->ApplyRevision(8, {DeltaOp::SetRelation({"document", "d9", "viewer", "user", "mallory", ""})})
+                .ok());
+  }
+  { REQUIRE(Replica::Open(path).ok()); }  // folded: every row is in the tables
+  REQUIRE(FlipByteOf(path, "mallory"));
+  auto replica = Replica::Open(path);
+  REQUIRE(replica.ok());
+  CHECK_FALSE((*replica)->discarded());  // SQLite finds nothing wrong
+  auto loaded = (*replica)->Load();
+  REQUIRE_FALSE(loaded.ok());
+  CHECK(loaded.status().message().find("does not match its checksum") != std::string::npos);
+  // A snapshot (the resync) replaces it, and the replica loads again.
+  REQUIRE((*replica)->ReplaceWith(*Sample()).ok());
+  loaded = (*replica)->Load();
+  REQUIRE(loaded.ok());
+  CHECK((**loaded).revision == 7);
+}
+
+TEST_CASE("a replica from a build without the content digest is taken as it stands and checked from then on") {
+  std::string path = TempPath("legacy.db");
+  {
+    auto replica = Replica::Open(path);
+    REQUIRE(replica.ok());
+    REQUIRE((*replica)->ReplaceWith(*Sample()).ok());
+  }
+  {
+    auto db = sqlite::Database::Open(path, false);
+    REQUIRE(db.ok());
+    REQUIRE(db->Exec("DELETE FROM meta WHERE key = 'content_digest'").ok());
+  }
+  {
+    auto replica = Replica::Open(path);
+    REQUIRE(replica.ok());
+    auto loaded = (*replica)->Load();
+    REQUIRE(loaded.ok());
+    CHECK(CanView(**loaded, "d1", "alice"));
+  }
+  REQUIRE(FlipByteOf(path, "alice"));
+  auto replica = Replica::Open(path);
+  REQUIRE(replica.ok());
+  CHECK_FALSE((*replica)->Load().ok());
+}
+
+TEST_CASE("a journal past kFoldBytes from one large revision is folded only once revisions stop coming") {
+  std::string path = TempPath("quiet.db");
+  auto replica = Replica::Open(path);
+  REQUIRE(replica.ok());
+  REQUIRE((*replica)->ReplaceWith(*Sample()).ok());
+  std::vector<DeltaOp> import;
+  for (int i = 0; i < 90'000; ++i) {
+    import.push_back(DeltaOp::SetRelation({"document", "bulk-" + std::to_string(i), "viewer", "user", "bob", ""}));
+  }
+  REQUIRE((*replica)->ApplyRevision(8, import).ok());
+  REQUIRE(FileSize(path + ".deltas") >= Replica::kFoldBytes);
+  // Right after it, the fold would take CPU from whatever else is applying the import: it waits.
+  CHECK_FALSE((*replica)->FoldDue());
+  (*replica)->FoldIfDue();
+  CHECK(FileSize(path + ".deltas") >= Replica::kFoldBytes);
+  std::this_thread::sleep_for(Replica::kFoldQuiet + std::chrono::milliseconds(100));
+  CHECK((*replica)->FoldDue());
+  (*replica)->FoldIfDue();
+  CHECK(FileSize(path + ".deltas") == 0);
+  auto loaded = (*replica)->Load();
+  REQUIRE(loaded.ok());
+  CHECK((**loaded).directory->relation_count() == 2 + import.size());
 }

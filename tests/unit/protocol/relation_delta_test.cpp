@@ -76,3 +76,24 @@ TEST_CASE("anything else is left to the general path") {
     CHECK(FastReading(text).empty());
   }
 }
+
+TEST_CASE("a rev_part of relations reads as the general path reads it, with its ops' text") {
+  std::string_view text =
+      R"({"type":"rev_part","revision":41,"index":2,"ops":[{"op":"relation.set","relation":{"object_type":"document","object_id":"d1","relation":"viewer","subject_type":"user","subject_id":"ann"}}, {"op":"relation.delete","relation":{"object_type":"document","object_id":"d2","relation":"viewer","subject_type":"group","subject_id":"eng","subject_relation":"member"}}]})";
+  uint64_t revision = 0, index = 0;
+  std::vector<DeltaOp> ops;
+  std::string_view ops_text;
+  REQUIRE(warden::protocol::ParseRelationPart(text, revision, index, ops, ops_text));
+  CHECK(revision == 41);
+  CHECK(index == 2);
+  auto general = nlohmann::json::parse(text);
+  CHECK(warden::protocol::OpsToJson(ops) == warden::protocol::OpsToJson(*warden::protocol::OpsFromJson(general["ops"])));
+  CHECK(nlohmann::json::parse(ops_text) == general["ops"]);
+  // Not a delta, and a part needs its index; anything else is the general path's.
+  CHECK_FALSE(ParseRelationDelta(text, revision, ops));
+  CHECK_FALSE(warden::protocol::ParseRelationPart(R"({"type":"rev_part","revision":41,"ops":[]})", revision, index,
+                                                  ops, ops_text));
+  CHECK_FALSE(warden::protocol::ParseRelationPart(
+      R"({"type":"rev_part","revision":41,"index":0,"ops":[{"op":"object.set","object":{"type":"user","id":"a"}}]})",
+      revision, index, ops, ops_text));
+}
