@@ -11,8 +11,9 @@
 # engines: the Google Benchmark targets (CEL, policies, directory), medians of 3 repetitions.
 # control-plane, sync: scripts/bench_sync.py against a real control plane and real edges holding a
 #          generated 1M-relation drive graph: import, single and batch writes, snapshot build;
-#          edge bootstrap from the socket and from the replica, commit-to-visible at 1/10/50 edges
-#          (all runs both in one pass). WARDEN_BENCH_SYNC_ARGS passes options to bench_sync.py
+#          edge bootstrap from the socket and from the replica, commit-to-visible at 1/10/50 edges,
+#          and one 200,000-relation import to visible at every one of 10 edges (--bulk-relations,
+#          --bulk-edges) with the edges' /v1/status sampled on the way (all runs both in one pass). WARDEN_BENCH_SYNC_ARGS passes options to bench_sync.py
 #          (e.g. "--relations 50000 --edges 1,2 --writes 100" for a quick run).
 # decision-logs: scripts/bench_decision_logs.py: AuthZEN throughput at an edge logging nothing and
 #          one logging every decision (same run, same control plane), ingest rate at the control

@@ -170,6 +170,18 @@ if os.path.exists(sync_file):
              f"(peak {fmt(r.get('bootstrap_replica_hwm_mb'), 0)} MiB) | under 300 MB | "
              f"{verdict((r.get('bootstrap_replica_rss_mb') or 1e9) * 1.048576 < 300)} |",
              f"| replica file | {fmt(r.get('replica_mb'), 0)} MiB | | |"]
+    for b in r.get("bulk", []):
+        lines.append(
+            f"| one `POST /v1/import` of {b.get('relations', 0):,} new relations ({b.get('bytes', 0) / 1e6:.0f} MB of "
+            f"JSON lines; answered in {fmt(b.get('import_s'))} s) to visible at every one of {b.get('edges', 0)} edges "
+            f"(from the answer until a check carrying its revision answers from it; {b.get('edges_visible', 0)} of "
+            f"{b.get('edges', 0)} did) | {fmt(b.get('max_s'))} s (median edge {fmt(b.get('median_s'))} s) | under 3 s | "
+            f"{verdict(b.get('edges_visible') == b.get('edges') and (b.get('max_s') or 1e9) < 3)} |")
+        lines.append(
+            f"| edges' `/v1/status` sampled every 100 ms while that import was on its way to them: samples whose "
+            f"`hub_revision` and `lag` owned up to it | {b.get('status_samples_truthful', 0)} of "
+            f"{b.get('status_samples_in_flight', 0)} | all | "
+            f"{verdict(b.get('status_samples_truthful') == b.get('status_samples_in_flight'))} |")
     visible = r.get("visible", [])
     if visible:
         lines += ["",

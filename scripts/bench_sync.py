@@ -24,7 +24,10 @@ What it does, in order:
                  /readyz 200, VmRSS; (c) for each edge count: --writes single-relation writes at
                  --rate/s; as each write's {"revision": N} arrives, an AuthZEN evaluation carrying
                  Warden-Min-Revision: N goes to every edge at once, and the time until each answers
-                 200 (with decision true) is recorded.
+                 200 (with decision true) is recorded; (d) at the edge counts in --bulk-edges, one
+                 POST /v1/import of --bulk-relations new relations, and the time from its answer
+                 until a check carrying its revision answers from it at every edge, with each
+                 edge's /v1/status sampled meanwhile (does it own up to its lag?).
 """
 import argparse
 import asyncio
@@ -279,7 +282,7 @@ class Bench:
     # --- control plane
 
     def start_cp(self, name, db, port=0, extra=()):
-        p = Proc(name, [self.cp_bin, "--db", db, "--listen", f"127.0.0.1:{port}", "--log-level", "warn",
+        p = Proc(name, [self.cp_bin, "--db", db, "--listen", f"127.0.0.1:{port}", "--log-level", self.args.log_level,
                         *extra], self.work, env={"WARDEN_ADMIN_TOKEN": TOKEN})
         self.procs.append(p)
         p.start_s = p.wait_listening("warden-control-plane")
@@ -433,7 +436,7 @@ class Bench:
         replica = os.path.join(self.work, f"edge-{i}.db")
         e = Proc(f"edge-{i}", [self.edge_bin, "--control-plane", f"http://127.0.0.1:{cp_port}",
                                "--key-file", self.key_file, "--replica", replica, "--listen", "127.0.0.1:0",
-                               "--sync-mode", "ws", "--log-level", "warn",
+                               "--sync-mode", "ws", "--log-level", self.args.log_level,
                                # Sync alone: the probe checks would otherwise be logged and
                                # shipped too (decision logs have their own benchmark).
                                "--decision-log", "off"], self.work)
@@ -550,6 +553,9 @@ class Bench:
             log(f"{len(edges)} edges: p50 {r['p50_ms']:.1f} ms, p99 {r['p99_ms']:.1f} ms, max {r['max_ms']:.1f} ms, "
                 f"checks {r['checks']}, unavailable {r['unavailable']}, wrong {r['wrong']}, errors {r['errors']}; "
                 f"writes p50 {r['write_p50_ms']:.1f} ms, achieved {r['write_rate']:.0f}/s")
+            if len(edges) in a.bulk_edges:
+                bulk = self.bulk_visible(cp, edges, a.bulk_relations, f"n{len(edges)}")
+                self.sync_results.setdefault("bulk", []).append(bulk)
             if n < len(edges) or len(edges) < n:
                 break
         self.sync_results["visible"] = results
@@ -558,6 +564,89 @@ class Bench:
         for e in edges:
             self.stop(e)
         self.stop(cp)
+
+    def bulk_visible(self, cp, edges, size, phase):
+        """One POST /v1/import of `size` new relations; from its answer, how long until a check
+        carrying its revision answers from it at every edge, and what /v1/status said meanwhile."""
+        lines = [json.dumps({"object_type": "document", "object_id": f"bulk-{phase}-{i // 3}",
+                             "relation": ("viewer", "editor", "commenter")[i % 3], "subject_type": "user",
+                             "subject_id": f"u{(i * 7919) % 1000}"}, separators=(",", ":")) for i in range(size - 1)]
+        probe_doc = f"bulk-{phase}-probe"
+        lines.append(json.dumps({"object_type": "document", "object_id": probe_doc, "relation": "viewer",
+                                 "subject_type": "user", "subject_id": PROBE}, separators=(",", ":")))
+        body = ("\n".join(lines) + "\n").encode()
+        before = checked(cp.hostport, "GET", "/v1/revision")["revision"]
+        load = machine_load()
+        done = {}
+        statuses = []
+        answered = [None]
+        revision = [None]
+        stop = threading.Event()
+
+        def watch(e):
+            # Checks carrying the import's revision, each waiting up to the edge's
+            # --min-revision-wait, until one answers from it.
+            while revision[0] is None and not stop.is_set():
+                time.sleep(0.001)
+            req = json.dumps({"subject": {"type": "user", "id": PROBE}, "action": {"name": "can_view"},
+                              "resource": {"type": "document", "id": probe_doc}}).encode()
+            while not stop.is_set():
+                try:
+                    status, _, data = request(e.hostport, "POST", "/access/v1/evaluation", req, {
+                        "Content-Type": "application/json", "Warden-Min-Revision": str(revision[0])}, timeout=30)
+                except OSError:
+                    time.sleep(0.01)
+                    continue
+                if status == 200 and json.loads(data).get("decision") is True:
+                    done[e.index] = time.perf_counter() - answered[0]
+                    return
+
+        def sample():
+            # What each edge says of itself while the revision is on its way.
+            while revision[0] is None and not stop.is_set():
+                time.sleep(0.001)
+            while not stop.is_set():
+                for e in edges:
+                    if e.index in done:
+                        continue
+                    try:
+                        st = self.edge_status(e).get("sync", {})
+                    except Exception:  # noqa: BLE001 - a busy edge; sampled again
+                        continue
+                    if (st.get("revision") or 0) < revision[0]:
+                        statuses.append((st.get("revision") or 0, st.get("hub_revision") or 0, st.get("lag") or 0))
+                time.sleep(0.1)
+
+        threads = [threading.Thread(target=watch, args=(e,)) for e in edges] + [threading.Thread(target=sample)]
+        for t in threads:
+            t.start()
+        try:
+            t0 = time.perf_counter()
+            r = checked(cp.hostport, "POST", "/v1/import", body, {"Content-Type": "application/x-ndjson"},
+                        timeout=1800)
+            answered[0] = time.perf_counter()
+            revision[0] = r["revision"]
+            import_s = answered[0] - t0
+            deadline = answered[0] + 300
+            while len(done) < len(edges) and time.perf_counter() < deadline:
+                time.sleep(0.01)
+        finally:
+            stop.set()
+            for t in threads:
+                t.join()
+        times = sorted(done.values())
+        # Truthful: an edge that does not hold the import yet says the hub does (lag > 0).
+        truthful = sum(1 for held, hub, lag in statuses if hub >= revision[0] and lag == hub - held and lag > 0)
+        out = {"relations": size, "edges": len(edges), "revision": revision[0], "previous_revision": before,
+               "import_s": import_s, "bytes": len(body), "visible_s": times, "edges_visible": len(times),
+               "max_s": times[-1] if times else None, "median_s": times[len(times) // 2] if times else None,
+               "status_samples_in_flight": len(statuses), "status_samples_truthful": truthful,
+               "load_before": load, "load_after": machine_load()}
+        log(f"import of {size:,} relations with {len(edges)} edges: answered in {import_s:.2f} s; visible at "
+            f"{len(times)}/{len(edges)} edges within {out['max_s'] or float('nan'):.2f} s of the answer "
+            f"(median {out['median_s'] or float('nan'):.2f} s); status while in flight: {truthful}/{len(statuses)} "
+            f"samples owned up to the lag")
+        return out
 
     async def visible_latency(self, cp, edges, phase):
         """--writes single-relation writes at --rate/s; each write's revision checked at every edge."""
@@ -716,10 +805,15 @@ def main():
     ap.add_argument("--conns-per-edge", type=int, default=4, help="most requests in flight to one edge")
     ap.add_argument("--start-batch", type=int, default=2, help="edges started at once while scaling up")
     ap.add_argument("--reserve-mb", type=int, default=4096, help="memory left free when deciding how many edges fit")
+    ap.add_argument("--bulk-relations", type=int, default=200_000,
+                    help="relations in the one import whose time to visible at every edge is measured")
+    ap.add_argument("--bulk-edges", default="10", help="edge counts at which that import runs (empty: none)")
+    ap.add_argument("--log-level", default="warn", help="the servers' --log-level (their output goes to the work folder)")
     ap.add_argument("--work", help="working folder (default: a new temporary one)")
     ap.add_argument("--keep", action="store_true", help="keep the working folder")
     args = ap.parse_args()
     args.edges = [int(x) for x in args.edges.split(",") if x]
+    args.bulk_edges = [int(x) for x in args.bulk_edges.split(",") if x]
     os.makedirs(args.out, exist_ok=True)
     import resource
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
