@@ -1,6 +1,7 @@
 #include "edge/decision_log.h"
 
 #include "common/util/json_text.h"
+#include "common/util/log_throttle.h"
 #include "common/util/time_format.h"
 
 #include <random>
@@ -186,6 +187,8 @@ void DecisionLog::RunWriter() {
   // are shipped; masking works on the JSON, so masked entries are spooled as JSON lines.
   const bool masking = !options_.mask_pointers.empty() || !options_.drop_pointers.empty();
   SegmentEncoder encoder;
+  LogThrottle spool_write_failures(std::chrono::seconds(10));
+  uint64_t lost_since_logged = 0;  // entries lost to failed spool writes not yet in a log line
   while (true) {
     bool stopping;
     {
@@ -230,11 +233,24 @@ void DecisionLog::RunWriter() {
     if (kept > 0 || dropped > 0) {
       Status appended = spool_->Append(segment, kept, dropped);
       if (!appended.ok()) {
-        spdlog::error("decision log: cannot write the spool ({} entries lost): {}", kept, appended.message());
+        // This loop runs every 20 ms: a full disk would otherwise write an error line each time.
+        uint64_t unlogged = 0;
+        lost_since_logged += kept;
+        if (spool_write_failures.Allow(LogThrottle::Clock::now(), &unlogged)) {
+          spdlog::error("decision log: cannot write the spool ({} entries lost{}): {}", lost_since_logged,
+                        unlogged > 0 ? " over " + std::to_string(unlogged + 1) + " attempts since the last report" : "",
+                        appended.message());
+          lost_since_logged = 0;
+        }
         dropped_spool_counter_->Increment(kept);
         // Neither these entries nor the drops taken above reached the spool: reported later.
         dropped_queue_.fetch_add(dropped + kept, std::memory_order_relaxed);
       } else {
+        if (spool_write_failures.Reset()) {
+          spdlog::info("decision log: the spool is written again{}",
+                       lost_since_logged > 0 ? " (" + std::to_string(lost_since_logged) + " more entries were lost)" : "");
+          lost_since_logged = 0;
+        }
         recorded_->Increment(kept);
         if (spool_->size() >= options_.batch_entries) wake_shipper_.notify_one();
       }

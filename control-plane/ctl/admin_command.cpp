@@ -110,10 +110,16 @@ int EdgesCommand(const std::vector<std::string>& args) {
     for (const auto& e : j["edges"]) {
       std::string state = e.value("state", "");
       if (e.contains("error")) state += " (" + e["error"].get<std::string>() + ")";
+      // Decision-log entries this edge reported lost: dropped at a bound, or in a damaged spool.
+      std::string logs_lost = "0";
+      if (e.contains("decision_log") && e["decision_log"].is_object()) {
+        const auto& lost = e["decision_log"];
+        logs_lost = std::to_string(lost.value("dropped", uint64_t{0}) + lost.value("damaged", uint64_t{0}));
+      }
       rows.push_back({e["instance"], e.value("key", e.value("key_id", "")), e["address"], e["version"],
-                      U64Cell(e, "revision"), U64Cell(e, "lag"), state, e["last_seen"]});
+                      U64Cell(e, "revision"), U64Cell(e, "lag"), state, logs_lost, e["last_seen"]});
     }
-    PrintTable({"INSTANCE", "KEY", "ADDRESS", "VERSION", "REVISION", "LAG", "STATE", "LAST SEEN"}, rows);
+    PrintTable({"INSTANCE", "KEY", "ADDRESS", "VERSION", "REVISION", "LAG", "STATE", "LOGS LOST", "LAST SEEN"}, rows);
   });
 }
 
