@@ -7,12 +7,16 @@
 namespace warden::control_plane {
 
 Result<std::unique_ptr<WalCheckpointer>> WalCheckpointer::Start(sqlite::Database& writer, const std::string& path,
-                                                                int pages, int backstop) {
+                                                                int pages, int backstop, int64_t log_size_limit) {
   auto own = sqlite::Database::Open(path, /*create=*/false);
   if (!own.ok()) return own.status();
   // FULL: the checkpoint fsyncs the database file before the log may be reused.
   WARDEN_RETURN_IF_ERROR(own->Exec("PRAGMA synchronous=FULL"));
   WARDEN_RETURN_IF_ERROR(own->Exec("PRAGMA busy_timeout=10000"));
+  // Whichever connection starts the log over truncates it: the writer, at its next write.
+  const std::string size_limit = "PRAGMA journal_size_limit=" + std::to_string(log_size_limit);
+  WARDEN_RETURN_IF_ERROR(own->Exec(size_limit));
+  WARDEN_RETURN_IF_ERROR(writer.Exec(size_limit));
   std::unique_ptr<WalCheckpointer> checkpointer(new WalCheckpointer(writer, std::move(*own), pages, backstop));
   sqlite3_wal_hook(writer.handle(), &WalCheckpointer::OnCommit, checkpointer.get());
   checkpointer->thread_ = std::thread([raw = checkpointer.get()] { raw->Run(); });

@@ -32,12 +32,18 @@ class WalCheckpointer {
   // checkpoint, in the writer right after its commit, does. By then the thread has copied most
   // pages, so it is short.
   static constexpr int kBackstop = 4000;
+  // One transaction's pages all go to the log before any can be checkpointed, so a 200,000-row
+  // import leaves a log of hundreds of MiB. SQLite reuses the file but never shrinks it unless
+  // told: once the log starts over, it is cut back to this size.
+  static constexpr int64_t kLogSizeLimit = 16 << 20;
 
   // Opens a second connection to the database at `path` (the file `writer` has open, in WAL
   // mode) and starts the thread; from then on `writer`'s commits wake it once the log holds
-  // `pages` pages. Unavailable when the connection cannot be opened.
+  // `pages` pages, and the log file is cut back to `log_size_limit` bytes whenever it starts
+  // over. Unavailable when the connection cannot be opened.
   static Result<std::unique_ptr<WalCheckpointer>> Start(sqlite::Database& writer, const std::string& path,
-                                                        int pages = kPages, int backstop = kBackstop);
+                                                        int pages = kPages, int backstop = kBackstop,
+                                                        int64_t log_size_limit = kLogSizeLimit);
 
   // Stops the thread and gives `writer` back SQLite's own checkpointing. REQUIRES: `writer` is
   // still open and not in use.

@@ -106,3 +106,27 @@ TEST_CASE("a store checkpoints through its own thread and reopens with everythin
   REQUIRE(store.ok());
   CHECK((*store)->revision() == 5);
 }
+
+TEST_CASE("a log grown by one huge transaction is cut back once it starts over") {
+  TempDb temp;
+  auto db = OpenWal(temp.path());
+  constexpr int64_t kLimit = 1 << 20;
+  auto checkpointer = WalCheckpointer::Start(db, temp.path(), /*pages=*/50, /*backstop=*/200, kLimit);
+  REQUIRE(checkpointer.ok());
+  // About 12 MiB in one transaction: none of it can be checkpointed before the commit.
+  REQUIRE(db.Exec("BEGIN").ok());
+  Write(db, 300);
+  REQUIRE(db.Exec("COMMIT").ok());
+  CHECK(fs::file_size(temp.path() + "-wal") > 10'000'000);
+  // The commit's backstop checkpoint copies it all; the next writes start the log over.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  int next = 300;
+  while (fs::file_size(temp.path() + "-wal") > static_cast<uintmax_t>(kLimit) + 200'000 &&
+         std::chrono::steady_clock::now() < deadline) {
+    Write(db, 1, next++);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  CHECK(fs::file_size(temp.path() + "-wal") <= static_cast<uintmax_t>(kLimit) + 200'000);
+  checkpointer->reset();
+  CHECK(Rows(db) == next);
+}
