@@ -1,5 +1,7 @@
 #include "edge/delta_journal.h"
 
+#include <spdlog/spdlog.h>
+
 #include <cerrno>
 #include <cstring>
 
@@ -66,17 +68,33 @@ Result<std::vector<DeltaJournal::Record>> DeltaJournal::ReadAndTrim(uint64_t epo
   bytes.resize(got);
   std::vector<Record> records;
   size_t at = 0;
+  const char* stopped_because = "cut short";
   while (bytes.size() - at >= kHeaderBytes) {
     const char* header = bytes.data() + at;
     uint64_t payload_bytes = GetLittleEndian(header, 4);
     if (payload_bytes > kMaxPayload || bytes.size() - at - kHeaderBytes < payload_bytes) break;
     std::string_view after_crc(header + 8, 16 + payload_bytes);
-    if (RecordCrc(after_crc) != GetLittleEndian(header + 4, 4)) break;
-    if (GetLittleEndian(header + 8, 8) != epoch) break;
+    if (RecordCrc(after_crc) != GetLittleEndian(header + 4, 4)) {
+      stopped_because = "fails its CRC";
+      break;
+    }
+    if (GetLittleEndian(header + 8, 8) != epoch) {
+      stopped_because = "of another epoch";
+      break;
+    }
     records.push_back({GetLittleEndian(header + 16, 8), std::string(header + kHeaderBytes, payload_bytes)});
     at += kHeaderBytes + payload_bytes;
   }
-  if (at != size_) WARDEN_RETURN_IF_ERROR(CutTo(at));
+  last_discard_ = {};
+  if (at != size_) {
+    last_discard_ = {size_ - at, records.empty() ? 0 : records.back().revision, stopped_because};
+    spdlog::warn("replica journal {}: {} bytes after {} discarded (the record there is {}); those revisions come "
+                 "again from the control plane",
+                 path_, last_discard_.bytes,
+                 records.empty() ? std::string("its start") : "revision " + std::to_string(last_discard_.after_revision),
+                 stopped_because);
+    WARDEN_RETURN_IF_ERROR(CutTo(at));
+  }
   return records;
 }
 

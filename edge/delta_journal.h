@@ -41,8 +41,18 @@ class DeltaJournal {
   DeltaJournal& operator=(const DeltaJournal&) = delete;
 
   // The records of `epoch` from the start of the file, up to the first that is damaged or of
-  // another epoch; the file is cut back to their end, so later appends follow them.
+  // another epoch; the file is cut back to their end, so later appends follow them. What is cut
+  // is logged as a warning (how many bytes, after which revision, and why) and kept in
+  // last_discard(): revisions lost there come again from the control plane, but an operator
+  // should know a crash or a disk tore the file.
   Result<std::vector<Record>> ReadAndTrim(uint64_t epoch);
+
+  struct Discard {
+    uint64_t bytes = 0;         // 0: the last read kept everything
+    uint64_t after_revision = 0;  // the last record kept (0: none)
+    std::string reason;         // "cut short", "fails its CRC", "of another epoch"
+  };
+  const Discard& last_discard() const { return last_discard_; }
 
   // One record to append: its revision and payload.
   struct Entry {
@@ -71,6 +81,7 @@ class DeltaJournal {
   uint64_t size_ = 0;  // where the records end, and the next one goes
   // The file may extend past size_ (a truncation failed): the next append truncates first.
   bool dirty_tail_ = false;
+  Discard last_discard_;
 };
 
 }  // namespace warden::edge

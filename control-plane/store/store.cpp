@@ -50,9 +50,34 @@ std::string RandomHex(size_t bytes) {
 }
 
 Result<std::unique_ptr<Store>> Store::Open(const std::string& path) {
+  // A file that is there but empty is more likely a store lost to a failed copy than a place
+  // for a new one: SQLite would quietly make it a new, empty store with a new store_id.
+  std::error_code error;
+  const bool existed = std::filesystem::exists(path, error);
+  if (existed && std::filesystem::is_regular_file(path, error) && std::filesystem::file_size(path, error) == 0) {
+    return Status::FailedPrecondition("database " + path +
+                                      " is an empty (0-byte) file, not a store; restore the store from a backup, "
+                                      "or remove the file to create a new store there");
+  }
   auto db = sqlite::Database::Open(path, true);
   if (!db.ok()) return db.status();
   WARDEN_RETURN_IF_ERROR(ConfigureConnection(*db));
+  if (existed) {
+    // Another program's database (a mistyped --db) must not be adopted and given Warden's tables.
+    auto version = db->UserVersion();
+    if (!version.ok()) return version.status().WithPrefix("database " + path);
+    if (*version == 0) {
+      auto tables = db->Prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table'");
+      if (!tables.ok()) return tables.status();
+      auto row = tables->Step();
+      if (!row.ok()) return row.status();
+      if (*row && tables->ColumnInt(0) > 0) {
+        return Status::FailedPrecondition("database " + path + " is an SQLite database but not a Warden store (it holds " +
+                                          std::to_string(tables->ColumnInt(0)) +
+                                          " tables of another program); give --db a new path or a Warden store");
+      }
+    }
+  }
   // A damaged file is refused, not served: the snapshot loads from the tables alone, so a damaged
   // change-log page went unnoticed until every write failed on it and edges waited forever.
   if (Status sound = db->QuickCheck(); !sound.ok()) {

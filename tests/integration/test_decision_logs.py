@@ -444,7 +444,9 @@ class DecisionLogs(WardenTestCase):
         row = wait_until(lambda: (r := [e for e in self.edges(cp) if e["instance"] == instance]) and
                          r[0]["decision_log"]["damaged"] == damaged and r[0], message="the loss in the edge list")
         self.assertEqual(damaged, row["decision_log"]["dropped"])
-        self.assertIn(f"lost {damaged} entries to a damaged spool", cp.stderr())
+        # Logged just after the batch commits, so a poll of the edge list can see the count first.
+        wait_until(lambda: f"lost {damaged} entries to a damaged spool" in cp.stderr(),
+                   message="the control plane's log line for the loss")
         # Shipping goes on, at the sequences after the lost ones.
         checker = Checker(edge)
         checker.check("ada", "roadmap")

@@ -103,6 +103,30 @@ TEST_CASE("Append takes consecutive revisions and LoadSnapshot reads back what w
   CHECK((*store)->RevisionOfTag("nope").status().code() == StatusCode::kNotFound);
 }
 
+TEST_CASE("an empty file or another program's database is refused, and left as it was") {
+  TempDir dir;
+  { std::FILE* empty = std::fopen(dir.db().c_str(), "w"); REQUIRE(empty != nullptr); std::fclose(empty); }
+  auto store = Store::Open(dir.db());
+  REQUIRE_FALSE(store.ok());
+  CHECK(store.status().message().find("empty (0-byte) file") != std::string::npos);
+  CHECK(fs::file_size(dir.db()) == 0);
+  fs::remove(dir.db());
+  {
+    auto db = sqlite::Database::Open(dir.db(), true);
+    REQUIRE(db.ok());
+    REQUIRE(db->Exec("CREATE TABLE invoices(id INTEGER); INSERT INTO invoices VALUES (1)").ok());
+  }
+  store = Store::Open(dir.db());
+  REQUIRE_FALSE(store.ok());
+  CHECK(store.status().message().find("not a Warden store") != std::string::npos);
+  auto db = sqlite::Database::Open(dir.db(), false);
+  REQUIRE(db.ok());
+  auto tables = db->Prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table'");
+  REQUIRE(tables.ok());
+  REQUIRE(*tables->Step());
+  CHECK(tables->ColumnInt(0) == 1);  // no tables of Warden's were added
+}
+
 TEST_CASE("a database newer than the binary is refused with both versions named") {
   TempDir dir;
   {

@@ -69,6 +69,9 @@ TEST_CASE("reading stops at a record that fails its CRC, and later appends follo
   REQUIRE(records.ok());
   REQUIRE(records->size() == 1);
   CHECK(std::filesystem::file_size(path) == first_end);
+  CHECK((*journal)->last_discard().after_revision == 1);
+  CHECK((*journal)->last_discard().reason == "fails its CRC");
+  CHECK((*journal)->last_discard().bytes > 0);
   REQUIRE((*journal)->Append(7, {{2, "again"}}).ok());
   auto again = (*journal)->ReadAndTrim(7);
   REQUIRE(again.ok());
@@ -85,4 +88,9 @@ TEST_CASE("records of another epoch are not read") {
   REQUIRE(other.ok());
   CHECK(other->empty());
   CHECK((*journal)->size() == 0);
+  CHECK((*journal)->last_discard().reason == "of another epoch");
+  // A read that keeps everything says so.
+  REQUIRE((*journal)->Append(8, {{2, "two"}}).ok());
+  REQUIRE((*journal)->ReadAndTrim(8).ok());
+  CHECK((*journal)->last_discard().bytes == 0);
 }
