@@ -270,7 +270,13 @@ int PrintRefusal(const HttpAnswer& answer) {
 
 int Client::Call(const std::string& method, const std::string& target, const nlohmann::json* body,
                  const std::function<void(const nlohmann::json&)>& print) const {
-  auto answer = Send(method, target, body ? body->dump() : std::string());
+  return Call(method, target, body ? body->dump() : std::string(), "application/json", {}, print);
+}
+
+int Client::Call(const std::string& method, const std::string& target, const std::string& body,
+                 const std::string& content_type, const Progress& progress,
+                 const std::function<void(const nlohmann::json&)>& print) const {
+  auto answer = Send(method, target, body, content_type, progress);
   if (!answer.ok()) {
     std::fprintf(stderr, "wardenctl: %s\n", answer.status().message().c_str());
     return kExitUsage;

@@ -68,6 +68,10 @@ class Client {
   // 1; on a connection error prints it and returns 2.
   int Call(const std::string& method, const std::string& target, const nlohmann::json* body,
            const std::function<void(const nlohmann::json&)>& print) const;
+  // The same with a body already in text (an import's JSON lines), and `progress` while it uploads.
+  int Call(const std::string& method, const std::string& target, const std::string& body,
+           const std::string& content_type, const Progress& progress,
+           const std::function<void(const nlohmann::json&)>& print) const;
 
   const RemoteOptions& options() const { return options_; }
 

@@ -155,19 +155,8 @@ int PushCommand(const std::vector<std::string>& args) {
   }
   Client client(*options);
   const std::string text = body.dump();
-  auto answer = client.Send("POST", "/v1/push", text, "application/json", TerminalProgress("push", text, options->json));
-  if (!answer.ok()) {
-    std::fprintf(stderr, "wardenctl: %s\n", answer.status().message().c_str());
-    return kExitUsage;
-  }
-  if (answer->status < 200 || answer->status >= 300) return PrintRefusal(*answer);
-  auto json = nlohmann::json::parse(answer->body, nullptr, false);
-  if (options->json) {
-    std::printf("%s\n", json.dump().c_str());
-  } else {
-    PrintPushSummary(json);
-  }
-  return kExitOk;
+  return client.Call("POST", "/v1/push", text, "application/json", TerminalProgress("push", text, options->json),
+                     PrintPushSummary);
 }
 
 int ImportCommand(const std::vector<std::string>& args) {
@@ -190,25 +179,15 @@ int ImportCommand(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   if (auto lines = TopazDocumentAsLines(*text)) text = std::move(lines);
-  Progress progress = TerminalProgress("import", *text, options->json);
   Client client(*options);
-  auto answer = client.Send("POST", "/v1/import", *text, "application/x-ndjson", progress);
-  if (!answer.ok()) {
-    std::fprintf(stderr, "wardenctl: %s\n", answer.status().message().c_str());
-    return kExitUsage;
-  }
-  if (answer->status < 200 || answer->status >= 300) return PrintRefusal(*answer);
-  auto json = nlohmann::json::parse(answer->body, nullptr, false);
-  if (options->json) {
-    std::printf("%s\n", json.dump().c_str());
-  } else {
+  return client.Call("POST", "/v1/import", *text, "application/x-ndjson", TerminalProgress("import", *text, options->json),
+                     [](const nlohmann::json& json) {
     std::printf("imported %llu rows at revision %llu (%llu objects, %llu relations)\n",
                 static_cast<unsigned long long>(json.value("rows", uint64_t{0})),
                 static_cast<unsigned long long>(json.value("revision", uint64_t{0})),
                 static_cast<unsigned long long>(json.value("objects", uint64_t{0})),
                 static_cast<unsigned long long>(json.value("relations", uint64_t{0})));
-  }
-  return kExitOk;
+  });
 }
 
 }  // namespace warden::ctl
