@@ -325,11 +325,12 @@ Response ParseFailureResponse(const beast::error_code& error, const ServerOption
 // not all there yet. A bare LF ending is found too, so Beast, not a wait, answers it.
 size_t HeaderBlockEnd(const beast::flat_buffer& buffer) {
   std::string_view data(static_cast<const char*>(buffer.data().data()), buffer.size());
-  size_t crlf = data.find("\r\n\r\n");
-  size_t lf = data.find("\n\n");
-  size_t end = std::min(crlf == std::string_view::npos ? data.size() : crlf + 4,
-                        lf == std::string_view::npos ? data.size() : lf + 2);
-  return end == data.size() && crlf == std::string_view::npos && lf == std::string_view::npos ? 0 : end;
+  const size_t crlf = data.find("\r\n\r\n");
+  // Only the header block is searched for a bare-LF end: the buffer may hold bodies and many
+  // pipelined requests after it, and each request would scan them all again.
+  const size_t lf = data.substr(0, crlf == std::string_view::npos ? data.size() : crlf).find("\n\n");
+  if (lf != std::string_view::npos) return lf + 2;
+  return crlf == std::string_view::npos ? 0 : crlf + 4;
 }
 
 // A line of the header block that starts with a space or tab: obs-fold, or a request line
