@@ -333,6 +333,17 @@ size_t HeaderBlockEnd(const beast::flat_buffer& buffer) {
   return crlf == std::string_view::npos ? 0 : crlf + 4;
 }
 
+// Whether `buffer` holds a byte no header block may hold (a control character other than CR, LF
+// and tab): then it cannot be one in progress, and Beast answers it at once instead of the read
+// waiting for an end that will not come (a TLS ClientHello on a plain port, say).
+bool HoldsNonHeaderByte(const beast::flat_buffer& buffer) {
+  const auto* data = static_cast<const unsigned char*>(buffer.data().data());
+  for (size_t i = 0; i < buffer.size(); ++i) {
+    if ((data[i] < 0x20 && data[i] != '\r' && data[i] != '\n' && data[i] != '\t') || data[i] == 0x7f) return true;
+  }
+  return false;
+}
+
 // A line of the header block that starts with a space or tab: obs-fold, or a request line
 // followed by one. Beast would join it to the line before; a proxy in front may not, so the two
 // would read different requests. RFC 9112 lets a server refuse it instead: refused.
@@ -500,7 +511,7 @@ asio::awaitable<void> Server::Impl::Serve(Stream stream, std::shared_ptr<Connect
     connection->ExpireAfter(options.read_timeout);
     // Nearly always the first read brought the whole header block; else read until it is here.
     size_t header_end = HeaderBlockEnd(buffer);
-    while (header_end == 0 && buffer.size() < options.max_header_bytes) {
+    while (header_end == 0 && buffer.size() < options.max_header_bytes && !HoldsNonHeaderByte(buffer)) {
       size_t bytes = co_await stream.async_read_some(buffer.prepare(4096),
                                                      asio::redirect_error(asio::use_awaitable, error));
       buffer.commit(bytes);

@@ -233,6 +233,10 @@ class LimitsTest(WardenTestCase):
             self.assertTrue(answer.startswith(b"HTTP/1.1 " + status), (headers, answer[:200]))
             self.assertIn(reason, answer, headers)
             self.assertEqual(1, answer.count(b"HTTP/1.1 "), (headers, answer))  # the smuggled request got no answer
+        # Bytes that cannot begin a header block (a TLS ClientHello on the plain port) are answered
+        # at once, not held until the read timeout (10 s) while the edge waits for a header's end.
+        answer = exchange(b"\x16\x03\x01\x00\xa5\x01\x00\x00\xa1\x03\x03")
+        self.assertTrue(answer.startswith(b"HTTP/1.1 400"), answer[:200])
         # Plain chunked framing is still read.
         good = json.dumps(evaluation("folder", "f0", "can_view")).encode()
         answer = exchange(b"POST /access/v1/evaluation HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\n"
