@@ -121,6 +121,20 @@ Result<std::vector<protocol::DeltaOp>> OpsOfPayload(const std::string& payload) 
   return protocol::OpsFromJson(parsed["ops"]);
 }
 
+// Reads a table in full, handing `use` each row; a step error, or an error from `use`, ends the
+// read with that error.
+template <typename Use>
+Status EachRow(sqlite::Database& db, const char* sql, Use&& use) {
+  auto statement = db.Prepare(sql);
+  if (!statement.ok()) return statement.status();
+  while (true) {
+    auto row = statement->Step();
+    if (!row.ok()) return row.status();
+    if (!*row) return Status::Ok();
+    WARDEN_RETURN_IF_ERROR(use(*statement));
+  }
+}
+
 }  // namespace
 
 std::string NewUuid() {
@@ -487,30 +501,24 @@ Status Replica::ReplaceWith(const Snapshot& snapshot) {
 
 Result<uint64_t> Replica::TablesDigest() const {
   uint64_t digest = 0;
-  auto each_row = [this](const char* sql, auto&& use) -> Status {
-    auto statement = db_.Prepare(sql);
-    if (!statement.ok()) return statement.status();
-    while (true) {
-      auto row = statement->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) return Status::Ok();
-      use(*statement);
-    }
-  };
-  WARDEN_RETURN_IF_ERROR(each_row("SELECT path, text, sha256 FROM policies", [&](sqlite::Statement& row) {
+  WARDEN_RETURN_IF_ERROR(EachRow(db_, "SELECT path, text, sha256 FROM policies", [&](sqlite::Statement& row) {
     digest += PolicyRowHash(row.ColumnText(0), row.ColumnText(1), row.ColumnText(2));
+    return Status::Ok();
   }));
-  WARDEN_RETURN_IF_ERROR(each_row("SELECT format, name, text FROM manifest", [&](sqlite::Statement& row) {
+  WARDEN_RETURN_IF_ERROR(EachRow(db_, "SELECT format, name, text FROM manifest", [&](sqlite::Statement& row) {
     digest += ManifestRowHash(row.ColumnText(0), row.ColumnText(1), row.ColumnText(2));
+    return Status::Ok();
   }));
-  WARDEN_RETURN_IF_ERROR(each_row("SELECT type, id, display_name, properties FROM objects", [&](sqlite::Statement& row) {
+  WARDEN_RETURN_IF_ERROR(EachRow(db_, "SELECT type, id, display_name, properties FROM objects", [&](sqlite::Statement& row) {
     digest += ObjectRowHash(row.ColumnText(0), row.ColumnText(1), row.ColumnText(2), row.ColumnText(3));
+    return Status::Ok();
   }));
-  WARDEN_RETURN_IF_ERROR(each_row(
-      "SELECT object_type, object_id, relation, subject_type, subject_id, subject_relation FROM relations",
+  WARDEN_RETURN_IF_ERROR(EachRow(
+      db_, "SELECT object_type, object_id, relation, subject_type, subject_id, subject_relation FROM relations",
       [&](sqlite::Statement& row) {
         digest += RelationRowHash(row.ColumnText(0), row.ColumnText(1), row.ColumnText(2), row.ColumnText(3),
                                   row.ColumnText(4), row.ColumnText(5));
+        return Status::Ok();
       }));
   return digest;
 }
@@ -520,17 +528,7 @@ Result<std::shared_ptr<const Snapshot>> Replica::Load(const policy::ExpressionLi
   // The digest of every row read, checked against the one kept with the tables: a damaged row
   // (a flipped byte passes quick_check) must not be served, and is not resumed from either.
   uint64_t digest = 0;
-  // Reads each table in full; a step error ends the read with that error.
-  auto each_row = [this](const char* sql, auto&& use) -> Status {
-    auto statement = db_.Prepare(sql);
-    if (!statement.ok()) return statement.status();
-    while (true) {
-      auto row = statement->Step();
-      if (!row.ok()) return row.status();
-      if (!*row) return Status::Ok();
-      WARDEN_RETURN_IF_ERROR(use(*statement));
-    }
-  };
+  auto each_row = [this](const char* sql, auto&& use) { return EachRow(db_, sql, use); };
   std::optional<directory::ManifestSource> manifest;
   WARDEN_RETURN_IF_ERROR(each_row("SELECT format, name, text FROM manifest", [&](sqlite::Statement& row) {
     std::string format = row.ColumnText(0);

@@ -106,11 +106,11 @@ class ServerArguments(WardenTestCase):
         self.assertEqual(0, r.returncode)
         threads = next(line for line in r.stdout.splitlines() if line.strip().startswith("--threads"))
         body = next(line for line in r.stdout.splitlines() if line.strip().startswith("--max-body"))
-        self.assertIn("4", threads)
-        self.assertIn("512MiB", body)
+        self.assertIn("(default: 4)", threads)
+        self.assertIn("(default: 512MiB)", body)
         r = self.run_binary("warden-edge", "--help")
         body = next(line for line in r.stdout.splitlines() if line.strip().startswith("--max-body"))
-        self.assertIn("4MiB", body)
+        self.assertIn("(default: 4MiB)", body)
 
     def test_edge_api_keys_and_the_plain_listener_warning(self):
         folder = tempfile.mkdtemp(prefix="warden-api-keys-")
